@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The `slipway` command tree.
+public struct SlipwayCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "slipway",
+        abstract: "Slipway: deploy, serve and monitor machine-learning models.",
+        subcommands: []
+    )
+
+    public init() {}
+}
+
+extension SlipwayCommand {
+    /// Parses the process arguments and runs the chosen command (the executable's entry point).
+    public static func run() async {
+        await Self.main()
+    }
+}

@@ -1,0 +1,29 @@
+/// A node attribute, converted from `AttributeProto`.
+package enum Attribute: Sendable {
+    case float(Float)
+    case int(Int)
+    case string(String)
+    case tensor(Tensor)
+    case graph(Onnx_GraphProto)
+    case floats([Float])
+    case ints([Int])
+    case strings([String])
+    case tensors([Tensor])
+    case graphs([Onnx_GraphProto])
+
+    /// The ONNX name of the attribute's type, for error messages.
+    package var typeName: String {
+        switch self {
+        case .float: "float"
+        case .int: "int"
+        case .string: "string"
+        case .tensor: "tensor"
+        case .graph: "graph"
+        case .floats: "floats"
+        case .ints: "ints"
+        case .strings: "strings"
+        case .tensors: "tensors"
+        case .graphs: "graphs"
+        }
+    }
+}

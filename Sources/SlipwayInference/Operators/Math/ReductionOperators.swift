@@ -1,0 +1,4 @@
+/// The operators of this family, registered in OperatorRegistry/standard.
+package enum ReductionOperators {
+    package static let all: [OperatorDefinition] = []
+}

@@ -1,0 +1,8 @@
+import SlipwayCLI
+
+@main
+struct Main {
+    static func main() async {
+        await SlipwayCommand.run()
+    }
+}
