@@ -1,4 +1,4 @@
 /// The operators of this family, registered in OperatorRegistry/standard.
 package enum MLOperators {
-    package static let all: [OperatorDefinition] = []
+    package static let all: [OperatorDefinition] = TreeEnsembleOperators.all
 }

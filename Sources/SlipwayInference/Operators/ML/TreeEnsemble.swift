@@ -1,0 +1,510 @@
+/// `TreeEnsembleRegressor`, `TreeEnsembleClassifier` (ai.onnx.ml 1...4, removed in 5) and `TreeEnsemble` (ai.onnx.ml 5).
+///
+/// Attributes are parsed into a ``ForestSpec``, validated and flattened once at load time; rows are evaluated
+/// with the semantics of ONNX Runtime (float32 comparisons unless the input or thresholds are double,
+/// its binary-classifier conventions and post transforms).
+enum TreeEnsembleOperators {
+    static let all: [OperatorDefinition] = [
+        OperatorDefinition(onnxMLDomain, "TreeEnsembleRegressor", opsets: 1...4) { ctx in
+            try TreeEnsembleOperators.compileRegressor(ctx)
+        },
+        OperatorDefinition(onnxMLDomain, "TreeEnsembleClassifier", opsets: 1...4) { ctx in
+            try TreeEnsembleOperators.compileClassifier(ctx)
+        },
+        OperatorDefinition(onnxMLDomain, "TreeEnsemble", opsets: 5...5) { ctx in
+            try TreeEnsembleOperators.compileEnsemble(ctx)
+        },
+    ]
+
+    static let featureTypes: Set<ElementType> = [.float, .double, .int64, .int32]
+
+    // MARK: Legacy (tree id, node id) encoding
+
+    /// The leaf weights of the legacy encoding: `<prefix>_ids`, `_nodeids`, `_treeids`, `_weights`.
+    struct LegacyWeights {
+        var ids: [Int]
+        var nodeIds: [Int]
+        var treeIds: [Int]
+        var weights: [Double]
+        var isDouble: Bool
+    }
+
+    /// Parses the `nodes_*` attributes and the leaf weights into a spec.
+    static func legacySpec(
+        _ ctx: NodeContext,
+        weights: LegacyWeights,
+        weightNames: (ids: String, nodes: String, trees: String, weights: String),
+        width: Int
+    ) throws -> (spec: ForestSpec, thresholdsDouble: Bool) {
+        let treeIds = try ctx.ints("nodes_treeids")
+        let nodeIds = try ctx.ints("nodes_nodeids")
+        let n = treeIds.count
+        try ctx.requireCount("nodes_nodeids", nodeIds.count, n, like: "nodes_treeids")
+        let featureIds = try ctx.ints("nodes_featureids")
+        try ctx.requireCount("nodes_featureids", featureIds.count, n, like: "nodes_treeids")
+        let modeNames = try ctx.strings("nodes_modes")
+        try ctx.requireCount("nodes_modes", modeNames.count, n, like: "nodes_treeids")
+        let trueIds = try ctx.ints("nodes_truenodeids")
+        try ctx.requireCount("nodes_truenodeids", trueIds.count, n, like: "nodes_treeids")
+        let falseIds = try ctx.ints("nodes_falsenodeids")
+        try ctx.requireCount("nodes_falsenodeids", falseIds.count, n, like: "nodes_treeids")
+        guard let values = try ctx.floatsOrTensor("nodes_values") else {
+            throw ctx.attributeError("nodes_values", "is required (or nodes_values_as_tensor)")
+        }
+        try ctx.requireCount("nodes_values", values.values.count, n, like: "nodes_treeids")
+        let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
+        guard missing.isEmpty || missing.count == n else {
+            throw ctx.attributeError(
+                "nodes_missing_value_tracks_true", "has \(missing.count) entries, expected 0 or \(n)"
+            )
+        }
+        if let hit = try ctx.floatsOrTensor("nodes_hitrates"), !hit.values.isEmpty, hit.values.count != n {
+            throw ctx.attributeError("nodes_hitrates", "has \(hit.values.count) entries, expected 0 or \(n)")
+        }
+        let m = weights.ids.count
+        try ctx.requireCount(weightNames.nodes, weights.nodeIds.count, m, like: weightNames.ids)
+        try ctx.requireCount(weightNames.trees, weights.treeIds.count, m, like: weightNames.ids)
+        try ctx.requireCount(weightNames.weights, weights.weights.count, m, like: weightNames.ids)
+
+        // Index every (tree, node) pair.
+        func key(_ tree: Int, _ node: Int) -> Int64? {
+            guard let t = Int32(exactly: tree), let v = Int32(exactly: node) else { return nil }
+            return Int64(t) << 32 | Int64(UInt32(bitPattern: v))
+        }
+        var index = [Int64: Int](minimumCapacity: n)
+        var isLeaf = [Bool](repeating: false, count: n)
+        var modes = [BranchMode](repeating: .leq, count: n)
+        for i in 0..<n {
+            guard let k = key(treeIds[i], nodeIds[i]) else {
+                throw ctx.attributeError("nodes_nodeids", "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range")
+            }
+            guard index.updateValue(i, forKey: k) == nil else {
+                throw ctx.attributeError(
+                    "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
+                )
+            }
+            switch modeNames[i] {
+            case "BRANCH_LEQ": modes[i] = .leq
+            case "BRANCH_LT": modes[i] = .lt
+            case "BRANCH_GTE": modes[i] = .gte
+            case "BRANCH_GT": modes[i] = .gt
+            case "BRANCH_EQ": modes[i] = .eq
+            case "BRANCH_NEQ": modes[i] = .neq
+            case "LEAF": isLeaf[i] = true
+            default:
+                throw ctx.attributeError(
+                    "nodes_modes",
+                    "entry \(i) is '\(modeNames[i])', expected BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, "
+                        + "BRANCH_EQ, BRANCH_NEQ or LEAF"
+                )
+            }
+        }
+        // Number branch nodes and leaves separately.
+        var encoded = [Int](repeating: 0, count: n)
+        var branchCount = 0
+        var leafCount = 0
+        for i in 0..<n {
+            if isLeaf[i] {
+                encoded[i] = ~leafCount
+                leafCount += 1
+            } else {
+                encoded[i] = branchCount
+                branchCount += 1
+            }
+        }
+        var spec = ForestSpec()
+        spec.features.reserveCapacity(branchCount)
+        spec.leafCount = leafCount
+        for i in 0..<n where !isLeaf[i] {
+            guard featureIds[i] >= 0 else {
+                throw ctx.attributeError("nodes_featureids", "entry \(i) is \(featureIds[i]), expected >= 0")
+            }
+            func child(_ id: Int, _ which: String) throws -> Int {
+                guard let k = key(treeIds[i], id), let c = index[k] else {
+                    throw ctx.attributeError(
+                        which, "node \(nodeIds[i]) of tree \(treeIds[i]) points to node \(id), which does not exist"
+                    )
+                }
+                guard c != i else {
+                    throw ctx.attributeError(which, "node \(nodeIds[i]) of tree \(treeIds[i]) points to itself")
+                }
+                return encoded[c]
+            }
+            spec.features.append(featureIds[i])
+            spec.modes.append(modes[i])
+            spec.thresholds.append(values.values[i])
+            spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
+            spec.trueChild.append(try child(trueIds[i], "nodes_truenodeids"))
+            spec.falseChild.append(try child(falseIds[i], "nodes_falsenodeids"))
+        }
+        // Roots: the first node of each tree id, in order of appearance.
+        var seenTrees = Set<Int>()
+        for i in 0..<n where seenTrees.insert(treeIds[i]).inserted {
+            spec.roots.append(encoded[i])
+        }
+        // Leaf weights, in attribute order per leaf.
+        var perLeaf = [[(Int, Double)]](repeating: [], count: leafCount)
+        for j in 0..<m {
+            guard let k = key(weights.treeIds[j], weights.nodeIds[j]), let i = index[k] else {
+                throw ctx.attributeError(
+                    weightNames.nodes,
+                    "entry \(j) refers to node \(weights.nodeIds[j]) of tree \(weights.treeIds[j]), which does not exist"
+                )
+            }
+            let target = weights.ids[j]
+            guard target >= 0, target < width else {
+                throw ctx.attributeError(weightNames.ids, "entry \(j) is \(target), expected a value in 0..<\(width)")
+            }
+            // Weights on branch nodes are never reached (ONNX Runtime ignores them too).
+            guard isLeaf[i] else { continue }
+            perLeaf[~encoded[i]].append((target, weights.weights[j]))
+        }
+        spec.leafStart.reserveCapacity(leafCount + 1)
+        for entries in perLeaf {
+            for (t, w) in entries {
+                spec.leafTargets.append(t)
+                spec.leafWeights.append(w)
+            }
+            spec.leafStart.append(spec.leafTargets.count)
+        }
+        return (spec, values.isDouble)
+    }
+
+    static func compileRegressor(_ ctx: NodeContext) throws -> CompiledKernel {
+        try ctx.requireInputs(1...1)
+        let inputType = try ctx.requireInputType(0, in: featureTypes)
+        let aggregate: TreeAggregate =
+            switch try ctx.string("aggregate_function", default: "SUM", oneOf: ["SUM", "AVERAGE", "MIN", "MAX"]) {
+            case "AVERAGE": .average
+            case "MIN": .min
+            case "MAX": .max
+            default: .sum
+            }
+        let transform = try PostTransform.parse(ctx)
+        let targetIds = try ctx.ints("target_ids", default: [])
+        let targets = try ctx.int("n_targets", default: (targetIds.max() ?? 0) + 1)
+        guard targets >= 1, targets <= 1 << 20 else {
+            throw ctx.attributeError("n_targets", "is \(targets), expected a value in 1...\(1 << 20)")
+        }
+        let weights = try ctx.floatsOrTensor("target_weights") ?? ([], false)
+        let base = try ctx.floatsOrTensor("base_values") ?? ([], false)
+        guard base.values.isEmpty || base.values.count == targets else {
+            throw ctx.attributeError("base_values", "has \(base.values.count) entries, expected 0 or \(targets)")
+        }
+        let legacy = LegacyWeights(
+            ids: targetIds,
+            nodeIds: try ctx.ints("target_nodeids", default: []),
+            treeIds: try ctx.ints("target_treeids", default: []),
+            weights: weights.values,
+            isDouble: weights.isDouble
+        )
+        let (spec, thresholdsDouble) = try legacySpec(
+            ctx,
+            weights: legacy,
+            weightNames: ("target_ids", "target_nodeids", "target_treeids", "target_weights"),
+            width: targets
+        )
+        return try makeKernel(
+            ctx,
+            spec: spec,
+            doubleFeatures: inputType == .double || thresholdsDouble,
+            doubleWeights: inputType == .double || weights.isDouble || base.isDouble,
+            aggregate: aggregate,
+            transform: transform,
+            baseValues: base.values,
+            output: .regression(targets: targets),
+            outputType: .float,
+            labels: nil
+        )
+    }
+
+    static func compileClassifier(_ ctx: NodeContext) throws -> CompiledKernel {
+        try ctx.requireInputs(1...1)
+        let inputType = try ctx.requireInputType(0, in: featureTypes)
+        let transform = try PostTransform.parse(ctx)
+        let stringLabels = try ctx.strings("classlabels_strings", default: [])
+        let intLabels = try ctx.ints("classlabels_int64s", default: [])
+        guard stringLabels.isEmpty != intLabels.isEmpty else {
+            throw ctx.attributeError(
+                "classlabels_strings", "exactly one of classlabels_strings and classlabels_int64s must be given"
+            )
+        }
+        let classes = max(stringLabels.count, intLabels.count)
+        guard classes >= 2 else {
+            throw ctx.attributeError("classlabels_int64s", "must list at least 2 classes, found \(classes)")
+        }
+        let classIds = try ctx.ints("class_ids", default: [])
+        let weights = try ctx.floatsOrTensor("class_weights") ?? ([], false)
+        let base = try ctx.floatsOrTensor("base_values") ?? ([], false)
+        guard classes <= 2 ? base.values.count <= 2 : (base.values.isEmpty || base.values.count == classes) else {
+            throw ctx.attributeError(
+                "base_values", "has \(base.values.count) entries, expected 0 or \(classes == 2 ? "1 or 2" : "\(classes)")"
+            )
+        }
+        let legacy = LegacyWeights(
+            ids: classIds,
+            nodeIds: try ctx.ints("class_nodeids", default: []),
+            treeIds: try ctx.ints("class_treeids", default: []),
+            weights: weights.values,
+            isDouble: weights.isDouble
+        )
+        let (spec, thresholdsDouble) = try legacySpec(
+            ctx,
+            weights: legacy,
+            weightNames: ("class_ids", "class_nodeids", "class_treeids", "class_weights"),
+            width: classes
+        )
+        let weightClasses = Set(classIds)
+        let allPositive = !weights.values.contains { $0 < 0 }
+        let labels: Tensor.Storage = stringLabels.isEmpty ? .int64(intLabels.map { Int64($0) }) : .string(stringLabels)
+        return try makeKernel(
+            ctx,
+            spec: spec,
+            doubleFeatures: inputType == .double || thresholdsDouble,
+            doubleWeights: inputType == .double || weights.isDouble || base.isDouble,
+            aggregate: .sum,
+            transform: transform,
+            baseValues: base.values,
+            output: .classification(
+                classes: classes,
+                binaryCase: classes == 2 && weightClasses.count == 1,
+                weightsAllPositive: allPositive
+            ),
+            outputType: .float,
+            labels: labels
+        )
+    }
+
+    // MARK: TreeEnsemble (opset 5)
+
+    static func compileEnsemble(_ ctx: NodeContext) throws -> CompiledKernel {
+        try ctx.requireInputs(1...1)
+        let inputType = try ctx.requireInputType(0, in: [.float, .double])
+        let aggregate: TreeAggregate
+        switch try ctx.int("aggregate_function", default: 1) {
+        case 0: aggregate = .average
+        case 1: aggregate = .sum
+        case 2: aggregate = .min
+        case 3: aggregate = .max
+        case let v: throw ctx.attributeError("aggregate_function", "is \(v), expected 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)")
+        }
+        let transform: PostTransform
+        switch try ctx.int("post_transform", default: 0) {
+        case 0: transform = .none
+        case 1: transform = .softmax
+        case 2: transform = .logistic
+        case 3: transform = .softmaxZero
+        case 4: transform = .probit
+        case let v:
+            throw ctx.attributeError(
+                "post_transform", "is \(v), expected 0 (NONE), 1 (SOFTMAX), 2 (LOGISTIC), 3 (SOFTMAX_ZERO) or 4 (PROBIT)"
+            )
+        }
+        let targets = try ctx.int("n_targets")
+        guard targets >= 1, targets <= 1 << 20 else {
+            throw ctx.attributeError("n_targets", "is \(targets), expected a value in 1...\(1 << 20)")
+        }
+        func numbers(_ name: String, required: Bool = true) throws -> (values: [Double], isDouble: Bool)? {
+            guard let t = try ctx.tensor(name) else {
+                if required { throw ctx.attributeError(name, "is required") }
+                return nil
+            }
+            switch t.storage {
+            case .float(let v): return (v.map { Double($0) }, false)
+            case .double(let v): return (v, true)
+            default: throw ctx.attributeError(name, "must be a float or double tensor, found \(t.elementType)")
+            }
+        }
+        let splits = try numbers("nodes_splits")!
+        let n = splits.values.count
+        let features = try ctx.ints("nodes_featureids")
+        try ctx.requireCount("nodes_featureids", features.count, n, like: "nodes_splits")
+        let modeValues: [Int]
+        switch ctx.attributes["nodes_modes"] {
+        case .tensor(let t)?:
+            guard let v = t.integers else {
+                throw ctx.attributeError("nodes_modes", "must be an integer (uint8) tensor, found \(t.elementType)")
+            }
+            modeValues = v
+        case .ints(let v)?: modeValues = v
+        case nil: throw ctx.attributeError("nodes_modes", "is required")
+        case let other?: throw ctx.attributeError("nodes_modes", "must be a uint8 tensor, found \(other.typeName)")
+        }
+        try ctx.requireCount("nodes_modes", modeValues.count, n, like: "nodes_splits")
+        let trueIds = try ctx.ints("nodes_truenodeids")
+        try ctx.requireCount("nodes_truenodeids", trueIds.count, n, like: "nodes_splits")
+        let falseIds = try ctx.ints("nodes_falsenodeids")
+        try ctx.requireCount("nodes_falsenodeids", falseIds.count, n, like: "nodes_splits")
+        let trueLeafs = try ctx.ints("nodes_trueleafs")
+        try ctx.requireCount("nodes_trueleafs", trueLeafs.count, n, like: "nodes_splits")
+        let falseLeafs = try ctx.ints("nodes_falseleafs")
+        try ctx.requireCount("nodes_falseleafs", falseLeafs.count, n, like: "nodes_splits")
+        let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
+        guard missing.isEmpty || missing.count == n else {
+            throw ctx.attributeError("nodes_missing_value_tracks_true", "has \(missing.count) entries, expected 0 or \(n)")
+        }
+        let leafTargets = try ctx.ints("leaf_targetids")
+        let leafWeights = try numbers("leaf_weights")!
+        try ctx.requireCount("leaf_weights", leafWeights.values.count, leafTargets.count, like: "leaf_targetids")
+        let roots = try ctx.ints("tree_roots")
+        let members = try numbers("membership_values", required: false)
+
+        var spec = ForestSpec()
+        spec.leafCount = leafTargets.count
+        var memberIterator = (members?.values ?? []).makeIterator()
+        for i in 0..<n {
+            let mode: BranchMode
+            switch modeValues[i] {
+            case 0...6: mode = BranchMode(rawValue: UInt8(modeValues[i]))!
+            default:
+                throw ctx.attributeError("nodes_modes", "entry \(i) is \(modeValues[i]), expected a mode in 0...6")
+            }
+            guard features[i] >= 0 else {
+                throw ctx.attributeError("nodes_featureids", "entry \(i) is \(features[i]), expected >= 0")
+            }
+            if mode == .member {
+                guard members != nil else {
+                    throw ctx.attributeError("membership_values", "is required by BRANCH_MEMBER node \(i)")
+                }
+                var set: [Double] = []
+                while let v = memberIterator.next(), !v.isNaN { set.append(v) }
+                spec.memberSets[spec.features.count] = set
+            }
+            func child(_ id: Int, _ leaf: Int, _ name: String) throws -> Int {
+                if leaf != 0 {
+                    guard id >= 0, id < leafTargets.count else {
+                        throw ctx.attributeError(name, "entry \(i) is leaf \(id), out of range 0..<\(leafTargets.count)")
+                    }
+                    return ~id
+                }
+                guard id >= 0, id < n else {
+                    throw ctx.attributeError(name, "entry \(i) is node \(id), out of range 0..<\(n)")
+                }
+                guard id != i else { throw ctx.attributeError(name, "node \(i) points to itself") }
+                return id
+            }
+            spec.features.append(features[i])
+            spec.modes.append(mode)
+            spec.thresholds.append(mode == .member ? 0 : splits.values[i])
+            spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
+            spec.trueChild.append(try child(trueIds[i], trueLeafs[i], "nodes_truenodeids"))
+            spec.falseChild.append(try child(falseIds[i], falseLeafs[i], "nodes_falsenodeids"))
+        }
+        for (t, r) in roots.enumerated() {
+            guard r >= 0, r < n else {
+                throw ctx.attributeError("tree_roots", "entry \(t) is \(r), out of range 0..<\(n)")
+            }
+            spec.roots.append(r)
+        }
+        for (j, target) in leafTargets.enumerated() {
+            guard target >= 0, target < targets else {
+                throw ctx.attributeError("leaf_targetids", "entry \(j) is \(target), expected a value in 0..<\(targets)")
+            }
+            spec.leafTargets.append(target)
+            spec.leafWeights.append(leafWeights.values[j])
+            spec.leafStart.append(j + 1)
+        }
+        return try makeKernel(
+            ctx,
+            spec: spec,
+            doubleFeatures: inputType == .double || splits.isDouble,
+            doubleWeights: inputType == .double || leafWeights.isDouble,
+            aggregate: aggregate,
+            transform: transform,
+            baseValues: [],
+            output: .regression(targets: targets),
+            outputType: inputType,
+            labels: nil
+        )
+    }
+
+    // MARK: Kernel
+
+    static func makeKernel(
+        _ ctx: NodeContext,
+        spec: ForestSpec,
+        doubleFeatures: Bool,
+        doubleWeights: Bool,
+        aggregate: TreeAggregate,
+        transform: PostTransform,
+        baseValues: [Double],
+        output: ForestOutput,
+        outputType: ElementType,
+        labels: Tensor.Storage?
+    ) throws -> CompiledKernel {
+        let label = ctx.label
+        let fail = { (message: String) in InferenceError(.invalidAttribute, "\(label): \(message)") }
+        func build<T: TreeFeature, A: BinaryFloatingPoint & Sendable>(_: T.Type, _: A.Type) throws -> any Kernel {
+            let forest = try CompiledForest<T>(spec, fail: fail)
+            let evaluator = ForestEvaluator<T, A>(
+                forest: forest,
+                leaves: LeafTable<A>(spec),
+                aggregate: aggregate,
+                transform: transform,
+                baseValues: baseValues.map { A($0) },
+                output: output
+            )
+            return TreeEnsembleKernel(evaluator: evaluator, op: label, outputType: outputType, labels: labels)
+        }
+        let kernel: any Kernel =
+            switch (doubleFeatures, doubleWeights) {
+            case (false, false): try build(Float.self, Float.self)
+            case (true, false): try build(Double.self, Float.self)
+            case (false, true): try build(Float.self, Double.self)
+            case (true, true): try build(Double.self, Double.self)
+            }
+        var outputs: [ValueType] = [.tensor(outputType)]
+        if let labels {
+            outputs = [.tensor(labels.elementType), .tensor(.float)]
+        }
+        return CompiledKernel(kernel, outputs: outputs)
+    }
+}
+
+/// Runs a compiled tree ensemble.
+struct TreeEnsembleKernel<T: TreeFeature, A: BinaryFloatingPoint & Sendable>: Kernel {
+    let evaluator: ForestEvaluator<T, A>
+    let op: String
+    let outputType: ElementType
+    /// Class labels for a classifier (`nil` for regression).
+    let labels: Tensor.Storage?
+
+    func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
+        let x = try inputs.tensor(0)
+        let matrix = try T.featureMatrix(x, op: self.op)
+        let width = self.evaluator.width
+        let shape = [matrix.rows, width]
+        if self.outputType == .double {
+            let r = try self.evaluator.run(matrix, context: context, op: self.op, convert: { Double($0) }, convertFloat: { Double($0) })
+            return [.tensor(Tensor(unchecked: shape, elements: r.scores))]
+        }
+        let r = try self.evaluator.run(matrix, context: context, op: self.op, convert: { Float($0) }, convertFloat: { $0 })
+        let scores = Tensor(unchecked: shape, elements: r.scores)
+        guard let labels = self.labels else { return [.tensor(scores)] }
+        let labelTensor: Tensor
+        switch labels {
+        case .int64(let names): labelTensor = Tensor(unchecked: [matrix.rows], elements: r.labels.map { names[$0] })
+        case .string(let names): labelTensor = Tensor(unchecked: [matrix.rows], elements: r.labels.map { names[$0] })
+        default: throw InferenceError(.runtimeFailure, "\(self.op): unsupported label type")
+        }
+        return [.tensor(labelTensor), .tensor(scores)]
+    }
+}
+
+/// The feature types trees are evaluated in.
+protocol TreeFeature: BinaryFloatingPoint, Sendable {
+    /// The input converted to this type.
+    static func featureMatrix(_ tensor: Tensor, op: String) throws -> FeatureMatrix<Self>
+}
+
+extension Float: TreeFeature {
+    static func featureMatrix(_ tensor: Tensor, op: String) throws -> FeatureMatrix<Float> {
+        try FeatureMatrix.floats(tensor, op: op)
+    }
+}
+
+extension Double: TreeFeature {
+    static func featureMatrix(_ tensor: Tensor, op: String) throws -> FeatureMatrix<Double> {
+        try FeatureMatrix.doubles(tensor, op: op)
+    }
+}
