@@ -18,6 +18,9 @@ Prints one JSON object:
                       (after a trivial model has initialised ORT; --no-prime
                       to include ORT's own start-up)
   runtime             "onnxruntime <version>"
+  plus rows, iterations, threads, process_resident_bytes and
+  identity_model_median_us_per_call (the same timing loop on a one-node
+  Identity model: the per-call floor of the Python binding).
 """
 
 from __future__ import annotations
@@ -163,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     # first so resident_bytes measures what this model costs.
     if not args.no_prime:
         prime = ort.InferenceSession(trivial_model(), so, providers=["CPUExecutionProvider"])
-        prime.run(None, {"x": np.zeros([1], dtype=np.float32)})
-        del prime
+        prime_feed = {"x": np.zeros([1], dtype=np.float32)}
+        prime.run(None, prime_feed)
 
     rss_before = resident_bytes()
     t0 = time.perf_counter_ns()
@@ -190,6 +193,17 @@ def main(argv: list[str] | None = None) -> int:
         run(None, feed)
         times.append(clock() - t)
     times.sort()
+
+    # Per-call floor of the Python binding: the same loop on an Identity model.
+    floor_us = None
+    if not args.no_prime:
+        floor = []
+        for _ in range(min(args.iterations, 2000) + warmup):
+            t = clock()
+            prime.run(None, prime_feed)
+            floor.append(clock() - t)
+        floor = sorted(floor[warmup:])
+        floor_us = percentile(floor, 50) / 1000.0
     median_us = percentile(times, 50) / 1000.0
     result = {
         "model": args.model,
@@ -202,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         "us_per_row": median_us / args.rows,
         "resident_bytes": max(0, rss_after - rss_before),
         "process_resident_bytes": rss_after,
+        "identity_model_median_us_per_call": floor_us,
         "runtime": f"onnxruntime {ort.__version__}",
     }
     print(json.dumps(result))
