@@ -274,9 +274,10 @@ def specs() -> list[Spec]:
     ]
     # ---- SVMs ----
     S += [
-        _skl("iris_svc_linear", "sklearn SVC(kernel='linear') on iris (one-vs-one, no probabilities)",
+        _skl("iris_svc_linear", "sklearn SVC(kernel='linear') on iris (multiclass one-vs-one, no probabilities: "
+             "the probability map holds the OvR-shaped decision scores)",
              lambda: SVC(kernel="linear"), "iris", True),
-        _skl("iris_svc_poly", "sklearn SVC(kernel='poly', degree=3) on iris (no probabilities)",
+        _skl("iris_svc_poly", "sklearn SVC(kernel='poly', degree=3) on iris (no probabilities; decision scores)",
              lambda: SVC(kernel="poly", degree=3), "iris", True, target_opset=15),
         _skl("breast_cancer_svc_rbf_proba",
              "sklearn Pipeline(StandardScaler, SVC(kernel='rbf', probability=True)) on breast_cancer",
@@ -724,7 +725,9 @@ def write_readme(outdir: str, rows: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the Slipway ONNX model zoo.")
-    parser.add_argument("outdir", nargs="?", default="Tests/Fixtures/zoo")
+    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("outdir", nargs="?", default=os.path.join(repo_root, "Tests", "Fixtures", "zoo"),
+                        help="output directory (default: <repo>/Tests/Fixtures/zoo)")
     parser.add_argument("--only", action="append", help="build only these models (repeatable)")
     args = parser.parse_args(argv)
 
