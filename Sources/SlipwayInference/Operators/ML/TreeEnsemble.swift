@@ -320,15 +320,12 @@ enum TreeEnsembleOperators {
         let features = try ctx.ints("nodes_featureids")
         try ctx.requireCount("nodes_featureids", features.count, n, like: "nodes_splits")
         let modeValues: [Int]
-        switch ctx.attributes["nodes_modes"] {
-        case .tensor(let t)?:
-            guard let v = t.integers else {
-                throw ctx.attributeError("nodes_modes", "must be an integer (uint8) tensor, found \(t.elementType)")
-            }
+        if case .ints(let v)? = ctx.attributes["nodes_modes"] {
             modeValues = v
-        case .ints(let v)?: modeValues = v
-        case nil: throw ctx.attributeError("nodes_modes", "is required")
-        case let other?: throw ctx.attributeError("nodes_modes", "must be a uint8 tensor, found \(other.typeName)")
+        } else if let v = try ctx.integerTensor("nodes_modes") {
+            modeValues = v
+        } else {
+            throw ctx.attributeError("nodes_modes", "is required")
         }
         try ctx.requireCount("nodes_modes", modeValues.count, n, like: "nodes_splits")
         let trueIds = try ctx.ints("nodes_truenodeids")
