@@ -431,25 +431,27 @@ enum TreeEnsembleOperators {
     ) throws -> CompiledKernel {
         let label = ctx.label
         let fail = { (message: String) in InferenceError(.invalidAttribute, "\(label): \(message)") }
-        func build<T: TreeFeature, A: BinaryFloatingPoint & Sendable>(_: T.Type, _: A.Type) throws -> any Kernel {
-            let forest = try CompiledForest<T>(spec, fail: fail)
-            let evaluator = ForestEvaluator<T, A>(
-                forest: forest,
+        func build<T: TreeFeature, A: BinaryFloatingPoint & Sendable>(
+            _: T.Type,
+            _: A.Type
+        ) throws -> ForestEvaluator<T, A> {
+            ForestEvaluator<T, A>(
+                forest: try CompiledForest<T>(spec, fail: fail),
                 leaves: LeafTable<A>(spec),
                 aggregate: aggregate,
                 transform: transform,
                 baseValues: baseValues.map { A($0) },
                 output: output
             )
-            return TreeEnsembleKernel(evaluator: evaluator, op: label, outputType: outputType, labels: labels)
         }
-        let kernel: any Kernel =
+        let evaluator: AnyForestEvaluator =
             switch (doubleFeatures, doubleWeights) {
-            case (false, false): try build(Float.self, Float.self)
-            case (true, false): try build(Double.self, Float.self)
-            case (false, true): try build(Float.self, Double.self)
-            case (true, true): try build(Double.self, Double.self)
+            case (false, false): .floatFloat(try build(Float.self, Float.self))
+            case (true, false): .doubleFloat(try build(Double.self, Float.self))
+            case (false, true): .floatDouble(try build(Float.self, Double.self))
+            case (true, true): .doubleDouble(try build(Double.self, Double.self))
             }
+        let kernel = TreeEnsembleKernel(evaluator: evaluator, op: label, outputType: outputType, labels: labels)
         var outputs: [ValueType] = [.tensor(outputType)]
         if let labels {
             outputs = [.tensor(labels.elementType), .tensor(.float)]
@@ -458,9 +460,20 @@ enum TreeEnsembleOperators {
     }
 }
 
+/// A compiled ensemble with its concrete feature and accumulation types.
+enum AnyForestEvaluator: Sendable {
+    case floatFloat(ForestEvaluator<Float, Float>)
+    case doubleFloat(ForestEvaluator<Double, Float>)
+    case floatDouble(ForestEvaluator<Float, Double>)
+    case doubleDouble(ForestEvaluator<Double, Double>)
+}
+
 /// Runs a compiled tree ensemble.
-struct TreeEnsembleKernel<T: TreeFeature, A: BinaryFloatingPoint & Sendable>: Kernel {
-    let evaluator: ForestEvaluator<T, A>
+///
+/// Not generic itself: the `switch` in `run` calls the generic evaluation with concrete types so that it is
+/// specialised (a generic kernel would be called through its unspecialised protocol witness).
+struct TreeEnsembleKernel: Kernel {
+    let evaluator: AnyForestEvaluator
     let op: String
     let outputType: ElementType
     /// Class labels for a classifier (`nil` for regression).
@@ -468,14 +481,28 @@ struct TreeEnsembleKernel<T: TreeFeature, A: BinaryFloatingPoint & Sendable>: Ke
 
     func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         let x = try inputs.tensor(0)
-        let matrix = try T.featureMatrix(x, op: self.op)
-        let width = self.evaluator.width
-        let shape = [matrix.rows, width]
+        switch self.evaluator {
+        case .floatFloat(let e): return try self.run(e, try FeatureMatrix.floats(x, op: self.op), context)
+        case .doubleFloat(let e): return try self.run(e, try FeatureMatrix.doubles(x, op: self.op), context)
+        case .floatDouble(let e): return try self.run(e, try FeatureMatrix.floats(x, op: self.op), context)
+        case .doubleDouble(let e): return try self.run(e, try FeatureMatrix.doubles(x, op: self.op), context)
+        }
+    }
+
+    @inline(__always)
+    private func run<T: TreeFeature, A: BinaryFloatingPoint & Sendable>(
+        _ evaluator: ForestEvaluator<T, A>,
+        _ matrix: FeatureMatrix<T>,
+        _ context: ExecutionContext
+    ) throws -> [Value] {
+        let shape = [matrix.rows, evaluator.width]
         if self.outputType == .double {
-            let r = try self.evaluator.run(matrix, context: context, op: self.op, convert: { Double($0) }, convertFloat: { Double($0) })
+            let r = try evaluator.run(
+                matrix, context: context, op: self.op, convert: { Double($0) }, convertFloat: { Double($0) }
+            )
             return [.tensor(Tensor(unchecked: shape, elements: r.scores))]
         }
-        let r = try self.evaluator.run(matrix, context: context, op: self.op, convert: { Float($0) }, convertFloat: { $0 })
+        let r = try evaluator.run(matrix, context: context, op: self.op, convert: { Float($0) }, convertFloat: { $0 })
         let scores = Tensor(unchecked: shape, elements: r.scores)
         guard let labels = self.labels else { return [.tensor(scores)] }
         let labelTensor: Tensor
