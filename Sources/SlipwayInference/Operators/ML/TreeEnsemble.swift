@@ -66,23 +66,10 @@ enum TreeEnsembleOperators {
         try ctx.requireCount(weightNames.trees, weights.treeIds.count, m, like: weightNames.ids)
         try ctx.requireCount(weightNames.weights, weights.weights.count, m, like: weightNames.ids)
 
-        // Index every (tree, node) pair.
-        func key(_ tree: Int, _ node: Int) -> Int64? {
-            guard let t = Int32(exactly: tree), let v = Int32(exactly: node) else { return nil }
-            return Int64(t) << 32 | Int64(UInt32(bitPattern: v))
-        }
-        var index = [Int64: Int](minimumCapacity: n)
+        let lookup = try NodeLookup(treeIds: treeIds, nodeIds: nodeIds, ctx: ctx)
         var isLeaf = [Bool](repeating: false, count: n)
         var modes = [BranchMode](repeating: .leq, count: n)
         for i in 0..<n {
-            guard let k = key(treeIds[i], nodeIds[i]) else {
-                throw ctx.attributeError("nodes_nodeids", "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range")
-            }
-            guard index.updateValue(i, forKey: k) == nil else {
-                throw ctx.attributeError(
-                    "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
-                )
-            }
             switch modeNames[i] {
             case "BRANCH_LEQ": modes[i] = .leq
             case "BRANCH_LT": modes[i] = .lt
@@ -100,52 +87,55 @@ enum TreeEnsembleOperators {
             }
         }
         // Number branch nodes and leaves separately.
-        var encoded = [Int](repeating: 0, count: n)
+        var encodedBuilder = [Int](repeating: 0, count: n)
         var branchCount = 0
         var leafCount = 0
         for i in 0..<n {
             if isLeaf[i] {
-                encoded[i] = ~leafCount
+                encodedBuilder[i] = ~leafCount
                 leafCount += 1
             } else {
-                encoded[i] = branchCount
+                encodedBuilder[i] = branchCount
                 branchCount += 1
             }
         }
+        let encoded = encodedBuilder
         var spec = ForestSpec()
         spec.features.reserveCapacity(branchCount)
+        spec.modes.reserveCapacity(branchCount)
+        spec.thresholds.reserveCapacity(branchCount)
+        spec.missingTrue.reserveCapacity(branchCount)
+        spec.trueChild.reserveCapacity(branchCount)
+        spec.falseChild.reserveCapacity(branchCount)
         spec.leafCount = leafCount
         for i in 0..<n where !isLeaf[i] {
             guard featureIds[i] >= 0 else {
                 throw ctx.attributeError("nodes_featureids", "entry \(i) is \(featureIds[i]), expected >= 0")
             }
-            func child(_ id: Int, _ which: String) throws -> Int {
-                guard let k = key(treeIds[i], id), let c = index[k] else {
-                    throw ctx.attributeError(
-                        which, "node \(nodeIds[i]) of tree \(treeIds[i]) points to node \(id), which does not exist"
-                    )
-                }
-                guard c != i else {
-                    throw ctx.attributeError(which, "node \(nodeIds[i]) of tree \(treeIds[i]) points to itself")
-                }
-                return encoded[c]
+            guard let t = lookup.index(tree: treeIds[i], node: trueIds[i]), t != i else {
+                throw Self.childError(ctx, "nodes_truenodeids", treeIds[i], nodeIds[i], trueIds[i])
             }
+            guard let f = lookup.index(tree: treeIds[i], node: falseIds[i]), f != i else {
+                throw Self.childError(ctx, "nodes_falsenodeids", treeIds[i], nodeIds[i], falseIds[i])
+            }
+            let children = (encoded[t], encoded[f])
             spec.features.append(featureIds[i])
             spec.modes.append(modes[i])
             spec.thresholds.append(values.values[i])
             spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
-            spec.trueChild.append(try child(trueIds[i], "nodes_truenodeids"))
-            spec.falseChild.append(try child(falseIds[i], "nodes_falsenodeids"))
+            spec.trueChild.append(children.0)
+            spec.falseChild.append(children.1)
         }
         // Roots: the first node of each tree id, in order of appearance.
         var seenTrees = Set<Int>()
         for i in 0..<n where seenTrees.insert(treeIds[i]).inserted {
             spec.roots.append(encoded[i])
         }
-        // Leaf weights, in attribute order per leaf.
-        var perLeaf = [[(Int, Double)]](repeating: [], count: leafCount)
+        // Leaf weights, in attribute order per leaf (counting sort by leaf).
+        var leafOf = [Int](repeating: -1, count: m)
+        var counts = [Int](repeating: 0, count: leafCount + 1)
         for j in 0..<m {
-            guard let k = key(weights.treeIds[j], weights.nodeIds[j]), let i = index[k] else {
+            guard let i = lookup.index(tree: weights.treeIds[j], node: weights.nodeIds[j]) else {
                 throw ctx.attributeError(
                     weightNames.nodes,
                     "entry \(j) refers to node \(weights.nodeIds[j]) of tree \(weights.treeIds[j]), which does not exist"
@@ -157,17 +147,28 @@ enum TreeEnsembleOperators {
             }
             // Weights on branch nodes are never reached (ONNX Runtime ignores them too).
             guard isLeaf[i] else { continue }
-            perLeaf[~encoded[i]].append((target, weights.weights[j]))
+            leafOf[j] = ~encoded[i]
+            counts[~encoded[i] + 1] += 1
         }
-        spec.leafStart.reserveCapacity(leafCount + 1)
-        for entries in perLeaf {
-            for (t, w) in entries {
-                spec.leafTargets.append(t)
-                spec.leafWeights.append(w)
-            }
-            spec.leafStart.append(spec.leafTargets.count)
+        for l in 0..<leafCount { counts[l + 1] += counts[l] }
+        spec.leafStart = counts
+        var fill = counts
+        spec.leafTargets = [Int](repeating: 0, count: counts[leafCount])
+        spec.leafWeights = [Double](repeating: 0, count: counts[leafCount])
+        for j in 0..<m where leafOf[j] >= 0 {
+            let slot = fill[leafOf[j]]
+            spec.leafTargets[slot] = weights.ids[j]
+            spec.leafWeights[slot] = weights.weights[j]
+            fill[leafOf[j]] = slot + 1
         }
         return (spec, values.isDouble)
+    }
+
+    static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError {
+        if child == node {
+            return ctx.attributeError(name, "node \(node) of tree \(tree) points to itself")
+        }
+        return ctx.attributeError(name, "node \(node) of tree \(tree) points to node \(child), which does not exist")
     }
 
     static func compileRegressor(_ ctx: NodeContext) throws -> CompiledKernel {
@@ -466,6 +467,87 @@ enum AnyForestEvaluator: Sendable {
     case doubleFloat(ForestEvaluator<Double, Float>)
     case floatDouble(ForestEvaluator<Float, Double>)
     case doubleDouble(ForestEvaluator<Double, Double>)
+}
+
+/// Finds a node's position from its (tree id, node id): a dense table when node ids are small (as exporters
+/// write them), a dictionary otherwise.
+struct NodeLookup {
+    private var trees: [Int: (offset: Int, count: Int)] = [:]
+    /// `trees` as an array indexed by `tree - minTree` when tree ids are dense.
+    private var treeSlots: [(offset: Int, count: Int)] = []
+    private var minTree = 0
+    private var table: [Int32] = []
+    private var map: [Int64: Int] = [:]
+    private var dense = true
+
+    init(treeIds: [Int], nodeIds: [Int], ctx: NodeContext) throws {
+        let n = treeIds.count
+        var maxNode: [Int: Int] = [:]
+        for i in 0..<n {
+            if nodeIds[i] < 0 || nodeIds[i] > Int(Int32.max) || treeIds[i] < Int(Int32.min) || treeIds[i] > Int(Int32.max) {
+                throw ctx.attributeError(
+                    "nodes_nodeids", "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range"
+                )
+            }
+            maxNode[treeIds[i], default: -1] = Swift.max(maxNode[treeIds[i], default: -1], nodeIds[i])
+        }
+        var total = 0
+        for (tree, top) in maxNode.sorted(by: { $0.key < $1.key }) {
+            self.trees[tree] = (total, top + 1)
+            total += top + 1
+        }
+        self.dense = total <= 4 * n + 1024
+        if let lo = maxNode.keys.min(), let hi = maxNode.keys.max(), hi - lo < 4 * maxNode.count + 64 {
+            self.minTree = lo
+            self.treeSlots = [(offset: Int, count: Int)](repeating: (0, 0), count: hi - lo + 1)
+            for (tree, t) in self.trees { self.treeSlots[tree - lo] = t }
+        }
+        if self.dense {
+            var table = [Int32](repeating: -1, count: total)
+            for i in 0..<n {
+                guard let t = self.trees[treeIds[i]] else { continue }
+                let slot = t.offset + nodeIds[i]
+                guard table[slot] < 0 else {
+                    throw ctx.attributeError(
+                        "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
+                    )
+                }
+                table[slot] = Int32(i)
+            }
+            self.table = table
+        } else {
+            var map = [Int64: Int](minimumCapacity: n)
+            for i in 0..<n {
+                guard map.updateValue(i, forKey: Int64(treeIds[i]) << 32 | Int64(nodeIds[i])) == nil else {
+                    throw ctx.attributeError(
+                        "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
+                    )
+                }
+            }
+            self.map = map
+        }
+    }
+
+    /// The position of node `node` of tree `tree` in the `nodes_*` lists.
+    func index(tree: Int, node: Int) -> Int? {
+        guard node >= 0, node <= Int(Int32.max) else { return nil }
+        if self.dense {
+            let t: (offset: Int, count: Int)
+            if !self.treeSlots.isEmpty {
+                let slot = tree &- self.minTree
+                guard slot >= 0, slot < self.treeSlots.count else { return nil }
+                t = self.treeSlots[slot]
+            } else {
+                guard let found = self.trees[tree] else { return nil }
+                t = found
+            }
+            guard node < t.count else { return nil }
+            let i = self.table[t.offset + node]
+            return i < 0 ? nil : Int(i)
+        }
+        guard tree >= Int(Int32.min), tree <= Int(Int32.max) else { return nil }
+        return self.map[Int64(tree) << 32 | Int64(node)]
+    }
 }
 
 /// Runs a compiled tree ensemble.

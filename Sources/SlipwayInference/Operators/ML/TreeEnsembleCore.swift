@@ -137,21 +137,30 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
                 order.append(v)
                 stack.append((v, 1))
                 // Push false first so the true child is numbered right after its parent.
-                for c in [spec.falseChild[v], spec.trueChild[v]] where c >= 0 {
-                    if state[c] == 1 { throw fail("the trees contain a cycle through node \(c)") }
-                    if state[c] == 0 { stack.append((c, 0)) }
+                let f = spec.falseChild[v]
+                let t = spec.trueChild[v]
+                if f >= 0 {
+                    if state[f] == 1 { throw fail("the trees contain a cycle through node \(f)") }
+                    if state[f] == 0 { stack.append((f, 0)) }
+                }
+                if t >= 0 {
+                    if state[t] == 1 { throw fail("the trees contain a cycle through node \(t)") }
+                    if state[t] == 0 { stack.append((t, 0)) }
                 }
             }
         }
-        func remap(_ encoded: Int) -> Int32 { encoded >= 0 ? newIndex[encoded] : Int32(encoded) }
+        let renumbered = newIndex
+        func remap(_ encoded: Int) -> Int32 { encoded >= 0 ? renumbered[encoded] : Int32(encoded) }
 
-        var modeSet = Set<BranchMode>()
+        var firstMode: BranchMode? = nil
+        var mixed = false
         var tracks = false
         for v in order {
-            modeSet.insert(spec.modes[v])
+            let mode = spec.modes[v]
+            if firstMode == nil { firstMode = mode } else if firstMode != mode { mixed = true }
             if spec.missingTrue[v] { tracks = true }
         }
-        let uniform: BranchMode? = modeSet.count <= 1 && !modeSet.contains(.member) ? (modeSet.first ?? .leq) : nil
+        let uniform: BranchMode? = mixed || firstMode == .member ? nil : (firstMode ?? .leq)
         var nodes: [TreeNode<T>] = []
         nodes.reserveCapacity(order.count)
         var modes: [UInt8] = []
@@ -190,69 +199,73 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
         self.requiredColumns = maxFeature + 1
     }
 
-    /// Writes, for every row of `rows`, the leaf that tree `tree` reaches into `out[row - rows.lowerBound]`.
+    /// Writes the leaf that the tree rooted at `root` reaches for each of `count` rows (`x`, `x + columns`, …)
+    /// into `out`. `nodes` is the base of ``nodes`` (nil when there are no branch nodes).
     @inline(__always)
     func leaves(
-        tree: Int,
-        rows: Range<Int>,
+        root: Int32,
+        nodes: UnsafePointer<TreeNode<T>>?,
+        count: Int,
         x: UnsafePointer<T>,
         columns: Int,
         out: UnsafeMutablePointer<Int32>
     ) {
-        self.nodes.withUnsafeBufferPointer { nb in
-            guard let np = nb.baseAddress else {
-                // No branch nodes: every root is a leaf.
-                for r in rows { out[r - rows.lowerBound] = ~self.roots[tree] }
-                return
-            }
-            let root = self.roots[tree]
-            switch (self.uniformMode, self.tracksMissing) {
-            case (.leq?, false): Self.walk(np, root, rows, x, columns, out, LEQTest.self, IgnoreMissing.self)
-            case (.leq?, true): Self.walk(np, root, rows, x, columns, out, LEQTest.self, TrackMissing.self)
-            case (.lt?, false): Self.walk(np, root, rows, x, columns, out, LTTest.self, IgnoreMissing.self)
-            case (.lt?, true): Self.walk(np, root, rows, x, columns, out, LTTest.self, TrackMissing.self)
-            case (.gte?, false): Self.walk(np, root, rows, x, columns, out, GTETest.self, IgnoreMissing.self)
-            case (.gte?, true): Self.walk(np, root, rows, x, columns, out, GTETest.self, TrackMissing.self)
-            case (.gt?, false): Self.walk(np, root, rows, x, columns, out, GTTest.self, IgnoreMissing.self)
-            case (.gt?, true): Self.walk(np, root, rows, x, columns, out, GTTest.self, TrackMissing.self)
-            case (.eq?, false): Self.walk(np, root, rows, x, columns, out, EQTest.self, IgnoreMissing.self)
-            case (.eq?, true): Self.walk(np, root, rows, x, columns, out, EQTest.self, TrackMissing.self)
-            case (.neq?, false): Self.walk(np, root, rows, x, columns, out, NEQTest.self, IgnoreMissing.self)
-            case (.neq?, true): Self.walk(np, root, rows, x, columns, out, NEQTest.self, TrackMissing.self)
-            default:
-                for r in rows {
-                    out[r - rows.lowerBound] = self.walkGeneral(np, root, x + r * columns)
-                }
-            }
+        guard let np = nodes, root >= 0 else {
+            // The tree is a single leaf.
+            for k in 0..<count { out[k] = ~root }
+            return
+        }
+        switch (self.uniformMode, self.tracksMissing) {
+        case (.leq?, false): Self.walk(np, root, count, x, columns, out, LEQTest.self, IgnoreMissing.self)
+        case (.leq?, true): Self.walk(np, root, count, x, columns, out, LEQTest.self, TrackMissing.self)
+        case (.lt?, false): Self.walk(np, root, count, x, columns, out, LTTest.self, IgnoreMissing.self)
+        case (.lt?, true): Self.walk(np, root, count, x, columns, out, LTTest.self, TrackMissing.self)
+        case (.gte?, false): Self.walk(np, root, count, x, columns, out, GTETest.self, IgnoreMissing.self)
+        case (.gte?, true): Self.walk(np, root, count, x, columns, out, GTETest.self, TrackMissing.self)
+        case (.gt?, false): Self.walk(np, root, count, x, columns, out, GTTest.self, IgnoreMissing.self)
+        case (.gt?, true): Self.walk(np, root, count, x, columns, out, GTTest.self, TrackMissing.self)
+        case (.eq?, false): Self.walk(np, root, count, x, columns, out, EQTest.self, IgnoreMissing.self)
+        case (.eq?, true): Self.walk(np, root, count, x, columns, out, EQTest.self, TrackMissing.self)
+        case (.neq?, false): Self.walk(np, root, count, x, columns, out, NEQTest.self, IgnoreMissing.self)
+        case (.neq?, true): Self.walk(np, root, count, x, columns, out, NEQTest.self, TrackMissing.self)
+        default:
+            for k in 0..<count { out[k] = self.walkGeneral(np, root, x + k &* columns) }
         }
     }
 
+    /// The specialised walk for ensembles whose branch nodes all use one comparison.
     @inline(__always)
     private static func walk<S: SplitTest, M: MissingPolicy>(
         _ nodes: UnsafePointer<TreeNode<T>>,
         _ root: Int32,
-        _ rows: Range<Int>,
+        _ count: Int,
         _ x: UnsafePointer<T>,
         _ columns: Int,
         _ out: UnsafeMutablePointer<Int32>,
         _: S.Type,
         _: M.Type
     ) {
-        var row = x + rows.lowerBound * columns
-        var o = out
-        for _ in rows {
+        var row = x
+        for k in 0..<count {
             var i = root
             while i >= 0 {
                 let node = nodes[Int(i)]
+                let goTrue: Bool
                 if M.tracksMissing {
                     let v = row[Int(node.feature & Int32.max)]
-                    i = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN) ? node.left : node.right
+                    goTrue = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN)
                 } else {
-                    i = S.test(row[Int(node.feature)], node.threshold) ? node.left : node.right
+                    goTrue = S.test(row[Int(node.feature)], node.threshold)
+                }
+                // A real (predicted) branch rather than a select: the CPU runs ahead on the predicted path
+                // instead of waiting for every comparison (the compiler turns a ternary into a dependent load).
+                if _fastPath(goTrue) {
+                    i = node.left
+                } else {
+                    i = node.right
                 }
             }
-            o.pointee = ~i
-            o += 1
+            out[k] = ~i
             row += columns
         }
     }
@@ -316,7 +329,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
     let baseValues: [A]
     let output: ForestOutput
 
-    static var blockRows: Int { 64 }
+    static var blockRows: Int { 512 }
 
     var width: Int {
         switch self.output {
@@ -375,48 +388,103 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         _ convertFloat: (Float) -> O
     ) {
         let width = self.width
-        let block = Self.blockRows
-        let leafBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: block)
-        let acc = UnsafeMutablePointer<A>.allocate(capacity: block * width)
-        let has = UnsafeMutablePointer<Bool>.allocate(capacity: block * width)
-        let temp = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(width, 2))
-        defer {
-            leafBuffer.deallocate()
-            acc.deallocate()
-            has.deallocate()
-            temp.deallocate()
-        }
+        // Rows per block: trees are walked tree-major over a block, so each tree's nodes stay in cache.
+        let block = Swift.max(1, Swift.min(Self.blockRows, range.count, 65536 / width))
         let treeCount = self.forest.roots.count
-        var lo = range.lowerBound
-        while lo < range.upperBound {
-            let hi = Swift.min(range.upperBound, lo + block)
-            let count = hi - lo
-            acc.initialize(repeating: 0, count: count * width)
-            has.initialize(repeating: false, count: count * width)
-            self.leaves.first.withUnsafeBufferPointer { first in
-                for t in 0..<treeCount {
-                    self.forest.leaves(tree: t, rows: lo..<hi, x: x, columns: columns, out: leafBuffer)
-                    if case .regression(1) = self.output {
-                        self.accumulateSingle(count, leafBuffer, first, acc, has)
-                    } else {
-                        self.accumulateSparse(count, leafBuffer, width, acc, has)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { leafBuffer in
+            withUnsafeTemporaryAllocation(of: A.self, capacity: block * width) { accBuffer in
+                withUnsafeTemporaryAllocation(of: Bool.self, capacity: block * width) { hasBuffer in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(width, 2)) { temp in
+                        guard let leafBuffer = leafBuffer.baseAddress, let acc = accBuffer.baseAddress,
+                            let has = hasBuffer.baseAddress
+                        else { return }
+                        self.withPointers { p in
+                        var lo = range.lowerBound
+                        while lo < range.upperBound {
+                            let hi = Swift.min(range.upperBound, lo + block)
+                            let count = hi - lo
+                            acc.initialize(repeating: 0, count: count * width)
+                            has.initialize(repeating: false, count: count * width)
+                            for t in 0..<treeCount {
+                                self.forest.leaves(
+                                    root: p.roots[t], nodes: p.nodes, count: count, x: x + lo * columns,
+                                    columns: columns, out: leafBuffer
+                                )
+                                if case .regression(1) = self.output {
+                                    self.accumulateSingle(count, leafBuffer, p.first, acc, has)
+                                } else {
+                                    self.accumulateSparse(count, leafBuffer, width, p, acc, has)
+                                }
+                            }
+                            for r in 0..<count {
+                                let row = lo + r
+                                let out = scores + row * width
+                                switch self.output {
+                                case .regression(let targets):
+                                    self.finalizeRegression(
+                                        acc + r * width, has + r * width, targets, treeCount, out, temp, convert,
+                                        convertFloat
+                                    )
+                                case .classification(let classes, let binaryCase, let allPositive):
+                                    labels?[row] = self.finalizeClassification(
+                                        acc + r * width, has + r * width, classes, binaryCase, allPositive, out, temp,
+                                        convertFloat
+                                    )
+                                }
+                            }
+                            lo = hi
+                        }
+                        }
                     }
                 }
             }
-            for r in 0..<count {
-                let row = lo + r
-                let out = scores + row * width
-                switch self.output {
-                case .regression(let targets):
-                    self.finalizeRegression(acc + r * width, has + r * width, targets, treeCount, out, temp, convert, convertFloat)
-                case .classification(let classes, let binaryCase, let allPositive):
-                    let label = self.finalizeClassification(
-                        acc + r * width, has + r * width, classes, binaryCase, allPositive, out, temp, convertFloat
-                    )
-                    labels?[row] = label
+        }
+    }
+
+    /// Raw views of the forest's arrays, taken once per chunk of rows: accessing the arrays per tree would
+    /// retain and release their shared buffers, which contends between threads.
+    struct Pointers {
+        var nodes: UnsafePointer<TreeNode<T>>?
+        var roots: UnsafePointer<Int32>
+        var first: UnsafePointer<A>
+        var start: UnsafePointer<Int32>
+        var targets: UnsafePointer<Int32>
+        var weights: UnsafePointer<A>
+    }
+
+    @inline(__always)
+    private func withPointers(_ body: (Pointers) -> Void) {
+        self.forest.nodes.withUnsafeBufferPointer { nodes in
+            self.forest.roots.withUnsafeBufferPointer { roots in
+                self.leaves.first.withUnsafeBufferPointer { first in
+                    self.leaves.start.withUnsafeBufferPointer { start in
+                        self.leaves.targets.withUnsafeBufferPointer { targets in
+                            self.leaves.weights.withUnsafeBufferPointer { weights in
+                                // Empty arrays may have no base address; they are then never read.
+                                let dummyRoot: Int32 = 0
+                                let dummy: A = 0
+                                let dummyIndex: Int32 = 0
+                                withUnsafePointer(to: dummyRoot) { r0 in
+                                    withUnsafePointer(to: dummy) { a0 in
+                                        withUnsafePointer(to: dummyIndex) { i0 in
+                                            body(
+                                                Pointers(
+                                                    nodes: nodes.baseAddress,
+                                                    roots: roots.baseAddress ?? r0,
+                                                    first: first.baseAddress ?? a0,
+                                                    start: start.baseAddress ?? i0,
+                                                    targets: targets.baseAddress ?? i0,
+                                                    weights: weights.baseAddress ?? a0
+                                                )
+                                            )
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            lo = hi
         }
     }
 
@@ -425,7 +493,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
     private func accumulateSingle(
         _ count: Int,
         _ leafBuffer: UnsafeMutablePointer<Int32>,
-        _ first: UnsafeBufferPointer<A>,
+        _ first: UnsafePointer<A>,
         _ acc: UnsafeMutablePointer<A>,
         _ has: UnsafeMutablePointer<Bool>
     ) {
@@ -452,27 +520,22 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         _ count: Int,
         _ leafBuffer: UnsafeMutablePointer<Int32>,
         _ width: Int,
+        _ p: Pointers,
         _ acc: UnsafeMutablePointer<A>,
         _ has: UnsafeMutablePointer<Bool>
     ) {
-        self.leaves.start.withUnsafeBufferPointer { start in
-            self.leaves.targets.withUnsafeBufferPointer { targets in
-                self.leaves.weights.withUnsafeBufferPointer { weights in
-                    for r in 0..<count {
-                        let l = Int(leafBuffer[r])
-                        let base = r * width
-                        for e in Int(start[l])..<Int(start[l + 1]) {
-                            let k = base + Int(targets[e])
-                            let w = weights[e]
-                            switch self.aggregate {
-                            case .sum, .average: acc[k] += w
-                            case .min: if !has[k] || w < acc[k] { acc[k] = w }
-                            case .max: if !has[k] || w > acc[k] { acc[k] = w }
-                            }
-                            has[k] = true
-                        }
-                    }
+        for r in 0..<count {
+            let l = Int(leafBuffer[r])
+            let base = r * width
+            for e in Int(p.start[l])..<Int(p.start[l + 1]) {
+                let k = base + Int(p.targets[e])
+                let w = p.weights[e]
+                switch self.aggregate {
+                case .sum, .average: acc[k] += w
+                case .min: if !has[k] || w < acc[k] { acc[k] = w }
+                case .max: if !has[k] || w > acc[k] { acc[k] = w }
                 }
+                has[k] = true
             }
         }
     }
