@@ -5,12 +5,15 @@ enum LabelEncoderOperators {
         OperatorDefinition(onnxMLDomain, "LabelEncoder", opsets: 2...5) { ctx in try compileV2(ctx) },
     ]
 
-    /// A hashable key: NaN keys match NaN inputs, `-0.0` matches `0.0`.
+    /// A hashable key: `-0.0` matches `0.0`; NaN keys match NaN inputs from opset 4 (ONNX Runtime's behaviour;
+    /// before, NaN never matches).
     enum Key: Hashable {
         case string(String)
         case integer(Int64)
         case real(Double)
         case nan
+        /// An input that matches no key.
+        case unmatched
 
         static func number(_ v: Double) -> Key { v.isNaN ? .nan : .real(v == 0 ? 0 : v) }
     }
@@ -68,8 +71,11 @@ enum LabelEncoderOperators {
         return found[0].1
     }
 
-    static func keyList(_ t: Tensor) -> [Key] {
-        switch t.storage {
+    static func keyList(_ t: Tensor, nanMatches: Bool = true) -> [Key] {
+        if !nanMatches, case .float(let v) = t.storage {
+            return v.map { $0.isNaN ? .unmatched : .number(Double($0)) }
+        }
+        return switch t.storage {
         case .string(let v): v.map { .string($0) }
         case .int64(let v): v.map { .integer($0) }
         case .int32(let v): v.map { .integer(Int64($0)) }
@@ -114,11 +120,12 @@ enum LabelEncoderOperators {
             defaultValue = t
         }
         let fallback = defaultValue
+        let nanMatches = ctx.opset >= 4
         let index = Dictionary(keyList(keys).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let label = ctx.label
         let kernel = ClosureKernel { inputs, _ in
             let x = try inputs.tensor(0)
-            let ks = LabelEncoderOperators.keyList(x)
+            let ks = LabelEncoderOperators.keyList(x, nanMatches: nanMatches)
             func map<T>(_ v: [T], _ d: T, _ x: Tensor) -> [T] { ks.map { k in index[k].map { v[$0] } ?? d } }
             let storage: Tensor.Storage
             switch (values.storage, fallback.storage) {

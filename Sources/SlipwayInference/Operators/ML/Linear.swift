@@ -152,13 +152,15 @@ enum LinearOperators {
             MLMath.apply(transform, UnsafeMutableBufferPointer(rebasing: row[0..<scores]))
             return
         }
-        let s = row[0]
+        var s = row[0]
         if transform == .probit {
             row[0] = MLMath.probit(s)
             return
         }
         switch addSecondClass {
         case 0, 1:
+            // ONNX Runtime applies LOGISTIC to the single score before adding its complement.
+            if transform == .logistic { s = MLMath.logistic(s) }
             row[0] = 1 - s
             row[1] = s
         case 2, 3:

@@ -128,7 +128,7 @@ enum TreeEnsembleOperators {
         }
         // Roots: the first node of each tree id, in order of appearance.
         var seenTrees = Set<Int>()
-        for i in 0..<n where seenTrees.insert(treeIds[i]).inserted {
+        for i in 0..<n where (i == 0 || treeIds[i] != treeIds[i - 1]) && seenTrees.insert(treeIds[i]).inserted {
             spec.roots.append(encoded[i])
         }
         // Leaf weights, in attribute order per leaf (counting sort by leaf).
@@ -489,7 +489,16 @@ struct NodeLookup {
                     "nodes_nodeids", "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range"
                 )
             }
-            maxNode[treeIds[i], default: -1] = Swift.max(maxNode[treeIds[i], default: -1], nodeIds[i])
+            // Nodes come grouped by tree: update the dictionary once per run of one tree.
+            if i + 1 == n || treeIds[i + 1] != treeIds[i] {
+                var top = nodeIds[i]
+                var j = i
+                while j > 0 && treeIds[j - 1] == treeIds[i] {
+                    j -= 1
+                    top = Swift.max(top, nodeIds[j])
+                }
+                maxNode[treeIds[i]] = Swift.max(maxNode[treeIds[i], default: -1], top)
+            }
         }
         var total = 0
         for (tree, top) in maxNode.sorted(by: { $0.key < $1.key }) {

@@ -97,12 +97,13 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
     init(_ spec: ForestSpec, fail: (String) -> InferenceError) throws {
         let n = spec.features.count
         guard spec.leafCount <= Int(Int32.max), n <= Int(Int32.max) else { throw fail("has too many nodes") }
-        func check(_ encoded: Int, _ what: String) throws {
+        func check(_ encoded: Int, _ what: @autoclosure () -> String) throws {
+            if encoded >= 0 ? encoded < n : ~encoded < spec.leafCount { return }
             if encoded >= 0 {
-                guard encoded < n else { throw fail("\(what) refers to node \(encoded), out of range 0..<\(n)") }
+                guard encoded < n else { throw fail("\(what()) refers to node \(encoded), out of range 0..<\(n)") }
             } else {
                 guard ~encoded < spec.leafCount else {
-                    throw fail("\(what) refers to leaf \(~encoded), out of range 0..<\(spec.leafCount)")
+                    throw fail("\(what()) refers to leaf \(~encoded), out of range 0..<\(spec.leafCount)")
                 }
             }
         }

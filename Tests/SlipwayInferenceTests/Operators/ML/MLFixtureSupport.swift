@@ -58,7 +58,7 @@ struct MLFixtureCase: CustomStringConvertible {
     static func attribute(_ raw: [String: Any]) throws -> Attribute {
         switch raw["type"] as? String {
         case "int": return .int((raw["value"] as? NSNumber)?.intValue ?? 0)
-        case "float": return .float((raw["value"] as? NSNumber)?.floatValue ?? 0)
+        case "float": return .float(Float(MLFixtureCase.numbers([raw["value"] ?? NSNull()])[0]))
         case "string": return .string(raw["value"] as? String ?? "")
         case "ints": return .ints(MLFixtureCase.numbers(raw["value"]).map { Int($0) })
         case "floats": return .floats(MLFixtureCase.numbers(raw["value"]).map { Float($0) })
