@@ -310,16 +310,20 @@ final class GraphCompiler {
             let allConstant = zip(inputSlotsOfNode, constantArgs).allSatisfy { $0 < 0 || $1 != nil }
             let foldSize = constantArgs.reduce(0) { $0 + ($1?.count ?? 0) }
             if allConstant, implicit.isEmpty, foldSize <= Self.foldingLimit, !node.input.isEmpty || node.opType == "Constant" {
-                let results: [Value]
+                var results: [Value] = []
                 do {
-                    results = try compiled.kernel.run(
-                        KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
-                        ExecutionContext(threads: 1)
-                    )
+                    results = try Tensor.$elementLimit.withValue(Self.foldingLimit) {
+                        try compiled.kernel.run(
+                            KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
+                            ExecutionContext(threads: 1)
+                        )
+                    }
+                } catch let error as InferenceError where error.code == .resourceLimit {
+                    results = []  // Too large to evaluate at load time: computed when the model runs.
                 } catch let error as InferenceError {
                     throw InferenceError(error.code, "\(label): \(error.message)")
                 }
-                if results.allSatisfy({ $0.tensor != nil }) {
+                if !results.isEmpty, results.allSatisfy({ $0.tensor != nil }) {
                     for (i, (slot, value)) in zip(outputSlotsOfNode, results).enumerated() where slot >= 0 {
                         initialSlots[slot] = value
                         if let t = value.tensor { setConstant(slot, node.output[i], t) }
