@@ -67,7 +67,7 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
 @Suite struct LinearAlgebraTests {
     // MARK: MatMul
 
-    @Test(arguments: [(1, 64, 10), (5, 30, 64), (13, 64, 32), (1000, 64, 10), (7, 3, 2), (4, 1, 17)])
+    @Test(arguments: [(1, 64, 10), (5, 30, 64), (13, 64, 32), (1000, 64, 10), (7, 3, 2), (4, 1, 17), (6, 40, 1), (9, 9, 13)])
     func matMulMatchesReference(m: Int, k: Int, n: Int) throws {
         let a = randomFloats(m * k, seed: 1)
         let b = randomFloats(k * n, seed: 2)

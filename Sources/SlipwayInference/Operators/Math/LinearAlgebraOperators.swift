@@ -102,110 +102,191 @@ extension LinearAlgebraOperators {
 
 // MARK: Float kernel
 
-/// A float32 right-hand matrix `[k, n]` packed into panels of 8 columns (`[panel][k][8]`, zero padded), the layout
-/// the register-blocked kernel streams.
+/// A float32 right-hand matrix `[k, n]` packed for the register-blocked kernel: panels of 8 columns
+/// (`[panel][k][8]`), then the remaining columns as one panel of 4 or 8 (zero padded). Matrices with one or two
+/// columns are stored transposed instead (`[n][k]`) and multiplied with dot products.
 struct PackedFloatMatrix: Sendable {
     /// The shared dimension.
     let k: Int
     /// The number of output columns.
     let n: Int
-    /// The panels.
+    /// The packed values.
     let values: [Float]
 
-    static let width = 8
+    /// Whether the matrix is stored transposed for dot products (`n <= 2`).
+    var usesDotProducts: Bool { self.n <= 2 }
+    /// The number of full 8-column panels.
+    var fullPanels: Int { self.n / 8 }
+    /// The width of the last, partial panel (0, 4 or 8).
+    var tailWidth: Int {
+        let tail = self.n % 8
+        return tail == 0 ? 0 : (tail <= 4 ? 4 : 8)
+    }
 
     /// Packs `b`, which is `[k, n]` row-major, or `[n, k]` when `transposed`.
     init(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool) {
         self.k = k
         self.n = n
-        let w = PackedFloatMatrix.width
-        let panels = (n + w - 1) / w
-        self.values = [Float](unsafeUninitializedCapacity: panels * k * w) { buffer, count in
+        if n <= 2 {
+            self.values = [Float](unsafeUninitializedCapacity: n * k) { buffer, count in
+                let dst = buffer.baseAddress!
+                for j in 0..<n {
+                    for kk in 0..<k { (dst + j * k + kk).initialize(to: transposed ? b[j * k + kk] : b[kk * n + j]) }
+                }
+                count = n * k
+            }
+            return
+        }
+        let full = n / 8
+        let tail = n % 8
+        let tailWidth = tail == 0 ? 0 : (tail <= 4 ? 4 : 8)
+        let total = (full * 8 + tailWidth) * k
+        self.values = [Float](unsafeUninitializedCapacity: total) { buffer, count in
             let dst = buffer.baseAddress!
-            for p in 0..<panels {
+            var position = 0
+            func pack(firstColumn: Int, width: Int) {
                 for kk in 0..<k {
-                    let row = dst + (p * k + kk) * w
-                    for j in 0..<w {
-                        let col = p * w + j
+                    for j in 0..<width {
+                        let col = firstColumn + j
                         let v: Float = col < n ? (transposed ? b[col * k + kk] : b[kk * n + col]) : 0
-                        (row + j).initialize(to: v)
+                        (dst + position).initialize(to: v)
+                        position += 1
                     }
                 }
             }
-            count = panels * k * w
+            for p in 0..<full { pack(firstColumn: p * 8, width: 8) }
+            if tailWidth > 0 { pack(firstColumn: full * 8, width: tailWidth) }
+            count = total
         }
     }
 
-    /// Packs a float tensor holding `[k, n]` (or `[n, k]` when `transposed`).
+    /// Packs a float array holding `[k, n]` (or `[n, k]` when `transposed`); `b` must not be empty.
     init(_ b: [Float], k: Int, n: Int, transposed: Bool) {
         self = b.withUnsafeBufferPointer { PackedFloatMatrix($0.baseAddress!, k: k, n: n, transposed: transposed) }
     }
 
-    /// `out[rows, n] = a[rows, k] * self` (row strides `k` and `n`), four rows by eight columns at a time in registers.
+    /// `out[rows, n] = a[rows, k] * self` (row strides `k` and `n`).
     func multiply(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Range<Int>) {
         let k = self.k
         let n = self.n
-        let w = PackedFloatMatrix.width
-        let panels = (n + w - 1) / w
         self.values.withUnsafeBufferPointer { packed in
-            let bBase = packed.baseAddress!
+            let b = packed.baseAddress!
+            if self.usesDotProducts {
+                for i in rows {
+                    for j in 0..<n { out[i * n + j] = PackedFloatMatrix.dot(a + i * k, b + j * k, k) }
+                }
+                return
+            }
+            let full = self.fullPanels
+            let tailWidth = self.tailWidth
+            let tailBase = b + full * 8 * k
+            let tailColumns = n - full * 8
             var i = rows.lowerBound
             while i + 4 <= rows.upperBound {
-                let a0 = a + i * k
-                let a1 = a0 + k
-                let a2 = a1 + k
-                let a3 = a2 + k
-                for p in 0..<panels {
-                    let bp = bBase + p * k * w
-                    var c0 = SIMD8<Float>()
-                    var c1 = SIMD8<Float>()
-                    var c2 = SIMD8<Float>()
-                    var c3 = SIMD8<Float>()
-                    for kk in 0..<k {
-                        let bv = UnsafeRawPointer(bp + kk * w).loadUnaligned(as: SIMD8<Float>.self)
-                        c0 += bv * a0[kk]
-                        c1 += bv * a1[kk]
-                        c2 += bv * a2[kk]
-                        c3 += bv * a3[kk]
-                    }
-                    let o = out + i * n + p * w
-                    let width = min(w, n - p * w)
-                    PackedFloatMatrix.store(c0, o, width)
-                    PackedFloatMatrix.store(c1, o + n, width)
-                    PackedFloatMatrix.store(c2, o + 2 * n, width)
-                    PackedFloatMatrix.store(c3, o + 3 * n, width)
+                for p in 0..<full {
+                    PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, n, 8)
+                }
+                if tailWidth == 4 {
+                    PackedFloatMatrix.block4(SIMD4<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, n, tailColumns)
+                } else if tailWidth == 8 {
+                    PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, n, tailColumns)
                 }
                 i += 4
             }
             while i < rows.upperBound {
-                let a0 = a + i * k
-                for p in 0..<panels {
-                    let bp = bBase + p * k * w
-                    // Two accumulators halve the dependency chain for single-row calls.
-                    var c0 = SIMD8<Float>()
-                    var c1 = SIMD8<Float>()
-                    var kk = 0
-                    while kk + 2 <= k {
-                        c0 += UnsafeRawPointer(bp + kk * w).loadUnaligned(as: SIMD8<Float>.self) * a0[kk]
-                        c1 += UnsafeRawPointer(bp + (kk + 1) * w).loadUnaligned(as: SIMD8<Float>.self) * a0[kk + 1]
-                        kk += 2
-                    }
-                    if kk < k {
-                        c0 += UnsafeRawPointer(bp + kk * w).loadUnaligned(as: SIMD8<Float>.self) * a0[kk]
-                    }
-                    PackedFloatMatrix.store(c0 + c1, out + i * n + p * w, min(w, n - p * w))
+                for p in 0..<full {
+                    PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, 8)
+                }
+                if tailWidth == 4 {
+                    PackedFloatMatrix.block1(SIMD4<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, tailColumns)
+                } else if tailWidth == 8 {
+                    PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, tailColumns)
                 }
                 i += 1
             }
         }
     }
 
+    /// Four rows of `a` times one panel (`V.scalarCount` columns), accumulated in registers.
     @inline(__always)
-    private static func store(_ v: SIMD8<Float>, _ o: UnsafeMutablePointer<Float>, _ width: Int) {
-        if width == 8 {
-            UnsafeMutableRawPointer(o).storeBytes(of: v, as: SIMD8<Float>.self)
-        } else {
-            for j in 0..<width { o[j] = v[j] }
+    private static func block4<V: SIMD>(
+        _: V.Type,
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ n: Int,
+        _ columns: Int
+    ) where V.Scalar == Float {
+        let w = V.scalarCount
+        let a0 = a
+        let a1 = a0 + k
+        let a2 = a1 + k
+        let a3 = a2 + k
+        var c0 = V()
+        var c1 = V()
+        var c2 = V()
+        var c3 = V()
+        for kk in 0..<k {
+            let bv = UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self)
+            c0 += bv * a0[kk]
+            c1 += bv * a1[kk]
+            c2 += bv * a2[kk]
+            c3 += bv * a3[kk]
         }
+        PackedFloatMatrix.store(c0, out, columns)
+        PackedFloatMatrix.store(c1, out + n, columns)
+        PackedFloatMatrix.store(c2, out + 2 * n, columns)
+        PackedFloatMatrix.store(c3, out + 3 * n, columns)
+    }
+
+    /// One row of `a` times one panel; two accumulators halve the dependency chain for single-row calls.
+    @inline(__always)
+    private static func block1<V: SIMD>(
+        _: V.Type,
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ columns: Int
+    ) where V.Scalar == Float {
+        let w = V.scalarCount
+        var c0 = V()
+        var c1 = V()
+        var kk = 0
+        while kk + 2 <= k {
+            c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk]
+            c1 += UnsafeRawPointer(panel + (kk + 1) * w).loadUnaligned(as: V.self) * a[kk + 1]
+            kk += 2
+        }
+        if kk < k { c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
+        PackedFloatMatrix.store(c0 + c1, out, columns)
+    }
+
+    @inline(__always)
+    private static func store<V: SIMD>(_ v: V, _ o: UnsafeMutablePointer<Float>, _ columns: Int) where V.Scalar == Float {
+        if columns == V.scalarCount {
+            UnsafeMutableRawPointer(o).storeBytes(of: v, as: V.self)
+        } else {
+            for j in 0..<columns { o[j] = v[j] }
+        }
+    }
+
+    /// The dot product of two float vectors of length `k`.
+    @inline(__always)
+    private static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ k: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var kk = 0
+        while kk + 8 <= k {
+            acc += UnsafeRawPointer(x + kk).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(y + kk).loadUnaligned(as: SIMD8<Float>.self)
+            kk += 8
+        }
+        var s = acc.sum()
+        while kk < k {
+            s += x[kk] * y[kk]
+            kk += 1
+        }
+        return s
     }
 }
