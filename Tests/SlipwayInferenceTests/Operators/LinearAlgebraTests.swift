@@ -53,7 +53,11 @@ private func expectError(
     } catch let error as InferenceError {
         #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
         for fragment in fragments {
-            #expect(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'", sourceLocation: sourceLocation)
+            #expect(
+                error.message.contains(fragment),
+                "'\(error.message)' lacks '\(fragment)'",
+                sourceLocation: sourceLocation
+            )
         }
     } catch {
         Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
@@ -67,7 +71,9 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
 @Suite struct LinearAlgebraTests {
     // MARK: MatMul
 
-    @Test(arguments: [(1, 64, 10), (5, 30, 64), (13, 64, 32), (1000, 64, 10), (7, 3, 2), (4, 1, 17), (6, 40, 1), (9, 9, 13)])
+    @Test(arguments: [
+        (1, 64, 10), (5, 30, 64), (13, 64, 32), (1000, 64, 10), (7, 3, 2), (4, 1, 17), (6, 40, 1), (9, 9, 13),
+    ])
     func matMulMatchesReference(m: Int, k: Int, n: Int) throws {
         let a = randomFloats(m * k, seed: 1)
         let b = randomFloats(k * n, seed: 2)
@@ -121,7 +127,13 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
         }
         expectClose(y?.floats, expected)
         // A batched left operand against one constant matrix.
-        let z = output(try runOperator("MatMul", inputs: [f([2, 3, 4], Array(a)), f([4, 5], Array(b.prefix(20)))], constants: true))
+        let z = output(
+            try runOperator(
+                "MatMul",
+                inputs: [f([2, 3, 4], Array(a)), f([4, 5], Array(b.prefix(20)))],
+                constants: true
+            )
+        )
         #expect(z?.shape == [2, 3, 5])
         expectClose(z?.floats, reference(a, Array(b.prefix(20)), m: 6, k: 4, n: 5))
     }
@@ -143,7 +155,10 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
 
     @Test func matMulRejectsBadShapesAndTypes() {
         expectError(.runtimeFailure, ["MatMul", "not aligned"]) {
-            _ = try runOperator("MatMul", inputs: [f([2, 3], randomFloats(6, seed: 1)), f([2, 3], randomFloats(6, seed: 2))])
+            _ = try runOperator(
+                "MatMul",
+                inputs: [f([2, 3], randomFloats(6, seed: 1)), f([2, 3], randomFloats(6, seed: 2))]
+            )
         }
         expectError(.runtimeFailure, ["batch dimensions"]) {
             _ = try runOperator("MatMul", inputs: [f([2, 1, 1], [1, 2]), f([3, 1, 1], [1, 2, 3])])
@@ -177,7 +192,9 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
             try runOperator(
                 "Gemm",
                 attributes: attributes,
-                inputs: [f([k, m], transpose(a, rows: m, cols: k)), f([n, k], transpose(b, rows: k, cols: n)), f([n], c)],
+                inputs: [
+                    f([k, m], transpose(a, rows: m, cols: k)), f([n, k], transpose(b, rows: k, cols: n)), f([n], c),
+                ],
                 constants: constants
             )
         )
@@ -239,10 +256,14 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
         let a = Tensor(unchecked: [1, 2], elements: [Int32(1), 2])
         let b = Tensor(unchecked: [2, 1], elements: [Int32(3), 4])
         let c = Tensor(unchecked: [1], elements: [Int32(5)])
-        let y = output(try runOperator("Gemm", attributes: ["alpha": .float(2), "beta": .float(3)], inputs: [a, b, c]))
+        let y = output(
+            try runOperator("Gemm", attributes: ["alpha": .float(2), "beta": .float(3)], inputs: [a, b, c])
+        )
         #expect(y?.int32s == [2 * 11 + 15])
         let ad = Tensor(unchecked: [1, 1], elements: [2.0])
-        #expect(output(try runOperator("Gemm", attributes: ["alpha": .float(0.5)], inputs: [ad, ad]))?.doubles == [2.0])
+        #expect(
+            output(try runOperator("Gemm", attributes: ["alpha": .float(0.5)], inputs: [ad, ad]))?.doubles == [2.0]
+        )
         let a64 = Tensor(unchecked: [1, 1], elements: [Int64(3)])
         #expect(output(try runOperator("Gemm", inputs: [a64, a64, a64]))?.int64s == [12])
     }

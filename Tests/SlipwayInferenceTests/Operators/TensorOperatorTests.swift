@@ -41,7 +41,11 @@ private func expectError(
     } catch let error as InferenceError {
         #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
         for fragment in fragments {
-            #expect(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'", sourceLocation: sourceLocation)
+            #expect(
+                error.message.contains(fragment),
+                "'\(error.message)' lacks '\(fragment)'",
+                sourceLocation: sourceLocation
+            )
         }
     } catch {
         Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
@@ -102,6 +106,11 @@ private func expectError(
         #expect(try run1("Flatten", ["axis": .int(0)], [x]).shape == [1, 24])
         #expect(try run1("Flatten", ["axis": .int(3)], [x]).shape == [24, 1])
         #expect(try run1("Flatten", ["axis": .int(-1)], [x]).shape == [6, 4])
+        let hugeEmpty = Tensor(unchecked: [0, 1 << 40, 1 << 40], elements: [Float]())
+        #expect(try run1("Flatten", ["axis": .int(3)], [hugeEmpty]).shape == [0, 1])
+        expectError(.resourceLimit, ["Flatten", "overflow"]) {
+            _ = try run1("Flatten", ["axis": .int(1)], [hugeEmpty])
+        }
         expectError(.runtimeFailure, ["Flatten", "axis 4", "rank 3"]) {
             _ = try run1("Flatten", ["axis": .int(4)], [x])
         }
@@ -166,7 +175,11 @@ private func expectError(
         let y = try run1("Concat", ["axis": .int(-1)], [a, b])
         #expect(y.shape == [2, 3])
         #expect(y.floats == [0, 1, 10, 2, 3, 11])
-        let s = try run1("Concat", ["axis": .int(0)], [Tensor(unchecked: [1], elements: ["x"]), Tensor(unchecked: [2], elements: ["y", "z"])])
+        let s = try run1(
+            "Concat",
+            ["axis": .int(0)],
+            [Tensor(unchecked: [1], elements: ["x"]), Tensor(unchecked: [2], elements: ["y", "z"])]
+        )
         #expect(s.strings == ["x", "y", "z"])
         expectError(.runtimeFailure, ["Concat", "input 1", "incompatible"]) {
             _ = try run1("Concat", ["axis": .int(0)], [a, iota([1, 3])])
@@ -214,7 +227,10 @@ private func expectError(
 
     @Test func sliceSupportsStepsAndClamping() throws {
         let x = iota([4, 5])
-        let y = try run1("Slice", [x, i64([2], [1, 0]), i64([2], [3, Int64.max]), i64([2], [0, 1]), i64([2], [1, 2])])
+        let y = try run1(
+            "Slice",
+            [x, i64([2], [1, 0]), i64([2], [3, Int64.max]), i64([2], [0, 1]), i64([2], [1, 2])]
+        )
         #expect(y.shape == [2, 3])
         #expect(y.floats == [5, 7, 9, 10, 12, 14])
         let reversed = try run1("Slice", [x, i64([1], [-1]), i64([1], [Int64.min]), i64([1], [1]), i64([1], [-1])])

@@ -157,7 +157,8 @@ struct GemmKernel: Kernel {
         _ context: ExecutionContext
     ) -> [Float] {
         if total == 0 { return [] }
-        let lhs = self.transA ? a.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: k, cols: m) } : a
+        let lhs =
+            self.transA ? a.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: k, cols: m) } : a
         let matrix: PackedFloatMatrix?
         if let packed = self.packed, packed.k == k, packed.n == n {
             matrix = packed
@@ -207,8 +208,10 @@ struct GemmKernel: Kernel {
         _ context: ExecutionContext
     ) -> [T] {
         if total == 0 { return [] }
-        let lhs = self.transA ? a.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: k, cols: m) } : a
-        let rhs = self.transB ? b.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: n, cols: k) } : b
+        let lhs =
+            self.transA ? a.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: k, cols: m) } : a
+        let rhs =
+            self.transB ? b.withUnsafeBufferPointer { LinearAlgebraOperators.transposed($0, rows: n, cols: k) } : b
         let alpha = T(converting: self.alpha)
         let beta = T(converting: self.beta)
         let minimum = LinearAlgebraOperators.minimumRowsPerThread(k: k, n: n)

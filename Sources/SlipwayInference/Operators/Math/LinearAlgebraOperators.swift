@@ -187,9 +187,25 @@ struct PackedFloatMatrix: Sendable {
                     PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, n, 8)
                 }
                 if tailWidth == 4 {
-                    PackedFloatMatrix.block4(SIMD4<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, n, tailColumns)
+                    PackedFloatMatrix.block4(
+                        SIMD4<Float>.self,
+                        a + i * k,
+                        k,
+                        tailBase,
+                        out + i * n + full * 8,
+                        n,
+                        tailColumns
+                    )
                 } else if tailWidth == 8 {
-                    PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, n, tailColumns)
+                    PackedFloatMatrix.block4(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        tailBase,
+                        out + i * n + full * 8,
+                        n,
+                        tailColumns
+                    )
                 }
                 i += 4
             }
@@ -198,9 +214,23 @@ struct PackedFloatMatrix: Sendable {
                     PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, 8)
                 }
                 if tailWidth == 4 {
-                    PackedFloatMatrix.block1(SIMD4<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, tailColumns)
+                    PackedFloatMatrix.block1(
+                        SIMD4<Float>.self,
+                        a + i * k,
+                        k,
+                        tailBase,
+                        out + i * n + full * 8,
+                        tailColumns
+                    )
                 } else if tailWidth == 8 {
-                    PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, tailBase, out + i * n + full * 8, tailColumns)
+                    PackedFloatMatrix.block1(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        tailBase,
+                        out + i * n + full * 8,
+                        tailColumns
+                    )
                 }
                 i += 1
             }
@@ -264,7 +294,8 @@ struct PackedFloatMatrix: Sendable {
     }
 
     @inline(__always)
-    private static func store<V: SIMD>(_ v: V, _ o: UnsafeMutablePointer<Float>, _ columns: Int) where V.Scalar == Float {
+    private static func store<V: SIMD>(_ v: V, _ o: UnsafeMutablePointer<Float>, _ columns: Int)
+    where V.Scalar == Float {
         if columns == V.scalarCount {
             UnsafeMutableRawPointer(o).storeBytes(of: v, as: V.self)
         } else {
@@ -278,7 +309,8 @@ struct PackedFloatMatrix: Sendable {
         var acc = SIMD8<Float>()
         var kk = 0
         while kk + 8 <= k {
-            acc += UnsafeRawPointer(x + kk).loadUnaligned(as: SIMD8<Float>.self)
+            acc +=
+                UnsafeRawPointer(x + kk).loadUnaligned(as: SIMD8<Float>.self)
                 * UnsafeRawPointer(y + kk).loadUnaligned(as: SIMD8<Float>.self)
             kk += 8
         }

@@ -89,8 +89,12 @@ struct MatMulKernel: Kernel {
     /// For each output batch, the batch index of `a` and of `b` (`nil` when no batch axes broadcast).
     private func batchMaps(_ plan: Plan) -> (count: Int, a: [Int], b: [Int]) {
         let count = plan.batch.reduce(1, *)
-        let a = plan.aBatch == plan.batch ? Array(0..<count) : Broadcast.indexMap(from: plan.aBatch, to: plan.batch, count: count)
-        let b = plan.bBatch == plan.batch ? Array(0..<count) : Broadcast.indexMap(from: plan.bBatch, to: plan.batch, count: count)
+        let a =
+            plan.aBatch == plan.batch
+            ? Array(0..<count) : Broadcast.indexMap(from: plan.aBatch, to: plan.batch, count: count)
+        let b =
+            plan.bBatch == plan.batch
+            ? Array(0..<count) : Broadcast.indexMap(from: plan.bBatch, to: plan.batch, count: count)
         return (count, a, b)
     }
 

@@ -110,7 +110,10 @@ extension TensorOperators {
                 known = p
             }
             guard known > 0, count % known == 0 else {
-                throw InferenceError(.runtimeFailure, "cannot reshape input \(input) (\(count) elements) to \(requested)")
+                throw InferenceError(
+                    .runtimeFailure,
+                    "cannot reshape input \(input) (\(count) elements) to \(requested)"
+                )
             }
             shape[inferredAt] = count / known
         }
@@ -150,8 +153,9 @@ extension TensorOperators {
                     "\(label): axis \(axis) is out of range for an input of rank \(rank) (\(x.shape))"
                 )
             }
-            let outer = x.shape[..<a].reduce(1, *)
-            let inner = x.shape[a...].reduce(1, *)
+            // Empty tensors may have huge dimensions next to a 0: multiply with overflow checks.
+            let outer = try TensorOperators.checkedProduct(x.shape[..<a], label)
+            let inner = try TensorOperators.checkedProduct(x.shape[a...], label)
             return [.tensor(Tensor(unchecked: [outer, inner], x.storage))]
         }
         return CompiledKernel(kernel, outputs: [.tensor(type)])

@@ -83,6 +83,19 @@ extension TensorOperators {
         return values
     }
 
+    /// The product of dimensions, throwing instead of overflowing.
+    static func checkedProduct(_ dims: ArraySlice<Int>, _ label: String) throws -> Int {
+        var n = 1
+        for d in dims {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw InferenceError(.resourceLimit, "\(label): dimensions \(Array(dims)) overflow")
+            }
+            n = p
+        }
+        return n
+    }
+
     /// Normalises a possibly negative axis against `rank` at run time.
     static func runtimeAxis(_ axis: Int, rank: Int, _ label: String, name: String = "axis") throws -> Int {
         let a = axis < 0 ? axis + rank : axis
