@@ -280,6 +280,10 @@ private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }
             let i = Tensor(unchecked: [1, 1], elements: [Int64(1)])
             _ = try runOperator("Gemm", attributes: ["alpha": .float(0.5)], inputs: [i, i])
         }
+        expectError(.invalidAttribute, ["'beta'", "whole number"]) {
+            let i = Tensor(unchecked: [1, 1], elements: [Int32(1)])
+            _ = try runOperator("Gemm", attributes: ["beta": .float(2_147_483_648)], inputs: [i, i, i])
+        }
         expectError(.runtimeFailure, ["Gemm", "not aligned"]) {
             _ = try runOperator("Gemm", inputs: [a, a])
         }

@@ -16,7 +16,7 @@ extension LinearAlgebraOperators {
         }
         if !type.isFloatingPoint {
             for (name, value) in [("alpha", alpha), ("beta", beta)]
-            where !(value.isFinite && value.rounded() == value && abs(value) <= Float(Int32.max)) {
+            where Int32(exactly: value) == nil {
                 throw ctx.attributeError(name, "is \(value), expected a whole number for \(type) inputs")
             }
         }
@@ -264,9 +264,9 @@ extension Double: BinaryConvertible {
 }
 
 extension Int64: BinaryConvertible {
-    init(converting value: Float) { self = value.isFinite ? Int64(value) : 0 }
+    init(converting value: Float) { self = Int64(exactly: value) ?? 0 }
 }
 
 extension Int32: BinaryConvertible {
-    init(converting value: Float) { self = value.isFinite && abs(value) <= Float(Int32.max) ? Int32(value) : 0 }
+    init(converting value: Float) { self = Int32(exactly: value) ?? 0 }
 }
