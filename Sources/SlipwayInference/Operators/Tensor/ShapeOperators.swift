@@ -2,7 +2,7 @@
 /// (Shape, Size).
 extension TensorOperators {
     static let shapeDefinitions: [OperatorDefinition] = [
-        OperatorDefinition(onnxDomain, "Identity", opsets: 7...28, compile: TensorOperators.compileIdentity),
+        OperatorDefinition(onnxDomain, "Identity", opsets: 1...28, compile: TensorOperators.compileIdentity),
         OperatorDefinition(onnxDomain, "Reshape", opsets: 7...28, compile: TensorOperators.compileReshape),
         OperatorDefinition(onnxDomain, "Flatten", opsets: 7...28, compile: TensorOperators.compileFlatten),
         OperatorDefinition(onnxDomain, "Squeeze", opsets: 7...28, compile: TensorOperators.compileSqueeze),
