@@ -112,7 +112,8 @@ import Testing
         // Wrong names and element types are rejected, naming the input.
         let first = try #require(model.inputs.first)
         var wrong = try batch(1, fill: 0)
-        let tensor = try #require(wrong.removeValue(forKey: first.name))
+        let removed = wrong.removeValue(forKey: first.name)
+        let tensor = try #require(removed)
         wrong["not_an_input"] = tensor
         #expect(throws: InferenceError.self) { try session.run(wrong, outputNames: nil) }
         var mistyped = try batch(1, fill: 0)
