@@ -1,0 +1,119 @@
+import Foundation
+
+/// Numeric elements with the total (never trapping) arithmetic the math kernels use: integer operations wrap
+/// like C, integer division by zero yields 0 instead of trapping, conversions from `Double` saturate.
+package protocol MathElement: NumericElement {
+    /// The smallest representable value (`-inf` for floating point).
+    static var lowest: Self { get }
+    /// The largest representable value (`+inf` for floating point).
+    static var highest: Self { get }
+    /// The value as a `Double`.
+    var asDouble: Double { get }
+    /// Converts a `Double`, truncating toward zero for integers; NaN and out-of-range values give `.min`
+    /// for integers (the x86 "integer indefinite" value ONNX Runtime produces).
+    init(converting value: Double)
+    static func add(_ a: Self, _ b: Self) -> Self
+    static func subtract(_ a: Self, _ b: Self) -> Self
+    static func multiply(_ a: Self, _ b: Self) -> Self
+    /// Division; integers truncate toward zero and give 0 on division by zero.
+    static func divide(_ a: Self, _ b: Self) -> Self
+    static func power(_ a: Self, _ b: Self) -> Self
+    static func negate(_ a: Self) -> Self
+    /// The larger value; NaN propagates.
+    static func maximum(_ a: Self, _ b: Self) -> Self
+    /// The smaller value; NaN propagates.
+    static func minimum(_ a: Self, _ b: Self) -> Self
+    /// Whether the value is NaN (always false for integers).
+    var isNaNValue: Bool { get }
+}
+
+/// Floating-point elements with the elementary functions the unary kernels need.
+package protocol FloatMathElement: MathElement, BinaryFloatingPoint {
+    static func exponential(_ x: Self) -> Self
+    static func logarithm(_ x: Self) -> Self
+    static func hyperbolicTangent(_ x: Self) -> Self
+    static func errorFunction(_ x: Self) -> Self
+}
+
+extension MathElement where Self: BinaryFloatingPoint {
+    package static var lowest: Self { -.infinity }
+    package static var highest: Self { .infinity }
+    package var asDouble: Double { Double(self) }
+    package init(converting value: Double) { self.init(value) }
+    package static func add(_ a: Self, _ b: Self) -> Self { a + b }
+    package static func subtract(_ a: Self, _ b: Self) -> Self { a - b }
+    package static func multiply(_ a: Self, _ b: Self) -> Self { a * b }
+    package static func divide(_ a: Self, _ b: Self) -> Self { a / b }
+    package static func negate(_ a: Self) -> Self { -a }
+    package static func maximum(_ a: Self, _ b: Self) -> Self { a.isNaN || a > b ? a : b }
+    package static func minimum(_ a: Self, _ b: Self) -> Self { a.isNaN || a < b ? a : b }
+    package var isNaNValue: Bool { self.isNaN }
+}
+
+extension MathElement where Self: FixedWidthInteger {
+    package static var lowest: Self { .min }
+    package static var highest: Self { .max }
+    package var asDouble: Double { Double(self) }
+    package init(converting value: Double) {
+        // Double(Self.max) rounds up to 2^(bits-1), so the upper bound is exclusive.
+        if value.isNaN || value >= Double(Self.max) || value < Double(Self.min) {
+            self = .min
+        } else {
+            self.init(value.rounded(.towardZero))
+        }
+    }
+    package static func add(_ a: Self, _ b: Self) -> Self { a &+ b }
+    package static func subtract(_ a: Self, _ b: Self) -> Self { a &- b }
+    package static func multiply(_ a: Self, _ b: Self) -> Self { a &* b }
+    package static func divide(_ a: Self, _ b: Self) -> Self {
+        if b == 0 { return 0 }
+        return a.dividedReportingOverflow(by: b).partialValue
+    }
+    package static func power(_ a: Self, _ b: Self) -> Self {
+        if b < 0 {
+            if a == 1 { return 1 }
+            if a == -1 { return b & 1 == 0 ? 1 : -1 }
+            return 0
+        }
+        var result: Self = 1
+        var base = a
+        var e = b
+        while e > 0 {
+            if e & 1 == 1 { result = result &* base }
+            e >>= 1
+            if e > 0 { base = base &* base }
+        }
+        return result
+    }
+    package static func negate(_ a: Self) -> Self { 0 &- a }
+    package static func maximum(_ a: Self, _ b: Self) -> Self { a > b ? a : b }
+    package static func minimum(_ a: Self, _ b: Self) -> Self { a < b ? a : b }
+    package var isNaNValue: Bool { false }
+}
+
+extension Float: FloatMathElement {
+    package static func power(_ a: Float, _ b: Float) -> Float { Foundation.pow(a, b) }
+    package static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
+    package static func logarithm(_ x: Float) -> Float { Foundation.log(x) }
+    package static func hyperbolicTangent(_ x: Float) -> Float { Foundation.tanh(x) }
+    package static func errorFunction(_ x: Float) -> Float { Foundation.erf(x) }
+}
+
+extension Double: FloatMathElement {
+    package static func power(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
+    package static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
+    package static func logarithm(_ x: Double) -> Double { Foundation.log(x) }
+    package static func hyperbolicTangent(_ x: Double) -> Double { Foundation.tanh(x) }
+    package static func errorFunction(_ x: Double) -> Double { Foundation.erf(x) }
+}
+
+extension Int64: MathElement {}
+extension Int32: MathElement {}
+
+/// Shared element-type sets for operator validation.
+package enum MathTypes {
+    /// float and double.
+    package static let floating: Set<ElementType> = [.float, .double]
+    /// float, double, int32 and int64.
+    package static let numeric: Set<ElementType> = [.float, .double, .int32, .int64]
+}
