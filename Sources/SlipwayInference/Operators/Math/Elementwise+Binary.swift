@@ -26,7 +26,6 @@ package enum MinOp: NumericBinaryOp {
 }
 
 /// Applies `Op` to two numeric tensors of the same element type with broadcasting.
-
 package func numericBinary<Op: NumericBinaryOp>(_ op: Op.Type, _ a: Tensor, _ b: Tensor) throws -> Tensor {
     func apply<T: MathElement>(_ x: [T], _ y: [T]) throws -> Tensor {
         let r = try ElementwiseLoops.binary(x, a.shape, y, b.shape) { Op.apply($0, $1) }
