@@ -16,7 +16,11 @@ package enum CastConversion {
         return Tensor(unchecked: tensor.shape, storage)
     }
 
-    static func convert<T: MathElement>(_ v: [T], to type: ElementType, fromBool: Bool = false) throws -> Tensor.Storage {
+    static func convert<T: MathElement>(
+        _ v: [T],
+        to type: ElementType,
+        fromBool: Bool = false
+    ) throws -> Tensor.Storage {
         switch type {
         case .float:
             if let f = v as? [Int64] { return .float(f.map { Float($0) }) }

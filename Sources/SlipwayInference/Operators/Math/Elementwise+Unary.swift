@@ -105,7 +105,10 @@ package struct ClipKernel: Kernel {
                 )
             }
             guard v.count == 1 else {
-                throw InferenceError(.runtimeFailure, "Clip bound input \(index) must be a scalar, got shape \(t.shape)")
+                throw InferenceError(
+                    .runtimeFailure,
+                    "Clip bound input \(index) must be a scalar, got shape \(t.shape)"
+                )
             }
             return v[0]
         }

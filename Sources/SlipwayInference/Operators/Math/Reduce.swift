@@ -163,7 +163,9 @@ extension ReductionOperators {
                 try ctx.requireInputs(1...1)
                 let type = try ctx.requireInputType(0, in: types)
                 let axes = try ctx.ints("axes", default: [])
-                let kernel = ReduceKernel(kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: false, attributeAxes: axes)
+                let kernel = ReduceKernel(
+                    kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: false, attributeAxes: axes
+                )
                 return CompiledKernel(kernel, outputs: [.tensor(type)])
             }
             try ctx.requireInputs(1...2)
@@ -178,7 +180,9 @@ extension ReductionOperators {
             guard noop == 0 || noop == 1 else {
                 throw ctx.attributeError("noop_with_empty_axes", "is \(noop), expected 0 or 1")
             }
-            let kernel = ReduceKernel(kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: noop == 1, attributeAxes: nil)
+            let kernel = ReduceKernel(
+                kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: noop == 1, attributeAxes: nil
+            )
             return CompiledKernel(kernel, outputs: [.tensor(type)])
         }
     }

@@ -30,13 +30,21 @@ package struct SoftmaxKernel: Kernel {
             inner = x.shape[(a + 1)...].reduce(1, *)
         }
         switch x.storage {
-        case .float(let v): return [.tensor(Tensor(unchecked: x.shape, elements: self.apply(v, outer, len, inner, context)))]
-        case .double(let v): return [.tensor(Tensor(unchecked: x.shape, elements: self.apply(v, outer, len, inner, context)))]
+        case .float(let v):
+            return [.tensor(Tensor(unchecked: x.shape, elements: self.apply(v, outer, len, inner, context)))]
+        case .double(let v):
+            return [.tensor(Tensor(unchecked: x.shape, elements: self.apply(v, outer, len, inner, context)))]
         default: throw InferenceError(.runtimeFailure, "expected a float or double input, got \(x.elementType)")
         }
     }
 
-    func apply<T: FloatMathElement>(_ x: [T], _ outer: Int, _ len: Int, _ inner: Int, _ context: ExecutionContext) -> [T] {
+    func apply<T: FloatMathElement>(
+        _ x: [T],
+        _ outer: Int,
+        _ len: Int,
+        _ inner: Int,
+        _ context: ExecutionContext
+    ) -> [T] {
         var out = [T](repeating: 0, count: x.count)
         guard len > 0, !x.isEmpty else { return out }
         let mode = self.mode

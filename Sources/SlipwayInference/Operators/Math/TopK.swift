@@ -14,7 +14,10 @@ package struct TopKKernel: Kernel {
         } else {
             let t = try inputs.tensor(1)
             guard let v = t.integers, v.count == 1 else {
-                throw InferenceError(.runtimeFailure, "TopK input K must be a single int64, got \(t.elementType) \(t.shape)")
+                throw InferenceError(
+                    .runtimeFailure,
+                    "TopK input K must be a single int64, got \(t.elementType) \(t.shape)"
+                )
             }
             k = v[0]
         }
