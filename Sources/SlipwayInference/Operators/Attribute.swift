@@ -10,6 +10,10 @@ package enum Attribute: Sendable {
     case strings([String])
     case tensors([Tensor])
     case graphs([Onnx_GraphProto])
+    /// A tensor of an element type the engine does not compute with (uint8, int8, float16, …).
+    case unsupportedTensor(Onnx_TensorProto)
+    /// An attribute kind the engine does not support (sparse tensors, type protos), with its name.
+    case unsupported(String)
 
     /// The ONNX name of the attribute's type, for error messages.
     package var typeName: String {
@@ -24,6 +28,8 @@ package enum Attribute: Sendable {
         case .strings: "strings"
         case .tensors: "tensors"
         case .graphs: "graphs"
+        case .unsupportedTensor(let t): "tensor(\(ElementType.onnxName(Int(t.dataType))))"
+        case .unsupported(let kind): kind
         }
     }
 }

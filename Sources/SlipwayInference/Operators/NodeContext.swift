@@ -191,6 +191,27 @@ package struct NodeContext {
         switch self.attributes[name] {
         case .tensor(let v)?: return v
         case nil: return nil
+        case .unsupportedTensor(let proto)?:
+            throw InferenceError(
+                .unsupportedModel,
+                "\(self.label): attribute '\(name)' has element type \(ElementType.onnxName(Int(proto.dataType))); "
+                    + "supported: float, double, int64, int32, bool, string"
+            )
+        case let other?: throw self.typeError(name, "tensor", other)
+        }
+    }
+
+    /// The values of an integer tensor attribute of any integer element type (uint8, int32, int64, …).
+    package func integerTensor(_ name: String) throws -> [Int]? {
+        switch self.attributes[name] {
+        case .tensor(let t)?:
+            guard let values = t.integers ?? t.bools.map({ $0.map { $0 ? 1 : 0 } }) else {
+                throw self.attributeError(name, "must be an integer tensor, found \(t.elementType)")
+            }
+            return values
+        case .unsupportedTensor(let proto)?:
+            return try proto.integerValues(what: "\(self.label): attribute '\(name)'")
+        case nil: return nil
         case let other?: throw self.typeError(name, "tensor", other)
         }
     }

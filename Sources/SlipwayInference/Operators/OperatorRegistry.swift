@@ -22,8 +22,9 @@ package struct OperatorRegistry: Sendable {
 
     /// The newest opset of each domain the engine knows (the newest the `onnx` 1.23 package defines).
     package static let newestOpsets: [String: Int] = [onnxDomain: 28, onnxMLDomain: 5]
-    /// The oldest opset of each domain the engine accepts.
-    package static let oldestOpsets: [String: Int] = [onnxDomain: 7, onnxMLDomain: 1]
+    /// The oldest opset of each domain a model may import; each operator then states the opsets it covers
+    /// (most start at ai.onnx 7).
+    package static let oldestOpsets: [String: Int] = [onnxDomain: 1, onnxMLDomain: 1]
 
     /// The definition of `name` in `domain` covering `opset`.
     package func definition(domain: String, name: String, opset: Int) -> OperatorDefinition? {

@@ -1,0 +1,352 @@
+/// A parsed JSON document, kept exact: integers stay integers (full int64 range) and the non-standard literals
+/// `NaN`, `Infinity` and `-Infinity` are accepted, since JSON has no other way to carry non-finite floats.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    /// A float32 number, written in its shortest round-trip form (`0.1`, not `0.10000000149011612`).
+    case float(Float)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b || (a.isNaN && b.isNaN)
+        case (.float(let a), .float(let b)): a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
+    }
+
+    /// The member `key` of an object, or `nil`.
+    public subscript(_ key: String) -> JSONValue? {
+        if case .object(let members) = self { return members.first { $0.0 == key }?.1 }
+        return nil
+    }
+
+    /// A short name of the value's kind for error messages.
+    public var kind: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double, .float: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// Parses a JSON document.
+    ///
+    /// - Parameter maximumDepth: the deepest nesting accepted, so that hostile input cannot exhaust the stack.
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = 64) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+        let value = try parser.parseDocument()
+        return value
+    }
+
+    /// Parses a JSON document from a string.
+    public static func parse(_ text: String) throws -> JSONValue { try Self.parse(Array(text.utf8)) }
+
+    /// Serializes the value compactly. Non-finite doubles are written as `NaN`, `Infinity`, `-Infinity`.
+    public func serialized() -> String {
+        var out = ""
+        self.write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += JSONValue.format(d)
+        case .float(let f):
+            out += f.isFinite ? (f == f.rounded() && abs(f) < 1e7 ? String(Int64(f)) + ".0" : "\(f)") : JSONValue.format(Double(f))
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, (key, value)) in members.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(key, to: &out)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Formats a double as JSON (shortest round-trip form).
+    static func format(_ d: Double) -> String {
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) + ".0" }
+        return "\(d)"
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
+private struct JSONParser {
+    let bytes: [UInt8]
+    let maximumDepth: Int
+    var position = 0
+    var depth = 0
+
+    init(bytes: [UInt8], maximumDepth: Int) {
+        self.bytes = bytes
+        self.maximumDepth = maximumDepth
+    }
+
+    func fail(_ message: String) -> InferenceError {
+        InferenceError(.invalidRequest, "invalid JSON at byte \(self.position): \(message)")
+    }
+
+    mutating func parseDocument() throws -> JSONValue {
+        self.skipSpace()
+        let value = try self.parseValue()
+        self.skipSpace()
+        guard self.position == self.bytes.count else { throw self.fail("unexpected data after the document") }
+        return value
+    }
+
+    mutating func skipSpace() {
+        while self.position < self.bytes.count {
+            switch self.bytes[self.position] {
+            case 0x20, 0x0A, 0x0D, 0x09: self.position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func literal(_ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard self.position + w.count <= self.bytes.count, Array(self.bytes[self.position..<self.position + w.count]) == w
+        else { return false }
+        self.position += w.count
+        return true
+    }
+
+    mutating func parseValue() throws -> JSONValue {
+        guard self.position < self.bytes.count else { throw self.fail("unexpected end of input") }
+        switch self.bytes[self.position] {
+        case UInt8(ascii: "{"): return try self.parseObject()
+        case UInt8(ascii: "["): return try self.parseArray()
+        case UInt8(ascii: "\""): return .string(try self.parseString())
+        case UInt8(ascii: "t"):
+            if self.literal("true") { return .bool(true) }
+        case UInt8(ascii: "f"):
+            if self.literal("false") { return .bool(false) }
+        case UInt8(ascii: "n"):
+            if self.literal("null") { return .null }
+        case UInt8(ascii: "N"):
+            if self.literal("NaN") { return .double(.nan) }
+        case UInt8(ascii: "I"):
+            if self.literal("Infinity") { return .double(.infinity) }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if self.literal("-Infinity") { return .double(-.infinity) }
+            return try self.parseNumber()
+        default: break
+        }
+        throw self.fail("unexpected character '\(Character(Unicode.Scalar(self.bytes[self.position])))'")
+    }
+
+    mutating func enter() throws {
+        self.depth += 1
+        guard self.depth <= self.maximumDepth else { throw self.fail("nesting deeper than \(self.maximumDepth)") }
+    }
+
+    mutating func parseObject() throws -> JSONValue {
+        try self.enter()
+        self.position += 1
+        var members: [(String, JSONValue)] = []
+        self.skipSpace()
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "}") {
+            self.position += 1
+            self.depth -= 1
+            return .object(members)
+        }
+        while true {
+            self.skipSpace()
+            guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "\"") else {
+                throw self.fail("expected a member name in quotes")
+            }
+            let key = try self.parseString()
+            self.skipSpace()
+            guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ":") else {
+                throw self.fail("expected ':' after member name")
+            }
+            self.position += 1
+            self.skipSpace()
+            members.append((key, try self.parseValue()))
+            self.skipSpace()
+            guard self.position < self.bytes.count else { throw self.fail("unterminated object") }
+            if self.bytes[self.position] == UInt8(ascii: ",") {
+                self.position += 1
+                continue
+            }
+            guard self.bytes[self.position] == UInt8(ascii: "}") else { throw self.fail("expected ',' or '}'") }
+            self.position += 1
+            self.depth -= 1
+            return .object(members)
+        }
+    }
+
+    mutating func parseArray() throws -> JSONValue {
+        try self.enter()
+        self.position += 1
+        var items: [JSONValue] = []
+        self.skipSpace()
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "]") {
+            self.position += 1
+            self.depth -= 1
+            return .array(items)
+        }
+        while true {
+            self.skipSpace()
+            items.append(try self.parseValue())
+            self.skipSpace()
+            guard self.position < self.bytes.count else { throw self.fail("unterminated array") }
+            if self.bytes[self.position] == UInt8(ascii: ",") {
+                self.position += 1
+                continue
+            }
+            guard self.bytes[self.position] == UInt8(ascii: "]") else { throw self.fail("expected ',' or ']'") }
+            self.position += 1
+            self.depth -= 1
+            return .array(items)
+        }
+    }
+
+    mutating func parseString() throws -> String {
+        self.position += 1
+        var scalars = String.UnicodeScalarView()
+        var start = self.position
+        var raw: [UInt8] = []
+        while true {
+            guard self.position < self.bytes.count else { throw self.fail("unterminated string") }
+            let b = self.bytes[self.position]
+            if b == UInt8(ascii: "\"") {
+                raw.append(contentsOf: self.bytes[start..<self.position])
+                self.position += 1
+                break
+            }
+            if b < 0x20 { throw self.fail("control character in string") }
+            if b == UInt8(ascii: "\\") {
+                raw.append(contentsOf: self.bytes[start..<self.position])
+                self.position += 1
+                guard self.position < self.bytes.count else { throw self.fail("unterminated escape") }
+                let e = self.bytes[self.position]
+                self.position += 1
+                var decoded: Unicode.Scalar
+                switch e {
+                case UInt8(ascii: "\""): decoded = "\""
+                case UInt8(ascii: "\\"): decoded = "\\"
+                case UInt8(ascii: "/"): decoded = "/"
+                case UInt8(ascii: "b"): decoded = "\u{08}"
+                case UInt8(ascii: "f"): decoded = "\u{0C}"
+                case UInt8(ascii: "n"): decoded = "\n"
+                case UInt8(ascii: "r"): decoded = "\r"
+                case UInt8(ascii: "t"): decoded = "\t"
+                case UInt8(ascii: "u"):
+                    var code = try self.hex4()
+                    if (0xD800..<0xDC00).contains(code), self.literal("\\u") {
+                        let low = try self.hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw self.fail("invalid surrogate pair") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let s = Unicode.Scalar(code) else { throw self.fail("invalid \\u escape") }
+                    decoded = s
+                default: throw self.fail("invalid escape")
+                }
+                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+                raw.removeAll(keepingCapacity: true)
+                scalars.append(decoded)
+                start = self.position
+                continue
+            }
+            self.position += 1
+        }
+        scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+        return String(scalars)
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard self.position + 4 <= self.bytes.count else { throw self.fail("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = self.bytes[self.position]
+            self.position += 1
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw self.fail("invalid hex digit in \\u escape")
+            }
+            v = v * 16 + d
+        }
+        return v
+    }
+
+    mutating func parseNumber() throws -> JSONValue {
+        let start = self.position
+        var isInteger = true
+        if self.bytes[self.position] == UInt8(ascii: "-") { self.position += 1 }
+        func digits() -> Int {
+            let s = self.position
+            while self.position < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position]) {
+                self.position += 1
+            }
+            return self.position - s
+        }
+        guard digits() > 0 else { throw self.fail("invalid number") }
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ".") {
+            isInteger = false
+            self.position += 1
+            guard digits() > 0 else { throw self.fail("invalid number") }
+        }
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "e") || self.bytes[self.position] == UInt8(ascii: "E") {
+            isInteger = false
+            self.position += 1
+            if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "+") || self.bytes[self.position] == UInt8(ascii: "-") {
+                self.position += 1
+            }
+            guard digits() > 0 else { throw self.fail("invalid number") }
+        }
+        let text = String(decoding: self.bytes[start..<self.position], as: UTF8.self)
+        if isInteger, let i = Int64(text) { return .int(i) }
+        guard let d = Double(text) else { throw self.fail("invalid number '\(text)'") }
+        return .double(d)
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark the Slipway engine against ONNX Runtime on the 7 benchmark models
+# of the zoo and write benchmarks/results/engine.md.
+#
+# Usage: benchmarks/engine.sh
+#
+# Environment:
+#   SLIPWAY         path of the slipway binary (default: build it with
+#                   `swift build -c release --product slipway`, use .build/release/slipway)
+#   PYTHON          python interpreter (default: python3)
+#   ITERATIONS_1    calls timed for the 1-row scenario      (default: 20000)
+#   ITERATIONS_1000 calls timed for the 1000-row scenarios  (default: 200)
+#   WORK            scratch directory for requests and raw JSON (default: .work/bench)
+#   OUT             report path (default: benchmarks/results/engine.md)
+#
+# Scenarios, per model: Slipway and ORT with 1 row per call (1 thread) and
+# 1000 rows per call (1 thread), and Slipway alone with 1000 rows on 2 threads.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PYTHON=${PYTHON:-python3}
+ITERATIONS_1=${ITERATIONS_1:-20000}
+ITERATIONS_1000=${ITERATIONS_1000:-200}
+WORK=${WORK:-$ROOT/.work/bench}
+OUT=${OUT:-$ROOT/benchmarks/results/engine.md}
+ZOO=$ROOT/Tests/Fixtures/zoo
+MODELS=(
+    iris_random_forest
+    breast_cancer_gradient_boosting
+    breast_cancer_xgboost
+    breast_cancer_lightgbm
+    breast_cancer_mlp
+    digits_logistic_regression
+    diabetes_random_forest_regressor
+)
+
+if [[ -z "${SLIPWAY:-}" ]]; then
+    echo "building slipway (release)..." >&2
+    swift build -c release --product slipway >&2
+    SLIPWAY=$ROOT/.build/release/slipway
+fi
+if [[ ! -x "$SLIPWAY" ]]; then
+    echo "error: slipway binary not found or not executable: $SLIPWAY" >&2
+    exit 1
+fi
+
+SWIFT_VERSION=$( (swift --version 2>&1 || true) | head -n 1)
+
+rm -rf "$WORK/raw"
+mkdir -p "$WORK/requests" "$WORK/raw"
+
+# run OUTFILE COMMAND...: keep the command's stdout as OUTFILE; on failure
+# record {"error": ...} instead and carry on with the other runs.
+run() {
+    local out=$1
+    shift
+    local err
+    err=$(mktemp)
+    if "$@" >"$out" 2>"$err"; then
+        rm -f "$err"
+    else
+        local status=$?
+        local msg
+        msg=$(tail -n 3 "$err" | tr '\n' ' ')
+        "$PYTHON" -c 'import json,sys; print(json.dumps({"error": sys.argv[1]}))' \
+            "exit $status: $msg" >"$out"
+        echo "  failed ($status): $*" >&2
+        rm -f "$err"
+    fi
+}
+
+for m in "${MODELS[@]}"; do
+    model=$ZOO/$m/model.onnx
+    request=$WORK/requests/$m.json
+    "$PYTHON" benchmarks/make_request.py "$ZOO/$m/expected.json" -o "$request"
+    echo "$m" >&2
+    for rows in 1 1000; do
+        if [[ $rows == 1 ]]; then iters=$ITERATIONS_1; else iters=$ITERATIONS_1000; fi
+        run "$WORK/raw/$m.slipway.r$rows.t1.json" \
+            "$SLIPWAY" bench "$model" --rows "$rows" --iterations "$iters" --threads 1 --request "$request"
+        run "$WORK/raw/$m.ort.r$rows.t1.json" \
+            "$PYTHON" benchmarks/ort_bench.py "$model" --rows "$rows" --iterations "$iters" --request "$request"
+    done
+    run "$WORK/raw/$m.slipway.r1000.t2.json" \
+        "$SLIPWAY" bench "$model" --rows 1000 --iterations "$ITERATIONS_1000" --threads 2 --request "$request"
+done
+
+"$PYTHON" benchmarks/report.py --raw "$WORK/raw" --zoo "$ZOO" --out "$OUT" --swift-version "$SWIFT_VERSION"
