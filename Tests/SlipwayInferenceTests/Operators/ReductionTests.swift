@@ -155,3 +155,34 @@ private func close(_ a: [Float]?, _ b: [Float], tolerance: Float = 1e-5) -> Bool
         }
     }
 }
+
+@Suite struct ReductionEdgeCaseTests {
+    /// Zero-element tensors whose other dimensions multiply past `Int.max` must not trap.
+    @Test func handlesHugeDimensionsOfEmptyTensors() throws {
+        let huge = 1 << 40
+        let x = Tensor(unchecked: [0, huge, huge], elements: [Float]())
+        let softmax = try runOperator("Softmax", opset: 11, inputs: [x])
+        #expect(softmax[0].tensor?.shape == [0, huge, huge])
+        let sum = try runOperator("ReduceSum", inputs: [x, Tensor(unchecked: [2], elements: [Int64(1), 2])])
+        #expect(sum[0].tensor?.shape == [0, 1, 1])
+        let arg = try runOperator("ArgMax", attributes: ["axis": .int(1)], inputs: [x])
+        #expect(arg[0].tensor?.shape == [0, 1, huge])
+        let emptyAxis = try #require(throws: InferenceError.self) { try runOperator("ArgMax", inputs: [x]) }
+        #expect(emptyAxis.code == .runtimeFailure)
+    }
+}
+
+extension ReductionEdgeCaseTests {
+    @Test func broadcastsHugeEmptyShapesWithoutTrapping() throws {
+        let huge = 1 << 40
+        let x = Tensor(unchecked: [0, huge, huge], elements: [Float]())
+        let one = Tensor(unchecked: [1], elements: [Float(1)])
+        let sum = try runOperator("Add", inputs: [x, one])
+        #expect(sum[0].tensor?.shape == [0, huge, huge])
+        let cond = Tensor(unchecked: [1], elements: [true])
+        let picked = try runOperator("Where", inputs: [cond, x, one])
+        #expect(picked[0].tensor?.shape == [0, huge, huge])
+        let top = try runOperator("TopK", inputs: [x, Tensor(unchecked: [1], elements: [Int64(1)])], outputCount: 2)
+        #expect(top[1].tensor?.shape == [0, huge, 1])
+    }
+}

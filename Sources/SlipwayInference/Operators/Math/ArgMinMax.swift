@@ -13,8 +13,8 @@ package struct ArgExtremeKernel: Kernel {
             throw InferenceError(.runtimeFailure, "axis \(self.axis) is out of range for input of rank \(rank)")
         }
         let dim = x.shape[a]
-        let outer = x.shape[..<a].reduce(1, *)
-        let inner = x.shape[(a + 1)...].reduce(1, *)
+        let outer = ElementwiseLoops.product(x.shape[..<a])
+        let inner = ElementwiseLoops.product(x.shape[(a + 1)...])
         var outShape = x.shape
         if self.keepdims { outShape[a] = 1 } else { outShape.remove(at: a) }
         guard dim > 0 || outer * inner == 0 else {

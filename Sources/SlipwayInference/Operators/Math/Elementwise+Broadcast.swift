@@ -116,7 +116,7 @@ package enum ElementwiseLoops {
             return
         }
         let inner = shape[rank - 1]
-        let rows = shape.dropLast().reduce(1, *)
+        let rows = ElementwiseLoops.product(shape.dropLast())
         var index = [Int](repeating: 0, count: rank)
         var oa = 0
         var ob = 0
@@ -134,5 +134,19 @@ package enum ElementwiseLoops {
                 d -= 1
             }
         }
+    }
+}
+
+extension ElementwiseLoops {
+    /// The product of some dimensions of a valid tensor shape: 0 when any is 0, so that dimensions of an empty
+    /// tensor (whose full product is not bounded) never overflow.
+    package static func product<C: Collection>(_ dims: C) -> Int where C.Element == Int {
+        if dims.contains(0) { return 0 }
+        var p = 1
+        for d in dims {
+            let (r, overflow) = p.multipliedReportingOverflow(by: d)
+            p = overflow ? Int.max : r
+        }
+        return p
     }
 }

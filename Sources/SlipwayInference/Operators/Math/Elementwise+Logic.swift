@@ -90,6 +90,7 @@ package struct WhereKernel: Kernel {
             )
         }
         let n = try Tensor.elementCount(of: shape)
+        if n == 0 { return [.tensor(try Tensor.zeros(x.elementType, shape: shape))] }
         let ic = try ElementwiseLoops.indexMapIfNeeded(c.shape, to: shape, count: n)
         let ix = try ElementwiseLoops.indexMapIfNeeded(x.shape, to: shape, count: n)
         let iy = try ElementwiseLoops.indexMapIfNeeded(y.shape, to: shape, count: n)

@@ -55,8 +55,8 @@ extension MathElement where Self: FixedWidthInteger {
     package static var highest: Self { .max }
     package var asDouble: Double { Double(self) }
     package init(converting value: Double) {
-        // Double(Self.max) rounds up to 2^(bits-1), so the upper bound is exclusive.
-        if value.isNaN || value >= Double(Self.max) || value < Double(Self.min) {
+        // -Double(Self.min) is exactly 2^(bits-1), the first value above the range.
+        if value.isNaN || value >= -Double(Self.min) || value < Double(Self.min) {
             self = .min
         } else {
             self.init(value.rounded(.towardZero))

@@ -59,10 +59,12 @@ package enum Reduction {
         let kept = zip(shape, reduced).map { $1 ? 1 : $0 }
         let outShape = keepdims ? kept : zip(shape, reduced).filter { !$0.1 }.map(\.0)
         let outCount = try Tensor.elementCount(of: kept)
-        let groupSize = zip(shape, reduced).filter(\.1).map(\.0).reduce(1, *)
-        let outStrides = Tensor.strides(of: kept)
-        let mapped = (0..<shape.count).map { reduced[$0] ? 0 : outStrides[$0] }
-        let inStrides = Tensor.strides(of: shape)
+        let groupSize = ElementwiseLoops.product(zip(shape, reduced).filter(\.1).map(\.0))
+        // Strides are only needed (and only bounded) when the input has elements.
+        let nonEmpty = !x.isEmpty && outCount > 0
+        let outStrides = nonEmpty ? Tensor.strides(of: kept) : []
+        let mapped = nonEmpty ? (0..<shape.count).map { reduced[$0] ? 0 : outStrides[$0] } : []
+        let inStrides = nonEmpty ? Tensor.strides(of: shape) : []
         let out: [T]
         switch kind {
         case .sum, .mean, .logSum:
@@ -78,7 +80,7 @@ package enum Reduction {
             let m = Reduction.accumulate(x, shape, inStrides, mapped, outCount, T.lowest, { $0 }, T.maximum)
             let shift = m.map { $0.asDouble.isFinite ? $0.asDouble : 0 }
             var sums = [Double](repeating: 0, count: outCount)
-            if !x.isEmpty {
+            if nonEmpty {
                 x.withUnsafeBufferPointer { px in
                     ElementwiseLoops.walk(shape, inStrides, mapped) { _, oa, ob, len, ia, ib in
                         for j in 0..<len {

@@ -19,15 +19,15 @@ package struct SoftmaxKernel: Kernel {
         guard a >= 0, a < rank || (self.flatten && a == rank) else {
             throw InferenceError(.runtimeFailure, "axis \(self.axis) is out of range for input of rank \(rank)")
         }
-        let outer = x.shape[..<a].reduce(1, *)
+        let outer = ElementwiseLoops.product(x.shape[..<a])
         let len: Int
         let inner: Int
         if self.flatten {
-            len = x.shape[a...].reduce(1, *)
+            len = ElementwiseLoops.product(x.shape[a...])
             inner = 1
         } else {
             len = x.shape[a]
-            inner = x.shape[(a + 1)...].reduce(1, *)
+            inner = ElementwiseLoops.product(x.shape[(a + 1)...])
         }
         switch x.storage {
         case .float(let v):
@@ -53,6 +53,24 @@ package struct SoftmaxKernel: Kernel {
                 let po = buffer
                 let slices = outer * inner
                 context.parallelChunks(slices, minimumPerThread: max(1, 4096 / len)) { range in
+                    if inner == 1 && mode == .softmax, let inBase = px.baseAddress, let outBase = po.baseAddress {
+                        // Rows along the last axis: contiguous, direct loops.
+                        for r in range {
+                            let row = inBase + r * len
+                            let dst = outBase + r * len
+                            var m = row[0]
+                            for k in 1..<len where row[k] > m { m = row[k] }
+                            var sum: T = 0
+                            for k in 0..<len {
+                                let e = T.exponential(row[k] - m)
+                                dst[k] = e
+                                sum += e
+                            }
+                            let reciprocal = 1 / sum
+                            for k in 0..<len { dst[k] *= reciprocal }
+                        }
+                        return
+                    }
                     for s in range {
                         let base = (s / inner) * len * inner + s % inner
                         var m = px[base]

@@ -32,12 +32,18 @@ package struct TopKKernel: Kernel {
         }
         var outShape = x.shape
         outShape[a] = k
-        let outer = x.shape[..<a].reduce(1, *)
-        let inner = x.shape[(a + 1)...].reduce(1, *)
+        let outer = ElementwiseLoops.product(x.shape[..<a])
+        let inner = ElementwiseLoops.product(x.shape[(a + 1)...])
         func apply<T: MathElement>(_ v: [T]) throws -> [Value] {
             let n = try Tensor.elementCount(of: outShape)
             var values = [T](repeating: 0, count: n)
             var indices = [Int64](repeating: 0, count: n)
+            if n == 0 {
+                return [
+                    .tensor(Tensor(unchecked: outShape, elements: values)),
+                    .tensor(Tensor(unchecked: outShape, elements: indices)),
+                ]
+            }
             let largest = self.largest
             // Strict weak order: "a before b".
             func before(_ i: Int, _ j: Int, _ x: T, _ y: T) -> Bool {
