@@ -3,24 +3,31 @@ package protocol NumericBinaryOp: Sendable {
     static func apply<T: MathElement>(_ a: T, _ b: T) -> T
 }
 
+/// The `Add` operation.
 package enum AddOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.add(a, b) }
 }
+/// The `Sub` operation.
 package enum SubOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.subtract(a, b) }
 }
+/// The `Mul` operation.
 package enum MulOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.multiply(a, b) }
 }
+/// The `Div` operation.
 package enum DivOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.divide(a, b) }
 }
+/// The `Pow` operation.
 package enum PowOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.power(a, b) }
 }
+/// The `Max` operation.
 package enum MaxOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.maximum(a, b) }
 }
+/// The `Min` operation.
 package enum MinOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.minimum(a, b) }
 }

@@ -3,15 +3,19 @@ package protocol ComparisonOp: Sendable {
     static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool
 }
 
+/// The `Less` operation.
 package enum LessOp: ComparisonOp {
     package static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool { a < b }
 }
+/// The `LessOrEqual` operation.
 package enum LessOrEqualOp: ComparisonOp {
     package static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool { a <= b }
 }
+/// The `Greater` operation.
 package enum GreaterOp: ComparisonOp {
     package static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool { a > b }
 }
+/// The `GreaterOrEqual` operation.
 package enum GreaterOrEqualOp: ComparisonOp {
     package static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool { a >= b }
 }

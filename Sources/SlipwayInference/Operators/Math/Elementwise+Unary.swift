@@ -3,18 +3,23 @@ package protocol FloatUnaryOp: Sendable {
     static func apply<T: FloatMathElement>(_ x: T, _ parameter: T) -> T
 }
 
+/// The `Sqrt` operation.
 package enum SqrtOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { x.squareRoot() }
 }
+/// The `Exp` operation.
 package enum ExpOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { T.exponential(x) }
 }
+/// The `Log` operation.
 package enum LogOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { T.logarithm(x) }
 }
+/// The `Reciprocal` operation.
 package enum ReciprocalOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { 1 / x }
 }
+/// The `Sigmoid` operation.
 package enum SigmoidOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T {
         if x >= 0 { return 1 / (1 + T.exponential(-x)) }
@@ -22,18 +27,23 @@ package enum SigmoidOp: FloatUnaryOp {
         return e / (1 + e)
     }
 }
+/// The `Tanh` operation.
 package enum TanhOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { T.hyperbolicTangent(x) }
 }
+/// The `Erf` operation.
 package enum ErfOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { T.errorFunction(x) }
 }
+/// The `LeakyRelu` operation.
 package enum LeakyReluOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ alpha: T) -> T { x < 0 ? alpha * x : x }
 }
+/// The `Floor` operation.
 package enum FloorOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { x.rounded(.down) }
 }
+/// The `Ceil` operation.
 package enum CeilOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { x.rounded(.up) }
 }
@@ -62,12 +72,15 @@ package protocol NumericUnaryOp: Sendable {
     static func apply<T: MathElement>(_ x: T) -> T
 }
 
+/// The `Abs` operation.
 package enum AbsOp: NumericUnaryOp {
     package static func apply<T: MathElement>(_ x: T) -> T { x < 0 ? T.negate(x) : x }
 }
+/// The `Neg` operation.
 package enum NegOp: NumericUnaryOp {
     package static func apply<T: MathElement>(_ x: T) -> T { T.negate(x) }
 }
+/// The `Relu` operation.
 package enum ReluOp: NumericUnaryOp {
     package static func apply<T: MathElement>(_ x: T) -> T { x < 0 ? 0 : x }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Numeric elements with the total (never trapping) arithmetic the math kernels use: integer operations wrap
-/// like C, integer division by zero yields 0 instead of trapping, conversions from `Double` saturate.
+/// like C, integer division by zero yields 0 instead of trapping, out-of-range conversions from `Double` give `.min`.
 package protocol MathElement: NumericElement {
     /// The smallest representable value (`-inf` for floating point).
     static var lowest: Self { get }
@@ -12,12 +12,17 @@ package protocol MathElement: NumericElement {
     /// Converts a `Double`, truncating toward zero for integers; NaN and out-of-range values give `.min`
     /// for integers (the x86 "integer indefinite" value ONNX Runtime produces).
     init(converting value: Double)
+    /// Sum, wrapping for integers.
     static func add(_ a: Self, _ b: Self) -> Self
+    /// Difference, wrapping for integers.
     static func subtract(_ a: Self, _ b: Self) -> Self
+    /// Product, wrapping for integers.
     static func multiply(_ a: Self, _ b: Self) -> Self
     /// Division; integers truncate toward zero and give 0 on division by zero.
     static func divide(_ a: Self, _ b: Self) -> Self
+    /// `a` raised to `b`; integers use exact wrapping exponentiation (negative exponents give 0 unless |a| = 1).
     static func power(_ a: Self, _ b: Self) -> Self
+    /// Negation, wrapping for integers.
     static func negate(_ a: Self) -> Self
     /// The larger value; NaN propagates.
     static func maximum(_ a: Self, _ b: Self) -> Self
@@ -29,9 +34,13 @@ package protocol MathElement: NumericElement {
 
 /// Floating-point elements with the elementary functions the unary kernels need.
 package protocol FloatMathElement: MathElement, BinaryFloatingPoint {
+    /// e^x.
     static func exponential(_ x: Self) -> Self
+    /// Natural logarithm.
     static func logarithm(_ x: Self) -> Self
+    /// tanh(x).
     static func hyperbolicTangent(_ x: Self) -> Self
+    /// erf(x).
     static func errorFunction(_ x: Self) -> Self
 }
 
