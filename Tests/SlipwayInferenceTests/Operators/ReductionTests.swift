@@ -186,3 +186,30 @@ extension ReductionEdgeCaseTests {
         #expect(top[1].tensor?.shape == [0, huge, 1])
     }
 }
+
+extension ReductionEdgeCaseTests {
+    /// The small-k selection path must agree with a full stable sort, ties going to the lower index.
+    @Test func selectsSmallKLikeAFullSort() throws {
+        let dim = 200
+        let values: [Float] = (0..<(3 * dim)).map { (i: Int) -> Float in Float((i * 37) % 23) }
+        let x = Tensor(unchecked: [3, dim], elements: values)
+        for largest in [0, 1] {
+            for k in [1, 3, 50] {
+                let out = try runOperator(
+                    "TopK", attributes: ["largest": .int(largest)],
+                    inputs: [x, Tensor(unchecked: [1], elements: [Int64(k)])], outputCount: 2
+                )
+                var expectedIndices: [Int64] = []
+                for r in 0..<3 {
+                    let row = Array(values[(r * dim)..<((r + 1) * dim)])
+                    let order = (0..<dim).sorted { (a: Int, b: Int) -> Bool in
+                        if row[a] == row[b] { return a < b }
+                        return largest == 1 ? row[a] > row[b] : row[a] < row[b]
+                    }
+                    expectedIndices += order.prefix(k).map { Int64($0) }
+                }
+                #expect(out[1].tensor?.int64s == expectedIndices, "largest=\(largest) k=\(k)")
+            }
+        }
+    }
+}

@@ -59,8 +59,26 @@ package struct TopKKernel: Kernel {
                 for o in 0..<outer {
                     for i in 0..<inner {
                         let base = o * dim * inner + i
-                        for d in 0..<dim { order[d] = d }
-                        order.sort { before($0, $1, p[base + $0 * inner], p[base + $1 * inner]) }
+                        if k <= 64 && k * 4 <= dim {
+                            // Small k: keep the best k in order[0..<k] by insertion, one pass over the slice.
+                            var count = 0
+                            for d in 0..<dim {
+                                let e = p[base + d * inner]
+                                if count == k && !before(d, order[k - 1], e, p[base + order[k - 1] * inner]) {
+                                    continue
+                                }
+                                var j = count == k ? k - 1 : count
+                                while j > 0 && before(d, order[j - 1], e, p[base + order[j - 1] * inner]) {
+                                    order[j] = order[j - 1]
+                                    j -= 1
+                                }
+                                order[j] = d
+                                if count < k { count += 1 }
+                            }
+                        } else {
+                            for d in 0..<dim { order[d] = d }
+                            order.sort { before($0, $1, p[base + $0 * inner], p[base + $1 * inner]) }
+                        }
                         let outBase = o * k * inner + i
                         for r in 0..<k {
                             values[outBase + r * inner] = p[base + order[r] * inner]
