@@ -101,9 +101,14 @@ package struct WhereKernel: Kernel {
         func select<T>(_ a: [T], _ b: [T]) -> [Value] {
             var out = [T]()
             out.reserveCapacity(n)
-            for k in 0..<n {
-                let ck = ic.map { $0[k] } ?? k
-                out.append(cond[ck] ? a[ix.map { $0[k] } ?? k] : b[iy.map { $0[k] } ?? k])
+            if ic == nil && ix == nil && iy == nil {
+                for k in 0..<n { out.append(cond[k] ? a[k] : b[k]) }
+            } else {
+                let identity = Array(0..<n)
+                let mc = ic ?? identity
+                let mx = ix ?? identity
+                let my = iy ?? identity
+                for k in 0..<n { out.append(cond[mc[k]] ? a[mx[k]] : b[my[k]]) }
             }
             return [.tensor(Tensor(unchecked: shape, Tensor.Storage.wrap(out)))]
         }
