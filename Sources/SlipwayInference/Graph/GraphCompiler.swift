@@ -6,10 +6,17 @@ final class GraphCompiler {
     final class Scope {
         let parent: Scope?
         var types: [String: ValueType] = [:]
+        var constants: [String: Tensor] = [:]
 
         init(parent: Scope?) { self.parent = parent }
 
         func lookup(_ name: String) -> ValueType? { self.types[name] ?? self.parent?.lookup(name) }
+
+        /// The value of `name` when it is a load-time constant of this or an enclosing scope.
+        func constant(_ name: String) -> Tensor? {
+            if self.types[name] != nil { return self.constants[name] }
+            return self.parent?.constant(name)
+        }
     }
 
     /// The result of compiling one graph.
@@ -54,7 +61,12 @@ final class GraphCompiler {
             slotTypes.append(type)
             constants.append(constant)
             scope.types[name] = type
+            scope.constants[name] = constant
             return slot
+        }
+        func setConstant(_ slot: Int, _ name: String, _ value: Tensor) {
+            constants[slot] = value
+            scope.constants[name] = value
         }
 
         // Initializers.
@@ -215,6 +227,12 @@ final class GraphCompiler {
                 guard let type = scope.parent?.lookup(name) else {
                     throw InferenceError.invalidGraph("\(label) reads '\(name)', which is not defined")
                 }
+                if let value = scope.parent?.constant(name) {
+                    // A constant of an enclosing graph becomes a local constant.
+                    let s = newSlot(name, type, constant: value)
+                    initialSlots.append(.tensor(value))
+                    return s
+                }
                 let s = newSlot(name, type)
                 initialSlots.append(nil)
                 outerNames.append(name)
@@ -248,7 +266,11 @@ final class GraphCompiler {
                     do {
                         let result = try self.compile(graph, formalInputTypes: types, outer: scope)
                         implicit.append(contentsOf: result.outerNames)
-                        return Subgraph(graph: result.graph, outerNames: result.outerNames)
+                        return Subgraph(
+                            graph: result.graph,
+                            outerNames: result.outerNames,
+                            outputTypes: result.outputs.map(\.type)
+                        )
                     } catch let error as InferenceError {
                         subgraphError = error
                         throw error
@@ -288,19 +310,23 @@ final class GraphCompiler {
             let allConstant = zip(inputSlotsOfNode, constantArgs).allSatisfy { $0 < 0 || $1 != nil }
             let foldSize = constantArgs.reduce(0) { $0 + ($1?.count ?? 0) }
             if allConstant, implicit.isEmpty, foldSize <= Self.foldingLimit, !node.input.isEmpty || node.opType == "Constant" {
-                let results: [Value]
+                var results: [Value] = []
                 do {
-                    results = try compiled.kernel.run(
-                        KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
-                        ExecutionContext(threads: 1)
-                    )
+                    results = try Tensor.$elementLimit.withValue(Self.foldingLimit) {
+                        try compiled.kernel.run(
+                            KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
+                            ExecutionContext(threads: 1)
+                        )
+                    }
+                } catch let error as InferenceError where error.code == .resourceLimit {
+                    results = []  // Too large to evaluate at load time: computed when the model runs.
                 } catch let error as InferenceError {
                     throw InferenceError(error.code, "\(label): \(error.message)")
                 }
-                if results.allSatisfy({ $0.tensor != nil }) {
-                    for (slot, value) in zip(outputSlotsOfNode, results) where slot >= 0 {
+                if !results.isEmpty, results.allSatisfy({ $0.tensor != nil }) {
+                    for (i, (slot, value)) in zip(outputSlotsOfNode, results).enumerated() where slot >= 0 {
                         initialSlots[slot] = value
-                        constants[slot] = value.tensor
+                        if let t = value.tensor { setConstant(slot, node.output[i], t) }
                     }
                     continue
                 }

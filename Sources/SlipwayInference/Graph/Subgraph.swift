@@ -5,6 +5,8 @@ package struct Subgraph: Sendable {
     /// Names of values from enclosing graphs that the body reads; the parent node receives them as extra
     /// inputs after its declared ones, in this order.
     package var outerNames: [String]
+    /// The inferred type of each output of the body.
+    package var outputTypes: [ValueType]
 
     /// Runs the body on its formal inputs and the outer-scope values (in ``outerNames`` order).
     package func run(inputs: [Value?], outer: [Value], context: ExecutionContext) throws -> [Value] {

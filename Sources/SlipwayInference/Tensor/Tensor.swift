@@ -123,27 +123,26 @@ extension Tensor {
     /// The largest number of elements a single tensor may hold (2^28, 1 GiB of float32).
     public static let maximumElementCount = 1 << 28
 
+    /// The element limit in force for the current task: ``maximumElementCount``, or less while the loader
+    /// evaluates constant subexpressions (so that a model file cannot make loading allocate gigabytes).
+    @TaskLocal package static var elementLimit = Tensor.maximumElementCount
+
     /// The element count of a shape, checked for negative dimensions, overflow and ``maximumElementCount``.
     public static func elementCount(of shape: [Int]) throws -> Int {
+        let limit = Tensor.elementLimit
         var n = 1
         for d in shape {
             guard d >= 0 else {
                 throw InferenceError(.invalidInput, "negative dimension \(d) in shape \(shape)")
             }
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= Tensor.maximumElementCount || d == 0 else {
-                throw InferenceError(
-                    .resourceLimit,
-                    "shape \(shape) exceeds the limit of \(Tensor.maximumElementCount) elements per tensor"
-                )
+            guard !overflow, p <= limit || d == 0 else {
+                throw InferenceError(.resourceLimit, "shape \(shape) exceeds the limit of \(limit) elements per tensor")
             }
             n = p
         }
-        guard n <= Tensor.maximumElementCount else {
-            throw InferenceError(
-                .resourceLimit,
-                "shape \(shape) exceeds the limit of \(Tensor.maximumElementCount) elements per tensor"
-            )
+        guard n <= limit else {
+            throw InferenceError(.resourceLimit, "shape \(shape) exceeds the limit of \(limit) elements per tensor")
         }
         return n
     }

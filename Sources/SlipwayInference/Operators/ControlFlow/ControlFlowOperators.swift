@@ -1,4 +1,6 @@
-/// The operators of this family, registered in OperatorRegistry/standard.
+/// The operators of this family, registered in ``OperatorRegistry/standard``.
 package enum ControlFlowOperators {
-    package static let all: [OperatorDefinition] = []
+    package static let all: [OperatorDefinition] = [
+        OperatorDefinition(onnxDomain, "Scan", opsets: 9...28, compile: ScanKernel.compile)
+    ]
 }
