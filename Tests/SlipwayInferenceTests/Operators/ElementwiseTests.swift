@@ -60,6 +60,20 @@ private func s(_ shape: [Int], _ v: [String]) -> Tensor { Tensor(unchecked: shap
         }
     }
 
+    @Test func takesModuloWithEitherSignConvention() throws {
+        let a = i64([5], [5, -5, 5, -5, 3])
+        let m = i64([5], [3, 3, -3, -3, 0])
+        #expect(try run1("Mod", [a, m]).int64s == [2, 1, -1, -2, 0])
+        #expect(try run1("Mod", attributes: ["fmod": .int(1)], [a, m]).int64s == [2, -2, 2, -2, 0])
+        let x = f([2], [5.5, -5.5])
+        #expect(try run1("Mod", attributes: ["fmod": .int(1)], [x, f([], [2])]).floats == [1.5, -1.5])
+        let floored = try #require(try run1("Mod", [f([3], [5.5, -5.5, 0]), f([3], [2, 2, -2])]).floats)
+        #expect(floored[0] == 1.5 && floored[1] == 0.5 && floored[2] == 0 && floored[2].sign == .minus)
+        let error = try #require(throws: InferenceError.self) { try run1("Mod", opset: 27, [x, f([], [2])]) }
+        #expect(error.code == .invalidAttribute && error.message.contains("fmod"))
+        #expect(try run1("Mod", [i32([1], [Int32.min]), i32([1], [-1])]).int32s == [0])
+    }
+
     @Test func foldsVariadicOperators() throws {
         let a = f([3], [3, 2, 1])
         let c = f([3], [1, 4, 4])

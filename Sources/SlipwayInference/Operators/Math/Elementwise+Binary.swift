@@ -32,6 +32,15 @@ package enum MinOp: NumericBinaryOp {
     package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.minimum(a, b) }
 }
 
+/// The `Mod` operation with `fmod=1` (sign of the dividend).
+package enum FmodOp: NumericBinaryOp {
+    package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.truncatingRemainder(a, b) }
+}
+/// The `Mod` operation with `fmod=0` (sign of the divisor).
+package enum FlooredModOp: NumericBinaryOp {
+    package static func apply<T: MathElement>(_ a: T, _ b: T) -> T { T.flooredRemainder(a, b) }
+}
+
 /// Applies `Op` to two numeric tensors of the same element type with broadcasting.
 package func numericBinary<Op: NumericBinaryOp>(_ op: Op.Type, _ a: Tensor, _ b: Tensor) throws -> Tensor {
     func apply<T: MathElement>(_ x: [T], _ y: [T]) throws -> Tensor {
@@ -119,7 +128,7 @@ package struct VariadicKernel<Op: NumericBinaryOp>: Kernel {
 import Foundation
 
 extension ElementwiseOperators {
-    /// Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean.
+    /// Add, Sub, Mul, Div, Pow, Mod, Max, Min, Sum, Mean.
     static let binary: [OperatorDefinition] = [
         arithmetic("Add", AddOp.self),
         arithmetic("Sub", SubOp.self),
@@ -138,6 +147,18 @@ extension ElementwiseOperators {
             }
             let kernel: any Kernel = base == exponent ? NumericBinaryKernel<PowOp>() : MixedPowKernel()
             return CompiledKernel(kernel, outputs: [.tensor(base)])
+        },
+        OperatorDefinition(onnxDomain, "Mod", opsets: 10...28) { ctx in
+            try ctx.requireInputs(2...2)
+            try ctx.requireInputType(0, in: MathTypes.numeric)
+            let type = try ctx.requireSameType([0, 1])
+            let fmod = try ctx.int("fmod", default: 0)
+            guard fmod == 0 || fmod == 1 else { throw ctx.attributeError("fmod", "is \(fmod), expected 0 or 1") }
+            if fmod == 0 && type.isFloatingPoint && ctx.opset < 28 {
+                throw ctx.attributeError("fmod", "must be 1 for \(type) inputs before opset 28")
+            }
+            let kernel: any Kernel = fmod == 1 ? NumericBinaryKernel<FmodOp>() : NumericBinaryKernel<FlooredModOp>()
+            return CompiledKernel(kernel, outputs: [.tensor(type)])
         },
         variadic("Max", MaxOp.self, types: MathTypes.numeric, mean: false),
         variadic("Min", MinOp.self, types: MathTypes.numeric, mean: false),

@@ -22,6 +22,10 @@ package protocol MathElement: NumericElement {
     static func divide(_ a: Self, _ b: Self) -> Self
     /// `a` raised to `b`; integers use exact wrapping exponentiation (negative exponents give 0 unless |a| = 1).
     static func power(_ a: Self, _ b: Self) -> Self
+    /// Remainder with the sign of the dividend (C `fmod`, `%`); integers give 0 for a zero divisor.
+    static func truncatingRemainder(_ a: Self, _ b: Self) -> Self
+    /// Remainder with the sign of the divisor (Python `%`); integers give 0 for a zero divisor.
+    static func flooredRemainder(_ a: Self, _ b: Self) -> Self
     /// Negation, wrapping for integers.
     static func negate(_ a: Self) -> Self
     /// The larger value; NaN propagates.
@@ -54,6 +58,12 @@ extension MathElement where Self: BinaryFloatingPoint {
     package static func multiply(_ a: Self, _ b: Self) -> Self { a * b }
     package static func divide(_ a: Self, _ b: Self) -> Self { a / b }
     package static func negate(_ a: Self) -> Self { -a }
+    package static func truncatingRemainder(_ a: Self, _ b: Self) -> Self { a.truncatingRemainder(dividingBy: b) }
+    package static func flooredRemainder(_ a: Self, _ b: Self) -> Self {
+        let r = a.truncatingRemainder(dividingBy: b)
+        if r == 0 { return Self(signOf: b, magnitudeOf: 0) }
+        return (r < 0) != (b < 0) ? r + b : r
+    }
     package static func maximum(_ a: Self, _ b: Self) -> Self { a.isNaN || a > b ? a : b }
     package static func minimum(_ a: Self, _ b: Self) -> Self { a.isNaN || a < b ? a : b }
     package var isNaNValue: Bool { self.isNaN }
@@ -95,6 +105,14 @@ extension MathElement where Self: FixedWidthInteger {
         return result
     }
     package static func negate(_ a: Self) -> Self { 0 &- a }
+    package static func truncatingRemainder(_ a: Self, _ b: Self) -> Self {
+        if b == 0 { return 0 }
+        return a.remainderReportingOverflow(dividingBy: b).partialValue
+    }
+    package static func flooredRemainder(_ a: Self, _ b: Self) -> Self {
+        let r = Self.truncatingRemainder(a, b)
+        return r != 0 && (r < 0) != (b < 0) ? r &+ b : r
+    }
     package static func maximum(_ a: Self, _ b: Self) -> Self { a > b ? a : b }
     package static func minimum(_ a: Self, _ b: Self) -> Self { a < b ? a : b }
     package var isNaNValue: Bool { false }
