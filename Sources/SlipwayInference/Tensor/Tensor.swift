@@ -148,12 +148,15 @@ extension Tensor {
     }
 
     /// Row-major strides of a shape.
+    ///
+    /// Multiplication wraps: for a tensor with elements every stride fits (its count is bounded), and an empty
+    /// tensor may have other dimensions whose product overflows, where strides are never used.
     package static func strides(of shape: [Int]) -> [Int] {
         var strides = Array(repeating: 1, count: shape.count)
         var s = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             strides[i] = s
-            s *= shape[i]
+            s = s &* shape[i]
         }
         return strides
     }

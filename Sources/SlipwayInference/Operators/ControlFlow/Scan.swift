@@ -123,8 +123,8 @@ struct ScanKernel: Kernel {
 extension Tensor {
     /// The sub-tensor at `index` along `axis`, with that axis removed.
     package func slice(axis: Int, index: Int) -> Tensor {
-        let outer = self.shape[..<axis].reduce(1, *)
-        let inner = self.shape[(axis + 1)...].reduce(1, *)
+        let outer = self.shape[..<axis].reduce(1, &*)
+        let inner = self.shape[(axis + 1)...].reduce(1, &*)
         let dim = self.shape[axis]
         var shape = self.shape
         shape.remove(at: axis)
