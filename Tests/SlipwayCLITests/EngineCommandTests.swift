@@ -104,14 +104,29 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"inputs": [{"name": "nope", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}"#, "unknown input 'nope'"),
+        (
+            #"{"inputs": [{"name": "nope", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}"#,
+            "unknown input 'nope'"
+        ),
         (#"{"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#, "expected 4"),
-        (#"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "INT64", "data": [1, 2, 3, 4]}]}"#, "element type int64, expected float"),
+        (
+            #"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "INT64", "data": [1, 2, 3, 4]}]}"#,
+            "element type int64, expected float"
+        ),
         (#"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3]}]}"#, "holds 3 values"),
         (#"{"inputs": [{"name": "input", "shape": [99999999999, 4], "datatype": "FP32", "data": []}]}"#, "shape"),
-        (#"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP16", "data": [1, 2, 3, 4]}]}"#, "datatype 'FP16'"),
-        (#"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": ["a", 2, 3, 4]}]}"#, "data[0] must be a number"),
-        (#"{"inputs": [{"name": "input", "shape": [0, 4], "datatype": "FP32", "data": []}], "extra": 1}"#, "unknown field 'extra'"),
+        (
+            #"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP16", "data": [1, 2, 3, 4]}]}"#,
+            "datatype 'FP16'"
+        ),
+        (
+            #"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": ["a", 2, 3, 4]}]}"#,
+            "data[0] must be a number"
+        ),
+        (
+            #"{"inputs": [{"name": "input", "shape": [0, 4], "datatype": "FP32", "data": []}], "extra": 1}"#,
+            "unknown field 'extra'"
+        ),
         (#"{"inputs": [ {"name": "input", "shape": [1, 4]"#, "invalid JSON"),
         (#"{}"#, "no 'inputs'"),
     ])

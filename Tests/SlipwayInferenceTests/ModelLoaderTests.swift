@@ -58,12 +58,14 @@ import Testing
         Self.expectError(.unsupportedModel, containing: "ai.onnx opset 29") { _ = try Self.addRelu(opset: 29).load() }
         Self.expectError(.unsupportedOperator, containing: "Add") { _ = try Self.addRelu(opset: 5).load() }
         var b = Self.addRelu()
-        b.proto.opsetImport.append({
-            var o = Onnx_OperatorSetIdProto()
-            o.domain = "ai.onnx.ml"
-            o.version = 6
-            return o
-        }())
+        b.proto.opsetImport.append(
+            {
+                var o = Onnx_OperatorSetIdProto()
+                o.domain = "ai.onnx.ml"
+                o.version = 6
+                return o
+            }()
+        )
         Self.expectError(.unsupportedModel, containing: "ai.onnx.ml opset 6") { _ = try b.load() }
     }
 
@@ -131,11 +133,13 @@ import Testing
 
     @Test func rejectsUnsupportedElementTypesAndExternalData() {
         var b = ModelBuilder()
-        b.proto.graph.input.append({
-            var vi = ModelBuilder.valueInfo("X", .float, [2])
-            vi.type.tensorType.elemType = 10  // float16
-            return vi
-        }())
+        b.proto.graph.input.append(
+            {
+                var vi = ModelBuilder.valueInfo("X", .float, [2])
+                vi.type.tensorType.elemType = 10  // float16
+                return vi
+            }()
+        )
         b.node("Relu", ["X"], ["Y"])
         b.output("Y")
         Self.expectError(.unsupportedModel, containing: "float16") { _ = try b.load() }
@@ -169,7 +173,9 @@ import Testing
         Self.expectError(.invalidModel, containing: "empty") { _ = try ModelLoader.load(bytes: []) }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            let garbage = (0..<Int.random(in: 1..<512, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let garbage = (0..<Int.random(in: 1..<512, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             do { _ = try ModelLoader.load(bytes: garbage) } catch is InferenceError {}
         }
         let zoo = Fixtures.zoo.appendingPathComponent("breast_cancer_mlp/model.onnx")
@@ -190,7 +196,9 @@ import Testing
                 var inputs: [String: Tensor] = [:]
                 for info in model.inputs {
                     if case .tensor(let t) = info.type {
-                        let shape = (info.shape ?? [.unknown]).map { d -> Int in if case .fixed(let n) = d { min(n, 64) } else { 1 } }
+                        let shape = (info.shape ?? [.unknown]).map { d -> Int in
+                            if case .fixed(let n) = d { min(n, 64) } else { 1 }
+                        }
                         inputs[info.name] = try Tensor.zeros(t, shape: shape)
                     }
                 }

@@ -198,7 +198,7 @@ private func s(_ shape: [Int], _ v: [String]) -> Tensor { Tensor(unchecked: shap
         #expect(try cast(x, .double).doubles?[0] == Double(Float(1.9)))
         #expect(try cast(f([3], [1.9, -1.9, 0]), .int64).int64s == [1, -1, 0])
         #expect(try cast(f([1], [.nan]), .int32).int32s == [Int32.min])
-        let edges = try cast(d([3], [2147483647, 2147483648, -2147483648.5]), .int32)
+        let edges = try cast(d([3], [2_147_483_647, 2_147_483_648, -2147483648.5]), .int32)
         #expect(edges.int32s == [Int32.max, Int32.min, Int32.min])
         #expect(try cast(d([2], [9.3e18, -9.3e18]), .int64).int64s == [Int64.min, Int64.min])
         #expect(try cast(f([3], [1.5, 0, .nan]), .bool).bools == [true, false, true])

@@ -41,7 +41,8 @@ private func close(_ a: [Float]?, _ b: [Float], tolerance: Float = 1e-5) -> Bool
         let noop = try run1("ReduceSum", attributes: ["noop_with_empty_axes": .int(1)], [self.x, i64([0], [])])
         #expect(noop == self.x)
         let middle = try run1(
-            "ReduceMax", attributes: ["keepdims": .int(0)],
+            "ReduceMax",
+            attributes: ["keepdims": .int(0)],
             [f([2, 2, 2], [1, 8, 3, 4, 5, 6, 7, 2]), i64([1], [1])]
         )
         #expect(middle == f([2, 2], [3, 8, 7, 6]))
@@ -97,12 +98,16 @@ private func close(_ a: [Float]?, _ b: [Float], tolerance: Float = 1e-5) -> Bool
         let m = f([2, 3], [1, 3, 3, 7, 2, 7])
         #expect(try run1("ArgMax", attributes: ["axis": .int(1)], [m]) == i64([2, 1], [1, 0]))
         let lastMax = try run1(
-            "ArgMax", attributes: ["axis": .int(-1), "keepdims": .int(0), "select_last_index": .int(1)], [m]
+            "ArgMax",
+            attributes: ["axis": .int(-1), "keepdims": .int(0), "select_last_index": .int(1)],
+            [m]
         )
         #expect(lastMax == i64([2], [2, 2]))
         #expect(try run1("ArgMin", attributes: ["axis": .int(0), "keepdims": .int(0)], [m]) == i64([3], [0, 1, 0]))
         let last = try run1(
-            "ArgMin", attributes: ["axis": .int(1), "select_last_index": .int(1)], [f([1, 3], [1, 0, 0])]
+            "ArgMin",
+            attributes: ["axis": .int(1), "select_last_index": .int(1)],
+            [f([1, 3], [1, 0, 0])]
         )
         #expect(last == i64([1, 1], [2]))
         let error = try #require(throws: InferenceError.self) {
@@ -140,7 +145,10 @@ private func close(_ a: [Float]?, _ b: [Float], tolerance: Float = 1e-5) -> Bool
         #expect(out[0].tensor == f([2, 2], [3, 3, 5, 4]))
         #expect(out[1].tensor == i64([2, 2], [1, 2, 3, 0]))
         let smallest = try runOperator(
-            "TopK", attributes: ["largest": .int(0), "axis": .int(0)], inputs: [x, i64([1], [1])], outputCount: 2
+            "TopK",
+            attributes: ["largest": .int(0), "axis": .int(0)],
+            inputs: [x, i64([1], [1])],
+            outputCount: 2
         )
         #expect(smallest[0].tensor == f([1, 4], [1, 0, 3, 2]))
         #expect(smallest[1].tensor == i64([1, 4], [0, 1, 0, 0]))
@@ -196,8 +204,10 @@ extension ReductionEdgeCaseTests {
         for largest in [0, 1] {
             for k in [1, 3, 50] {
                 let out = try runOperator(
-                    "TopK", attributes: ["largest": .int(largest)],
-                    inputs: [x, Tensor(unchecked: [1], elements: [Int64(k)])], outputCount: 2
+                    "TopK",
+                    attributes: ["largest": .int(largest)],
+                    inputs: [x, Tensor(unchecked: [1], elements: [Int64(k)])],
+                    outputCount: 2
                 )
                 var expectedIndices: [Int64] = []
                 for r in 0..<3 {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `Cast` and `CastLike` between float, double, int64, int32, bool and string.
 package enum CastConversion {
     /// Converts `tensor` to `type`. Float to integer truncates toward zero (NaN and out-of-range values give
@@ -79,28 +81,30 @@ package enum CastConversion {
         }
         switch type {
         case .float:
-            return .float(try v.map { s in
-                let t = s.trimmingCharacters(in: .whitespaces)
-                if let f = Float(t) { return f }
-                return Float(try number(t))
-            })
+            return .float(
+                try v.map { s in
+                    let t = s.trimmingCharacters(in: .whitespaces)
+                    if let f = Float(t) { return f }
+                    return Float(try number(t))
+                }
+            )
         case .double: return .double(try v.map { try number($0) })
         case .int64: return .int64(try v.map { try integer($0, Int64.self) })
         case .int32: return .int32(try v.map { try integer($0, Int32.self) })
         case .bool:
-            return .bool(try v.map { s in
-                switch s.trimmingCharacters(in: .whitespaces).lowercased() {
-                case "true": return true
-                case "false": return false
-                default: return try number(s) != 0
+            return .bool(
+                try v.map { s in
+                    switch s.trimmingCharacters(in: .whitespaces).lowercased() {
+                    case "true": return true
+                    case "false": return false
+                    default: return try number(s) != 0
+                    }
                 }
-            })
+            )
         case .string: return .string(v)
         }
     }
 }
-
-import Foundation
 
 extension ElementwiseOperators {
     /// Cast and CastLike.

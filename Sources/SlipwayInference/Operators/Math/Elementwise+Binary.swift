@@ -1,3 +1,5 @@
+import Foundation
+
 /// A numeric binary operation, written once for every ``MathElement`` type.
 package protocol NumericBinaryOp: Sendable {
     static func apply<T: MathElement>(_ a: T, _ b: T) -> T
@@ -124,8 +126,6 @@ package struct VariadicKernel<Op: NumericBinaryOp>: Kernel {
         return [.tensor(result)]
     }
 }
-
-import Foundation
 
 extension ElementwiseOperators {
     /// Add, Sub, Mul, Div, Pow, Mod, Max, Min, Sum, Mean.

@@ -166,7 +166,10 @@ extension ReductionOperators {
                 let type = try ctx.requireInputType(0, in: types)
                 let axes = try ctx.ints("axes", default: [])
                 let kernel = ReduceKernel(
-                    kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: false, attributeAxes: axes
+                    kind: kind,
+                    keepdims: keepdims == 1,
+                    noopWithEmptyAxes: false,
+                    attributeAxes: axes
                 )
                 return CompiledKernel(kernel, outputs: [.tensor(type)])
             }
@@ -183,7 +186,10 @@ extension ReductionOperators {
                 throw ctx.attributeError("noop_with_empty_axes", "is \(noop), expected 0 or 1")
             }
             let kernel = ReduceKernel(
-                kind: kind, keepdims: keepdims == 1, noopWithEmptyAxes: noop == 1, attributeAxes: nil
+                kind: kind,
+                keepdims: keepdims == 1,
+                noopWithEmptyAxes: noop == 1,
+                attributeAxes: nil
             )
             return CompiledKernel(kernel, outputs: [.tensor(type)])
         }
