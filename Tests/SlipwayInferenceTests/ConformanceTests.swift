@@ -34,7 +34,9 @@ import Testing
         var manifest = try JSONDecoder().decode([ManifestEntry].self, from: Data(contentsOf: manifestURL))
         let filter = ProcessInfo.processInfo.environment["SLIPWAY_CONFORMANCE_FILTER"]
         if let filter, !filter.isEmpty {
-            manifest = manifest.filter { entry in entry.ops.contains { $0.contains(filter) } || entry.name.contains(filter) }
+            manifest = manifest.filter { entry in
+                entry.ops.contains { $0.contains(filter) } || entry.name.contains(filter)
+            }
         }
         #expect(!manifest.isEmpty, "no conformance cases selected")
 
@@ -50,9 +52,13 @@ import Testing
         let passed = results.filter { if case .passed = $0.1 { true } else { false } }.count
         let skipped = results.count - passed - failures.count
         let report = Self.report(results)
-        let reportURL = Fixtures.reports.appendingPathComponent(filter == nil ? "onnx-conformance.md" : "onnx-conformance-filtered.md")
+        let reportURL = Fixtures.reports.appendingPathComponent(
+            filter == nil ? "onnx-conformance.md" : "onnx-conformance-filtered.md"
+        )
         try report.write(to: reportURL, atomically: true, encoding: .utf8)
-        print("ONNX node conformance: \(passed) passed, \(failures.count) failed, \(skipped) skipped of \(results.count) cases; report at \(reportURL.path)")
+        print(
+            "ONNX node conformance: \(passed) passed, \(failures.count) failed, \(skipped) skipped of \(results.count) cases; report at \(reportURL.path)"
+        )
         let summary = "\(failures.count) supported cases failed:\n" + failures.joined(separator: "\n")
         #expect(failures.isEmpty, "\(summary)")
     }
@@ -83,7 +89,9 @@ import Testing
                 func tensors(_ prefix: String) throws -> [Tensor] {
                     let count = files.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".pb") }.count
                     return try (0..<count).map {
-                        try Tensor(serializedTensorProto: Fixtures.bytes(dir.appendingPathComponent("\(prefix)\($0).pb")))
+                        try Tensor(
+                            serializedTensorProto: Fixtures.bytes(dir.appendingPathComponent("\(prefix)\($0).pb"))
+                        )
                     }
                 }
                 let inputs: [Tensor]
@@ -97,7 +105,9 @@ import Testing
                 // Inputs are given in the order of the graph's inputs; trailing optional ones may be absent.
                 var feed: [String: Tensor] = [:]
                 let names = Array(model.allInputs.keys)
-                let ordered = model.graph.inputSlots.compactMap { slot in names.first { model.inputSlotIndex[$0] == slot } }
+                let ordered = model.graph.inputSlots.compactMap { slot in
+                    names.first { model.inputSlotIndex[$0] == slot }
+                }
                 for (name, tensor) in zip(ordered, inputs) { feed[name] = tensor }
                 let outputs = try session.run(feed, outputNames: nil)
                 guard outputs.count == expected.count else {
@@ -142,7 +152,11 @@ import Testing
                 rows[op] = row
             }
             if case .skipped(let why) = outcome {
-                let reason = why.replacingOccurrences(of: #"^[A-Za-z]+ node( '[^']*')?: "#, with: "", options: .regularExpression)
+                let reason = why.replacingOccurrences(
+                    of: #"^[A-Za-z]+ node( '[^']*')?: "#,
+                    with: "",
+                    options: .regularExpression
+                )
                 skipReasons[String(reason.prefix(120)), default: 0] += 1
             }
         }

@@ -24,7 +24,10 @@ enum Fixtures {
     static func directories(in url: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: url.path).filter { name in
             var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path, isDirectory: &isDirectory)
+            return FileManager.default.fileExists(
+                atPath: url.appendingPathComponent(name).path,
+                isDirectory: &isDirectory
+            )
                 && isDirectory.boolValue
         }.sorted()
     }

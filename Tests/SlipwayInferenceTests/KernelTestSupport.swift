@@ -30,7 +30,10 @@ func runOperator(
         compileSubgraph: { _, _ in throw InferenceError(.unsupportedModel, "no subgraphs in kernel tests") }
     )
     let compiled = try definition.compile(context)
-    let outputs = try compiled.kernel.run(KernelInputs(inputs.map { $0.map(Value.tensor) }), ExecutionContext(threads: threads))
+    let outputs = try compiled.kernel.run(
+        KernelInputs(inputs.map { $0.map(Value.tensor) }),
+        ExecutionContext(threads: threads)
+    )
     for (value, type) in zip(outputs, compiled.outputTypes) {
         #expect(value.type == type, "\(op) declared \(type) but produced \(value.type)")
     }

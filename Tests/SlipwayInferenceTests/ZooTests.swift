@@ -66,4 +66,63 @@ import Testing
             }
         }
     }
+
+    /// Empty batches, non-finite values and wrong inputs: a result or a clear error, never a crash.
+    @Test(arguments: Self.models)
+    func handlesEmptyBatchesNonFiniteValuesAndWrongInputs(_ name: String) throws {
+        let directory = Fixtures.zoo.appendingPathComponent(name)
+        let model = try ModelLoader.load(contentsOf: directory.appendingPathComponent("model.onnx").path)
+        let session = InferenceSession(model: model)
+        func batch(_ rows: Int, fill: Double) throws -> [String: Tensor] {
+            var inputs: [String: Tensor] = [:]
+            for info in model.inputs {
+                guard case .tensor(let type) = info.type else { continue }
+                let shape = (info.shape ?? [.unknown, .unknown]).enumerated().map { i, d -> Int in
+                    if case .fixed(let n) = d { return n }
+                    return i == 0 ? rows : 1
+                }
+                let n = shape.reduce(1, *)
+                let storage: Tensor.Storage =
+                    switch type {
+                    case .float: .float(Array(repeating: Float(fill), count: n))
+                    case .double: .double(Array(repeating: fill, count: n))
+                    case .int64: .int64(Array(repeating: 0, count: n))
+                    case .int32: .int32(Array(repeating: 0, count: n))
+                    case .bool: .bool(Array(repeating: false, count: n))
+                    case .string: .string(Array(repeating: "unknown-category", count: n))
+                    }
+                inputs[info.name] = try Tensor(shape: shape, storage: storage)
+            }
+            return inputs
+        }
+        // An empty batch gives empty outputs.
+        let empty = try session.run(batch(0, fill: 0), outputNames: nil)
+        for (outputName, value) in empty {
+            let rows = value.tensor?.shape.first ?? (value.tensor?.count ?? 0)
+            if case .mapSequence(let maps) = value {
+                #expect(maps.count == 0, "\(outputName) should be empty")
+            } else {
+                #expect(rows == 0, "\(outputName) should have no rows, has shape \(value.tensor?.shape ?? [])")
+            }
+        }
+        // NaN and infinities flow through (or are rejected with an InferenceError).
+        for fill in [Double.nan, .infinity, -.infinity] {
+            do { _ = try session.run(batch(3, fill: fill), outputNames: nil) } catch is InferenceError {}
+        }
+        // Wrong names and element types are rejected, naming the input.
+        let first = try #require(model.inputs.first)
+        var wrong = try batch(1, fill: 0)
+        let removed = wrong.removeValue(forKey: first.name)
+        let tensor = try #require(removed)
+        wrong["not_an_input"] = tensor
+        #expect(throws: InferenceError.self) { try session.run(wrong, outputNames: nil) }
+        var mistyped = try batch(1, fill: 0)
+        mistyped[first.name] = try Tensor(shape: tensor.shape, bools: Array(repeating: true, count: tensor.count))
+        do {
+            _ = try session.run(mistyped, outputNames: nil)
+            Issue.record("a bool tensor for \(first.name) was accepted")
+        } catch let error as InferenceError {
+            #expect(error.message.contains(first.name))
+        }
+    }
 }

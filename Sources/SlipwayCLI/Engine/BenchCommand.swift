@@ -37,11 +37,15 @@ public struct BenchCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard self.rows >= 1, self.rows <= 1_000_000 else { throw ValidationError("--rows must be between 1 and 1000000") }
+        guard self.rows >= 1, self.rows <= 1_000_000 else {
+            throw ValidationError("--rows must be between 1 and 1000000")
+        }
         guard self.iterations >= 1, self.iterations <= 10_000_000 else {
             throw ValidationError("--iterations must be between 1 and 10000000")
         }
-        guard self.threads >= 1, self.threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard self.threads >= 1, self.threads <= 256 else {
+            throw ValidationError("--threads must be between 1 and 256")
+        }
     }
 
     public func run() throws {
@@ -63,9 +67,13 @@ public struct BenchCommand: ParsableCommand {
             let inputs: [String: Tensor]
             if let path = self.request {
                 let request = try InferenceRequest.decode(readInput(path, what: "request"))
-                inputs = try Dictionary(uniqueKeysWithValues: request.inputs.map { ($0.name, try repeatRows($0.tensor, to: self.rows)) })
+                inputs = try Dictionary(
+                    uniqueKeysWithValues: request.inputs.map { ($0.name, try repeatRows($0.tensor, to: self.rows)) }
+                )
             } else {
-                inputs = try Dictionary(uniqueKeysWithValues: model.inputs.map { ($0.name, try randomTensor($0, rows: self.rows)) })
+                inputs = try Dictionary(
+                    uniqueKeysWithValues: model.inputs.map { ($0.name, try randomTensor($0, rows: self.rows)) }
+                )
             }
             let session = InferenceSession(model: model, options: SessionOptions(threads: self.threads))
             for _ in 0..<max(1, self.iterations / 10) { _ = try session.run(inputs, outputNames: nil) }

@@ -51,7 +51,10 @@ public struct InspectCommand: ParsableCommand {
             ("path", .string(path)),
             ("bytes", .int(Int64(model.byteCount))),
             ("ir_version", .int(Int64(model.irVersion))),
-            ("producer", .object([("name", .string(model.producerName)), ("version", .string(model.producerVersion))])),
+            (
+                "producer",
+                .object([("name", .string(model.producerName)), ("version", .string(model.producerVersion))])
+            ),
             ("model_version", .int(Int64(model.modelVersion))),
             ("opsets", .object(model.opsets.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("inputs", .array(model.inputs.map(Self.valueJSON))),
@@ -60,7 +63,10 @@ public struct InspectCommand: ParsableCommand {
                 "operators",
                 .array(
                     model.operatorCounts.map {
-                        .object([("domain", .string($0.domain)), ("name", .string($0.name)), ("count", .int(Int64($0.count)))])
+                        .object([
+                            ("domain", .string($0.domain)), ("name", .string($0.name)),
+                            ("count", .int(Int64($0.count))),
+                        ])
                     }
                 )
             ),
@@ -76,8 +82,12 @@ public struct InspectCommand: ParsableCommand {
         }
         var lines: [String] = []
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        lines.append("\(path): \(model.byteCount) bytes, ONNX IR \(model.irVersion), producer \(producer.isEmpty ? "unknown" : producer)")
-        lines.append("opsets: " + model.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append(
+            "\(path): \(model.byteCount) bytes, ONNX IR \(model.irVersion), producer \(producer.isEmpty ? "unknown" : producer)"
+        )
+        lines.append(
+            "opsets: " + model.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        )
         lines.append("inputs:")
         lines.append(contentsOf: model.inputs.map(describe))
         lines.append("outputs:")

@@ -72,7 +72,9 @@ final class GraphCompiler {
         // Initializers.
         var initializers: [String: Tensor] = [:]
         for t in proto.initializer {
-            guard !t.name.isEmpty else { throw InferenceError.invalidGraph("\(graphName) has an initializer without a name") }
+            guard !t.name.isEmpty else {
+                throw InferenceError.invalidGraph("\(graphName) has an initializer without a name")
+            }
             guard initializers[t.name] == nil else {
                 throw InferenceError.invalidGraph("\(graphName) defines initializer '\(t.name)' twice")
             }
@@ -205,7 +207,9 @@ final class GraphCompiler {
                 let others = self.registry.definitions(domain: domain, name: node.opType)
                 let supported =
                     others.isEmpty
-                    ? "" : "; supported for opsets " + others.map { "\($0.opsets.lowerBound)-\($0.opsets.upperBound)" }.joined(separator: ", ")
+                    ? ""
+                    : "; supported for opsets "
+                        + others.map { "\($0.opsets.lowerBound)-\($0.opsets.upperBound)" }.joined(separator: ", ")
                 throw InferenceError(
                     .unsupportedOperator,
                     "\(label): operator \(domain).\(node.opType) (opset \(opset)) is not supported\(supported)"
@@ -291,7 +295,10 @@ final class GraphCompiler {
                 inputSlotsOfNode.append(s)
                 constantInputs.append(constants[s])
             }
-            guard compiled.outputTypes.count >= node.output.filter({ !$0.isEmpty }).count || compiled.outputTypes.count >= node.output.count else {
+            guard
+                compiled.outputTypes.count >= node.output.filter({ !$0.isEmpty }).count
+                    || compiled.outputTypes.count >= node.output.count
+            else {
                 throw InferenceError.invalidGraph(
                     "\(label) declares \(node.output.count) outputs, the operator produces \(compiled.outputTypes.count)"
                 )
@@ -309,17 +316,23 @@ final class GraphCompiler {
             let constantArgs = inputSlotsOfNode.map { $0 >= 0 ? constants[$0] : nil }
             let allConstant = zip(inputSlotsOfNode, constantArgs).allSatisfy { $0 < 0 || $1 != nil }
             let foldSize = constantArgs.reduce(0) { $0 + ($1?.count ?? 0) }
-            if allConstant, implicit.isEmpty, foldSize <= Self.foldingLimit, !node.input.isEmpty || node.opType == "Constant" {
-                let results: [Value]
+            if allConstant, implicit.isEmpty, foldSize <= Self.foldingLimit,
+                !node.input.isEmpty || node.opType == "Constant"
+            {
+                var results: [Value] = []
                 do {
-                    results = try compiled.kernel.run(
-                        KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
-                        ExecutionContext(threads: 1)
-                    )
+                    results = try Tensor.$elementLimit.withValue(Self.foldingLimit) {
+                        try compiled.kernel.run(
+                            KernelInputs(constantArgs.map { $0.map(Value.tensor) }),
+                            ExecutionContext(threads: 1)
+                        )
+                    }
+                } catch let error as InferenceError where error.code == .resourceLimit {
+                    results = []  // Too large to evaluate at load time: computed when the model runs.
                 } catch let error as InferenceError {
                     throw InferenceError(error.code, "\(label): \(error.message)")
                 }
-                if results.allSatisfy({ $0.tensor != nil }) {
+                if !results.isEmpty, results.allSatisfy({ $0.tensor != nil }) {
                     for (i, (slot, value)) in zip(outputSlotsOfNode, results).enumerated() where slot >= 0 {
                         initialSlots[slot] = value
                         if let t = value.tensor { setConstant(slot, node.output[i], t) }
@@ -443,14 +456,18 @@ final class GraphCompiler {
             {
                 return ValueInfo(name: vi.name, type: .mapSequence(keys: key), shape: nil)
             }
-            throw InferenceError.unsupportedModel("\(what) is a sequence; only ZipMap's sequences of maps are supported")
+            throw InferenceError.unsupportedModel(
+                "\(what) is a sequence; only ZipMap's sequences of maps are supported"
+            )
         case nil:
             if required {
                 throw InferenceError.invalidModel("\(what) has no type")
             }
             return ValueInfo(name: vi.name, type: .tensor(.float), shape: nil)
         default:
-            throw InferenceError.unsupportedModel("\(what) is not a tensor; only tensor inputs and outputs are supported")
+            throw InferenceError.unsupportedModel(
+                "\(what) is not a tensor; only tensor inputs and outputs are supported"
+            )
         }
     }
 }

@@ -1,9 +1,10 @@
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SwiftProtobuf
 
 extension Onnx_TensorProto {
     /// The dimensions, checked to be non-negative and within the engine's element limit.
@@ -85,11 +86,18 @@ extension Onnx_TensorProto {
                     case (1, true): Int(raw.loadUnaligned(fromByteOffset: i, as: Int8.self))
                     case (1, false): Int(raw.loadUnaligned(fromByteOffset: i, as: UInt8.self))
                     case (2, true): Int(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)))
-                    case (2, false): Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                    case (2, false):
+                        Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
                     case (4, true): Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-                    case (4, false): Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    case (4, false):
+                        Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
                     case (_, true): Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
-                    default: Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                    default:
+                        Int(
+                            truncatingIfNeeded: UInt64(
+                                littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+                            )
+                        )
                     }
                 }
             }
@@ -108,7 +116,8 @@ extension Onnx_TensorProto {
         return values
     }
 
-    private static func decodeRaw(_ data: Data, type: ElementType, count n: Int, what: String) throws -> Tensor.Storage {
+    private static func decodeRaw(_ data: Data, type: ElementType, count n: Int, what: String) throws -> Tensor.Storage
+    {
         let size =
             switch type {
             case .float, .int32: 4
@@ -124,9 +133,21 @@ extension Onnx_TensorProto {
         return data.withUnsafeBytes { raw -> Tensor.Storage in
             switch type {
             case .float:
-                .float((0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
+                .float(
+                    (0..<n).map {
+                        Float(
+                            bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+                        )
+                    }
+                )
             case .double:
-                .double((0..<n).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) })
+                .double(
+                    (0..<n).map {
+                        Double(
+                            bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))
+                        )
+                    }
+                )
             case .int64:
                 .int64((0..<n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
             case .int32:

@@ -41,7 +41,9 @@ package struct NodeContext {
     /// Checks the number of inputs (counting omitted optional ones present as empty names).
     package func requireInputs(_ range: ClosedRange<Int>) throws {
         guard range.contains(self.inputTypes.count) else {
-            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            let expected =
+                range.lowerBound == range.upperBound
+                ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             throw self.error("expects \(expected) inputs, got \(self.inputTypes.count)")
         }
         for i in 0..<range.lowerBound where self.inputTypes[i] == nil {

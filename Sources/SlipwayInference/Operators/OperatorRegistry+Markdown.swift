@@ -8,7 +8,9 @@ extension OperatorRegistry {
             let names = Set(definitions.map(\.name)).sorted()
             out += "\n**\(domain)** (\(names.count) operators)\n\n| operator | opsets |\n|---|---|\n"
             for name in names {
-                let ranges = definitions.filter { $0.name == name }.map(\.opsets).sorted { $0.lowerBound < $1.lowerBound }
+                let ranges = definitions.filter { $0.name == name }.map(\.opsets).sorted {
+                    $0.lowerBound < $1.lowerBound
+                }
                 // Merge adjacent ranges (several definitions for different semantics read as one span).
                 var merged: [ClosedRange<Int>] = []
                 for r in ranges {
@@ -18,7 +20,8 @@ extension OperatorRegistry {
                         merged.append(r)
                     }
                 }
-                out += "| \(name) | " + merged.map { "\($0.lowerBound)–\($0.upperBound)" }.joined(separator: ", ") + " |\n"
+                out +=
+                    "| \(name) | " + merged.map { "\($0.lowerBound)–\($0.upperBound)" }.joined(separator: ", ") + " |\n"
             }
         }
         return out

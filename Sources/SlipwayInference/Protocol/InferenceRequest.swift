@@ -134,7 +134,10 @@ public struct InferenceRequest: Sendable {
                 case .double(let x): return x
                 case .float(let x): return Double(x)
                 case .null: return .nan
-                default: throw InferenceError.invalidRequest("\(element(i)) must be a number for \(datatypeName), got \(v.kind)")
+                default:
+                    throw InferenceError.invalidRequest(
+                        "\(element(i)) must be a number for \(datatypeName), got \(v.kind)"
+                    )
                 }
             }
             storage = type == .float ? .float(values.map { Float($0) }) : .double(values)
@@ -143,7 +146,10 @@ public struct InferenceRequest: Sendable {
                 switch v {
                 case .int(let x): return x
                 case .double(let x) where x == x.rounded() && abs(x) < 9.2e18: return Int64(x)
-                default: throw InferenceError.invalidRequest("\(element(i)) must be an integer for \(datatypeName), got \(v.kind)")
+                default:
+                    throw InferenceError.invalidRequest(
+                        "\(element(i)) must be an integer for \(datatypeName), got \(v.kind)"
+                    )
                 }
             }
             if type == .int32 {
@@ -162,7 +168,9 @@ public struct InferenceRequest: Sendable {
             storage = .bool(
                 try flat.enumerated().map { i, v in
                     guard case .bool(let b) = v else {
-                        throw InferenceError.invalidRequest("\(element(i)) must be true or false for BOOL, got \(v.kind)")
+                        throw InferenceError.invalidRequest(
+                            "\(element(i)) must be true or false for BOOL, got \(v.kind)"
+                        )
                     }
                     return b
                 }

@@ -20,7 +20,8 @@ public enum JSONValue: Sendable, Equatable {
         case (.float(let a), .float(let b)): a == b || (a.isNaN && b.isNaN)
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
-        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: false
         }
     }
@@ -69,7 +70,9 @@ public enum JSONValue: Sendable, Equatable {
         case .int(let i): out += String(i)
         case .double(let d): out += JSONValue.format(d)
         case .float(let f):
-            out += f.isFinite ? (f == f.rounded() && abs(f) < 1e7 ? String(Int64(f)) + ".0" : "\(f)") : JSONValue.format(Double(f))
+            out +=
+                f.isFinite
+                ? (f == f.rounded() && abs(f) < 1e7 ? String(Int64(f)) + ".0" : "\(f)") : JSONValue.format(Double(f))
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             out += "["
@@ -151,7 +154,8 @@ private struct JSONParser {
 
     mutating func literal(_ word: String) -> Bool {
         let w = Array(word.utf8)
-        guard self.position + w.count <= self.bytes.count, Array(self.bytes[self.position..<self.position + w.count]) == w
+        guard self.position + w.count <= self.bytes.count,
+            Array(self.bytes[self.position..<self.position + w.count]) == w
         else { return false }
         self.position += w.count
         return true
@@ -325,7 +329,9 @@ private struct JSONParser {
         if self.bytes[self.position] == UInt8(ascii: "-") { self.position += 1 }
         func digits() -> Int {
             let s = self.position
-            while self.position < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position]) {
+            while self.position < self.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
+            {
                 self.position += 1
             }
             return self.position - s
@@ -336,10 +342,14 @@ private struct JSONParser {
             self.position += 1
             guard digits() > 0 else { throw self.fail("invalid number") }
         }
-        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "e") || self.bytes[self.position] == UInt8(ascii: "E") {
+        if self.position < self.bytes.count,
+            self.bytes[self.position] == UInt8(ascii: "e") || self.bytes[self.position] == UInt8(ascii: "E")
+        {
             isInteger = false
             self.position += 1
-            if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "+") || self.bytes[self.position] == UInt8(ascii: "-") {
+            if self.position < self.bytes.count,
+                self.bytes[self.position] == UInt8(ascii: "+") || self.bytes[self.position] == UInt8(ascii: "-")
+            {
                 self.position += 1
             }
             guard digits() > 0 else { throw self.fail("invalid number") }

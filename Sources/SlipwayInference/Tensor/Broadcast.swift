@@ -32,7 +32,9 @@ package enum Broadcast {
         }
         if n == 0 { return ([], shape) }
         // b is a suffix of a: repeat b along a's rows.
-        if shape == aShape, b.count > 0, bShape.drop(while: { $0 == 1 }).elementsEqual(aShape.suffix(bShape.drop(while: { $0 == 1 }).count)) {
+        if shape == aShape, b.count > 0,
+            bShape.drop(while: { $0 == 1 }).elementsEqual(aShape.suffix(bShape.drop(while: { $0 == 1 }).count))
+        {
             let inner = b.count
             var out = [R]()
             out.reserveCapacity(n)
@@ -43,7 +45,9 @@ package enum Broadcast {
             }
             return (out, shape)
         }
-        if shape == bShape, a.count > 0, aShape.drop(while: { $0 == 1 }).elementsEqual(bShape.suffix(aShape.drop(while: { $0 == 1 }).count)) {
+        if shape == bShape, a.count > 0,
+            aShape.drop(while: { $0 == 1 }).elementsEqual(bShape.suffix(aShape.drop(while: { $0 == 1 }).count))
+        {
             let inner = a.count
             var out = [R]()
             out.reserveCapacity(n)

@@ -123,38 +123,40 @@ extension Tensor {
     /// The largest number of elements a single tensor may hold (2^28, 1 GiB of float32).
     public static let maximumElementCount = 1 << 28
 
+    /// The element limit in force for the current task: ``maximumElementCount``, or less while the loader
+    /// evaluates constant subexpressions (so that a model file cannot make loading allocate gigabytes).
+    @TaskLocal package static var elementLimit = Tensor.maximumElementCount
+
     /// The element count of a shape, checked for negative dimensions, overflow and ``maximumElementCount``.
     public static func elementCount(of shape: [Int]) throws -> Int {
+        let limit = Tensor.elementLimit
         var n = 1
         for d in shape {
             guard d >= 0 else {
                 throw InferenceError(.invalidInput, "negative dimension \(d) in shape \(shape)")
             }
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= Tensor.maximumElementCount || d == 0 else {
-                throw InferenceError(
-                    .resourceLimit,
-                    "shape \(shape) exceeds the limit of \(Tensor.maximumElementCount) elements per tensor"
-                )
+            guard !overflow, p <= limit || d == 0 else {
+                throw InferenceError(.resourceLimit, "shape \(shape) exceeds the limit of \(limit) elements per tensor")
             }
             n = p
         }
-        guard n <= Tensor.maximumElementCount else {
-            throw InferenceError(
-                .resourceLimit,
-                "shape \(shape) exceeds the limit of \(Tensor.maximumElementCount) elements per tensor"
-            )
+        guard n <= limit else {
+            throw InferenceError(.resourceLimit, "shape \(shape) exceeds the limit of \(limit) elements per tensor")
         }
         return n
     }
 
     /// Row-major strides of a shape.
+    ///
+    /// Multiplication wraps: for a tensor with elements every stride fits (its count is bounded), and an empty
+    /// tensor may have other dimensions whose product overflows, where strides are never used.
     package static func strides(of shape: [Int]) -> [Int] {
         var strides = Array(repeating: 1, count: shape.count)
         var s = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             strides[i] = s
-            s *= shape[i]
+            s = s &* shape[i]
         }
         return strides
     }

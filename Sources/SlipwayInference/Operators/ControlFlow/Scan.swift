@@ -71,7 +71,9 @@ struct ScanKernel: Kernel {
         for (j, t) in scanInputs.enumerated() {
             let a = self.inputAxes[j] < 0 ? self.inputAxes[j] + t.rank : self.inputAxes[j]
             guard a >= 0, a < t.rank else {
-                throw InferenceError.runtimeFailure("scan input \(j) of rank \(t.rank) has no axis \(self.inputAxes[j])")
+                throw InferenceError.runtimeFailure(
+                    "scan input \(j) of rank \(t.rank) has no axis \(self.inputAxes[j])"
+                )
             }
             axes.append(a)
             if length < 0 {
@@ -112,7 +114,9 @@ struct ScanKernel: Kernel {
             let rank = first.rank + 1
             let axis = self.outputAxes[o] < 0 ? self.outputAxes[o] + rank : self.outputAxes[o]
             guard axis >= 0, axis < rank else {
-                throw InferenceError.runtimeFailure("scan output \(o) of rank \(rank) has no axis \(self.outputAxes[o])")
+                throw InferenceError.runtimeFailure(
+                    "scan output \(o) of rank \(rank) has no axis \(self.outputAxes[o])"
+                )
             }
             outputs.append(.tensor(try Tensor.stack(ordered, axis: axis)))
         }
@@ -123,8 +127,8 @@ struct ScanKernel: Kernel {
 extension Tensor {
     /// The sub-tensor at `index` along `axis`, with that axis removed.
     package func slice(axis: Int, index: Int) -> Tensor {
-        let outer = self.shape[..<axis].reduce(1, *)
-        let inner = self.shape[(axis + 1)...].reduce(1, *)
+        let outer = self.shape[..<axis].reduce(1, &*)
+        let inner = self.shape[(axis + 1)...].reduce(1, &*)
         let dim = self.shape[axis]
         var shape = self.shape
         shape.remove(at: axis)
