@@ -34,8 +34,10 @@ enum EncoderOperators {
             case .string(let v): indices = v.map { stringIndex[$0] }
             case .int64(let v): indices = v.map { intIndex[Int($0)] }
             case .int32(let v): indices = v.map { intIndex[Int($0)] }
-            case .float(let v): indices = v.map { Int64(exactly: $0.rounded(.towardZero)).flatMap { intIndex[Int($0)] } }
-            case .double(let v): indices = v.map { Int64(exactly: $0.rounded(.towardZero)).flatMap { intIndex[Int($0)] } }
+            case .float(let v):
+                indices = v.map { Int64(exactly: $0.rounded(.towardZero)).flatMap { intIndex[Int($0)] } }
+            case .double(let v):
+                indices = v.map { Int64(exactly: $0.rounded(.towardZero)).flatMap { intIndex[Int($0)] } }
             default: throw InferenceError(.runtimeFailure, "\(label): unsupported input type \(t.elementType)")
             }
             let shape = t.shape + [width]
@@ -98,7 +100,8 @@ enum EncoderOperators {
         let ints = try ctx.ints("classlabels_int64s", default: [])
         guard strings.isEmpty != ints.isEmpty else {
             throw ctx.attributeError(
-                "classlabels_strings", "exactly one of classlabels_strings and classlabels_int64s must be given"
+                "classlabels_strings",
+                "exactly one of classlabels_strings and classlabels_int64s must be given"
             )
         }
         let keys: MapSequence.Keys = strings.isEmpty ? .int64s(ints.map { Int64($0) }) : .strings(strings)
@@ -108,7 +111,10 @@ enum EncoderOperators {
             let x = try inputs.tensor(0)
             let (rows, columns) = try FeatureMatrix<Float>.dimensions(x.shape, op: label)
             guard columns == count else {
-                throw InferenceError(.runtimeFailure, "\(label): input has \(columns) columns for \(count) class labels")
+                throw InferenceError(
+                    .runtimeFailure,
+                    "\(label): input has \(columns) columns for \(count) class labels"
+                )
             }
             let scores = x.rank == 2 ? x : Tensor(unchecked: [rows, columns], x.storage)
             return [.mapSequence(MapSequence(keys: keys, scores: scores))]
@@ -123,7 +129,8 @@ enum EncoderOperators {
         let dimensions = try ctx.ints("inputdimensions", default: [])
         guard dimensions.count == ctx.inputTypes.count, dimensions.allSatisfy({ $0 >= 0 }) else {
             throw ctx.attributeError(
-                "inputdimensions", "has \(dimensions.count) entries, expected \(ctx.inputTypes.count) non-negative sizes"
+                "inputdimensions",
+                "has \(dimensions.count) entries, expected \(ctx.inputTypes.count) non-negative sizes"
             )
         }
         let total = dimensions.reduce(0, +)
@@ -133,7 +140,10 @@ enum EncoderOperators {
             for i in 0..<dimensions.count { matrices.append(try FeatureMatrix.floats(try inputs.tensor(i), op: label)) }
             let rows = matrices[0].rows
             for m in matrices where m.rows != rows {
-                throw InferenceError(.runtimeFailure, "\(label): inputs have different row counts (\(m.rows) vs \(rows))")
+                throw InferenceError(
+                    .runtimeFailure,
+                    "\(label): inputs have different row counts (\(m.rows) vs \(rows))"
+                )
             }
             var out = [Float](repeating: 0, count: try Tensor.elementCount(of: [rows, total]))
             for n in 0..<rows {

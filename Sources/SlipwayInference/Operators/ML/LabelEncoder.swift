@@ -59,13 +59,16 @@ enum LabelEncoderOperators {
             guard ctx.opset >= 4 else {
                 throw ctx.attributeError(prefix + "_tensor", "is only defined from ai.onnx.ml opset 4")
             }
-            guard let t = try ctx.tensor(prefix + "_tensor") else { throw ctx.attributeError(prefix + "_tensor", "is empty") }
+            guard let t = try ctx.tensor(prefix + "_tensor") else {
+                throw ctx.attributeError(prefix + "_tensor", "is empty")
+            }
             found.append((prefix + "_tensor", t))
         }
         guard found.count == 1 else {
             let names = found.map(\.0).joined(separator: ", ")
             throw ctx.attributeError(
-                prefix + "_*", found.isEmpty ? "is required" : "must be given exactly once, found \(names)"
+                prefix + "_*",
+                found.isEmpty ? "is required" : "must be given exactly once, found \(names)"
             )
         }
         return found[0].1
@@ -88,15 +91,18 @@ enum LabelEncoderOperators {
     /// Opsets 2 and 4: `keys_*` to `values_*`.
     static func compileV2(_ ctx: NodeContext) throws -> CompiledKernel {
         try ctx.requireInputs(1...1)
-        let allowed: Set<ElementType> = ctx.opset >= 4 ? [.string, .int64, .float, .int32, .double] : [.string, .int64, .float]
+        let allowed: Set<ElementType> =
+            ctx.opset >= 4 ? [.string, .int64, .float, .int32, .double] : [.string, .int64, .float]
         let inputType = try ctx.requireInputType(0, in: allowed)
         let keys = try list(ctx, "keys")
         let values = try list(ctx, "values")
         guard keys.count == values.count else {
             throw ctx.attributeError("values_*", "has \(values.count) entries, expected \(keys.count) like keys")
         }
-        guard keys.elementType == inputType || (keys.elementType.isFloatingPoint && inputType.isFloatingPoint && ctx.opset >= 4)
-            || (keys.elementType == .int64 && inputType == .int32)
+        guard
+            keys.elementType == inputType
+                || (keys.elementType.isFloatingPoint && inputType.isFloatingPoint && ctx.opset >= 4)
+                || (keys.elementType == .int64 && inputType == .int32)
         else {
             throw ctx.attributeError("keys_*", "are \(keys.elementType) but input X is \(inputType)")
         }
@@ -104,18 +110,24 @@ enum LabelEncoderOperators {
         // The default: default_tensor (opset 4), else default_<type> of the values' type.
         var defaultValue: Tensor
         switch outputType {
-        case .string: defaultValue = Tensor(unchecked: [], elements: [try ctx.string("default_string", default: "_Unused")])
+        case .string:
+            defaultValue = Tensor(unchecked: [], elements: [try ctx.string("default_string", default: "_Unused")])
         case .float, .double:
             defaultValue = Tensor(unchecked: [], elements: [try ctx.float("default_float", default: -0.0)])
         default: defaultValue = Tensor(unchecked: [], elements: [Int64(try ctx.int("default_int64", default: -1))])
         }
         if ctx.has("default_tensor") {
-            guard ctx.opset >= 4 else { throw ctx.attributeError("default_tensor", "is only defined from ai.onnx.ml opset 4") }
+            guard ctx.opset >= 4 else {
+                throw ctx.attributeError("default_tensor", "is only defined from ai.onnx.ml opset 4")
+            }
             guard let t = try ctx.tensor("default_tensor"), t.count == 1 else {
                 throw ctx.attributeError("default_tensor", "must hold exactly one value")
             }
             guard t.elementType == outputType else {
-                throw ctx.attributeError("default_tensor", "is \(t.elementType), expected \(outputType) like the values")
+                throw ctx.attributeError(
+                    "default_tensor",
+                    "is \(t.elementType), expected \(outputType) like the values"
+                )
             }
             defaultValue = t
         }

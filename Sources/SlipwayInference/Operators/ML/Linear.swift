@@ -37,7 +37,8 @@ enum LinearOperators {
             let ints = try ctx.ints(intName, default: [])
             guard strings.isEmpty != ints.isEmpty else {
                 throw ctx.attributeError(
-                    "classlabels_strings", "exactly one of classlabels_strings and \(intName) must be given"
+                    "classlabels_strings",
+                    "exactly one of classlabels_strings and \(intName) must be given"
                 )
             }
             return strings.isEmpty ? .ints(ints.map { Int64($0) }) : .strings(strings)
@@ -98,7 +99,8 @@ enum LinearOperators {
         let classes = intercepts.isEmpty ? labels.count : intercepts.count
         guard classes > 0, !coefficients.isEmpty, coefficients.count % classes == 0 else {
             throw ctx.attributeError(
-                "coefficients", "has \(coefficients.count) entries, expected a positive multiple of \(classes) classes"
+                "coefficients",
+                "has \(coefficients.count) entries, expected a positive multiple of \(classes) classes"
             )
         }
         guard classes == 1 || labels.count >= classes else {
@@ -113,7 +115,13 @@ enum LinearOperators {
             guard x.columns == features else {
                 throw InferenceError(.runtimeFailure, "\(label): input has \(x.columns) features, expected \(features)")
             }
-            let raw = LinearOperators.affine(x, coefficients, intercepts.isEmpty ? nil : intercepts, outputs: classes, context: context)
+            let raw = LinearOperators.affine(
+                x,
+                coefficients,
+                intercepts.isEmpty ? nil : intercepts,
+                outputs: classes,
+                context: context
+            )
             var indices = [Int](repeating: 0, count: x.rows)
             for n in 0..<x.rows {
                 if classes == 1 {
@@ -131,7 +139,12 @@ enum LinearOperators {
                 scores.withUnsafeMutableBufferPointer { sp in
                     let row = UnsafeMutableBufferPointer(rebasing: sp[(n * width)..<(n * width + width)])
                     for c in 0..<classes { row[c] = raw[n * classes + c] }
-                    LinearOperators.finishScores(row, scores: classes, transform: transform, addSecondClass: addSecondClass ? 1 : -1)
+                    LinearOperators.finishScores(
+                        row,
+                        scores: classes,
+                        transform: transform,
+                        addSecondClass: addSecondClass ? 1 : -1
+                    )
                 }
             }
             let y = labels.tensor(indices) { $0 == -1 ? ("1", 1) : ("0", 0) }
@@ -183,7 +196,8 @@ enum LinearOperators {
         let targets = try ctx.int("targets", default: 1)
         guard targets >= 1, targets <= coefficients.count, coefficients.count % targets == 0 else {
             throw ctx.attributeError(
-                "targets", "is \(targets), expected a positive divisor of the \(coefficients.count) coefficients"
+                "targets",
+                "is \(targets), expected a positive divisor of the \(coefficients.count) coefficients"
             )
         }
         let intercepts = try ctx.floats("intercepts", default: [])

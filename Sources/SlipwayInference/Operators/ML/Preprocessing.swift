@@ -68,7 +68,8 @@ enum PreprocessingOperators {
             let c = x.columns
             for (name, list) in [("offset", offset), ("scale", scale)] where list.count > 1 && list.count != c {
                 throw InferenceError(
-                    .runtimeFailure, "\(label): attribute '\(name)' has \(list.count) values for \(c) features"
+                    .runtimeFailure,
+                    "\(label): attribute '\(name)' has \(list.count) values for \(c) features"
                 )
             }
             x.values.withUnsafeMutableBufferPointer { v in
@@ -133,15 +134,33 @@ enum PreprocessingOperators {
                     throw InferenceError(.runtimeFailure, "\(label): \(imputed.count) imputed values for \(c) features")
                 }
                 switch t.storage {
-                case .float(let v): return [.tensor(Tensor(unchecked: t.shape, elements: impute(v, columns: c, replaced: replaced, imputed: imputed)))]
-                case .double(let v): return [.tensor(Tensor(unchecked: t.shape, elements: impute(v, columns: c, replaced: replaced, imputed: imputed)))]
+                case .float(let v):
+                    return [
+                        .tensor(
+                            Tensor(
+                                unchecked: t.shape,
+                                elements: impute(v, columns: c, replaced: replaced, imputed: imputed)
+                            )
+                        )
+                    ]
+                case .double(let v):
+                    return [
+                        .tensor(
+                            Tensor(
+                                unchecked: t.shape,
+                                elements: impute(v, columns: c, replaced: replaced, imputed: imputed)
+                            )
+                        )
+                    ]
                 default: throw InferenceError(.runtimeFailure, "\(label): unexpected input type \(t.elementType)")
                 }
             }
             return CompiledKernel(kernel, outputs: [.tensor(type)])
         }
         let imputed = try ctx.ints("imputed_value_int64s", default: [])
-        guard !imputed.isEmpty else { throw ctx.attributeError("imputed_value_int64s", "is required for \(type) input") }
+        guard !imputed.isEmpty else {
+            throw ctx.attributeError("imputed_value_int64s", "is required for \(type) input")
+        }
         let replaced = try ctx.int("replaced_value_int64", default: 0)
         let kernel = ClosureKernel { inputs, _ in
             let t = try inputs.tensor(0)

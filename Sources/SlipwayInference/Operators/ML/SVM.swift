@@ -3,8 +3,11 @@ import Foundation
 /// `SVMClassifier` and `SVMRegressor` (ai.onnx.ml 1), computed in float32 like ONNX Runtime.
 enum SVMOperators {
     static let all: [OperatorDefinition] = [
-        OperatorDefinition(onnxMLDomain, "SVMClassifier", opsets: 1...5) { ctx in try SVMOperators.compileClassifier(ctx) },
-        OperatorDefinition(onnxMLDomain, "SVMRegressor", opsets: 1...5) { ctx in try SVMOperators.compileRegressor(ctx) },
+        OperatorDefinition(onnxMLDomain, "SVMClassifier", opsets: 1...5) { ctx in
+            try SVMOperators.compileClassifier(ctx)
+        },
+        OperatorDefinition(onnxMLDomain, "SVMRegressor", opsets: 1...5) { ctx in try SVMOperators.compileRegressor(ctx)
+        },
     ]
 
     enum KernelType: Sendable {
@@ -29,7 +32,10 @@ enum SVMOperators {
                 }
             let params = try ctx.floats("kernel_params", default: [])
             guard params.isEmpty || params.count == 3 else {
-                throw ctx.attributeError("kernel_params", "has \(params.count) entries, expected 3 (gamma, coef0, degree)")
+                throw ctx.attributeError(
+                    "kernel_params",
+                    "has \(params.count) entries, expected 3 (gamma, coef0, degree)"
+                )
             }
             return SVMKernel(
                 type: type,
@@ -99,20 +105,29 @@ enum SVMOperators {
             }
             guard supportVectors.count % vectorCount == 0, supportVectors.count > 0 else {
                 throw ctx.attributeError(
-                    "support_vectors", "has \(supportVectors.count) values, expected a multiple of \(vectorCount) vectors"
+                    "support_vectors",
+                    "has \(supportVectors.count) values, expected a multiple of \(vectorCount) vectors"
                 )
             }
             features = supportVectors.count / vectorCount
             guard coefficients.count >= (classes - 1) * vectorCount else {
-                throw ctx.attributeError("coefficients", "has \(coefficients.count) entries, expected \((classes - 1) * vectorCount)")
+                throw ctx.attributeError(
+                    "coefficients",
+                    "has \(coefficients.count) entries, expected \((classes - 1) * vectorCount)"
+                )
             }
-            guard rho.count >= pairs else { throw ctx.attributeError("rho", "has \(rho.count) entries, expected \(pairs)") }
+            guard rho.count >= pairs else {
+                throw ctx.attributeError("rho", "has \(rho.count) entries, expected \(pairs)")
+            }
             guard probA.isEmpty || probA.count >= pairs else {
                 throw ctx.attributeError("prob_a", "has \(probA.count) entries, expected \(pairs)")
             }
         } else {
             guard coefficients.count % classes == 0 else {
-                throw ctx.attributeError("coefficients", "has \(coefficients.count) entries, expected a multiple of \(classes)")
+                throw ctx.attributeError(
+                    "coefficients",
+                    "has \(coefficients.count) entries, expected a multiple of \(classes)"
+                )
             }
             features = coefficients.count / classes
             guard !rho.isEmpty else { throw ctx.attributeError("rho", "must have at least one entry") }
@@ -153,12 +168,18 @@ enum SVMOperators {
                                     var matrix = [Float](repeating: 0, count: classes * classes)
                                     for n in range {
                                         guard let row = xp.baseAddress.map({ $0 + n * features }) else { continue }
-                                        let out = UnsafeMutableBufferPointer(rebasing: sp[(n * width)..<(n * width + width)])
+                                        let out = UnsafeMutableBufferPointer(
+                                            rebasing: sp[(n * width)..<(n * width + width)]
+                                        )
                                         var maxWeight: Float = 0
                                         var maxClass = 0
                                         if svc {
                                             for v in 0..<vectorCount {
-                                                kernels[v] = svmKernel.apply(row, svp.baseAddress! + v * features, features)
+                                                kernels[v] = svmKernel.apply(
+                                                    row,
+                                                    svp.baseAddress! + v * features,
+                                                    features
+                                                )
                                             }
                                             for c in 0..<classes { votes[c] = 0 }
                                             var index = 0
@@ -166,10 +187,15 @@ enum SVMOperators {
                                                 for j in (i + 1)..<classes {
                                                     var sum: Double = 0
                                                     for m in 0..<perClass[i] {
-                                                        sum += Double(cp[vectorCount * (j - 1) + starts[i] + m] * kernels[starts[i] + m])
+                                                        sum += Double(
+                                                            cp[vectorCount * (j - 1) + starts[i] + m]
+                                                                * kernels[starts[i] + m]
+                                                        )
                                                     }
                                                     for m in 0..<perClass[j] {
-                                                        sum += Double(cp[vectorCount * i + starts[j] + m] * kernels[starts[j] + m])
+                                                        sum += Double(
+                                                            cp[vectorCount * i + starts[j] + m] * kernels[starts[j] + m]
+                                                        )
                                                     }
                                                     sum += Double(rho[index])
                                                     pairScores[index] = Float(sum)
@@ -179,7 +205,12 @@ enum SVMOperators {
                                             }
                                             if haveProba {
                                                 SVMOperators.pairwiseProbabilities(
-                                                    pairScores, probA, probB, classes, &matrix, out
+                                                    pairScores,
+                                                    probA,
+                                                    probB,
+                                                    classes,
+                                                    &matrix,
+                                                    out
                                                 )
                                             } else {
                                                 for p in 0..<pairs { out[p] = pairScores[p] }
@@ -187,7 +218,12 @@ enum SVMOperators {
                                             for c in 1..<classes where votes[c] > votes[maxClass] { maxClass = c }
                                         } else {
                                             for c in 0..<classes {
-                                                out[c] = svmKernel.apply(row, cp.baseAddress! + c * features, features, c: rho[0])
+                                                out[c] = svmKernel.apply(
+                                                    row,
+                                                    cp.baseAddress! + c * features,
+                                                    features,
+                                                    c: rho[0]
+                                                )
                                             }
                                             for c in 1..<classes where out[c] > out[maxClass] { maxClass = c }
                                             maxWeight = out[maxClass]
@@ -201,7 +237,10 @@ enum SVMOperators {
                                         }
                                         ip[n] = maxClass
                                         LinearOperators.finishScores(
-                                            out, scores: perRowScores, transform: transform, addSecondClass: writeAdditional
+                                            out,
+                                            scores: perRowScores,
+                                            transform: transform,
+                                            addSecondClass: writeAdditional
                                         )
                                     }
                                 }
@@ -292,7 +331,8 @@ enum SVMOperators {
         if vectorCount > 0 {
             guard supportVectors.count % vectorCount == 0, !supportVectors.isEmpty else {
                 throw ctx.attributeError(
-                    "support_vectors", "has \(supportVectors.count) values, expected a multiple of \(vectorCount) vectors"
+                    "support_vectors",
+                    "has \(supportVectors.count) values, expected a multiple of \(vectorCount) vectors"
                 )
             }
             guard coefficients.count >= vectorCount else {
@@ -323,7 +363,8 @@ enum SVMOperators {
                                     if vectorCount > 0 {
                                         var sum: Float = 0
                                         for v in 0..<vectorCount {
-                                            sum += cp[v] * svmKernel.apply(row, svp.baseAddress! + v * features, features)
+                                            sum +=
+                                                cp[v] * svmKernel.apply(row, svp.baseAddress! + v * features, features)
                                         }
                                         value = sum + rho[0]
                                     } else {

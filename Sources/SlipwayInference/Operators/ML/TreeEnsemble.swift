@@ -55,7 +55,8 @@ enum TreeEnsembleOperators {
         let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
         guard missing.isEmpty || missing.count == n else {
             throw ctx.attributeError(
-                "nodes_missing_value_tracks_true", "has \(missing.count) entries, expected 0 or \(n)"
+                "nodes_missing_value_tracks_true",
+                "has \(missing.count) entries, expected 0 or \(n)"
             )
         }
         if let hit = try ctx.floatsOrTensor("nodes_hitrates"), !hit.values.isEmpty, hit.values.count != n {
@@ -164,7 +165,8 @@ enum TreeEnsembleOperators {
         return (spec, values.isDouble)
     }
 
-    static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError {
+    static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError
+    {
         if child == node {
             return ctx.attributeError(name, "node \(node) of tree \(tree) points to itself")
         }
@@ -227,7 +229,8 @@ enum TreeEnsembleOperators {
         let intLabels = try ctx.ints("classlabels_int64s", default: [])
         guard stringLabels.isEmpty != intLabels.isEmpty else {
             throw ctx.attributeError(
-                "classlabels_strings", "exactly one of classlabels_strings and classlabels_int64s must be given"
+                "classlabels_strings",
+                "exactly one of classlabels_strings and classlabels_int64s must be given"
             )
         }
         let classes = max(stringLabels.count, intLabels.count)
@@ -239,7 +242,8 @@ enum TreeEnsembleOperators {
         let base = try ctx.floatsOrTensor("base_values") ?? ([], false)
         guard classes <= 2 ? base.values.count <= 2 : (base.values.isEmpty || base.values.count == classes) else {
             throw ctx.attributeError(
-                "base_values", "has \(base.values.count) entries, expected 0 or \(classes == 2 ? "1 or 2" : "\(classes)")"
+                "base_values",
+                "has \(base.values.count) entries, expected 0 or \(classes == 2 ? "1 or 2" : "\(classes)")"
             )
         }
         let legacy = LegacyWeights(
@@ -287,7 +291,8 @@ enum TreeEnsembleOperators {
         case 1: aggregate = .sum
         case 2: aggregate = .min
         case 3: aggregate = .max
-        case let v: throw ctx.attributeError("aggregate_function", "is \(v), expected 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)")
+        case let v:
+            throw ctx.attributeError("aggregate_function", "is \(v), expected 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)")
         }
         let transform: PostTransform
         switch try ctx.int("post_transform", default: 0) {
@@ -298,7 +303,8 @@ enum TreeEnsembleOperators {
         case 4: transform = .probit
         case let v:
             throw ctx.attributeError(
-                "post_transform", "is \(v), expected 0 (NONE), 1 (SOFTMAX), 2 (LOGISTIC), 3 (SOFTMAX_ZERO) or 4 (PROBIT)"
+                "post_transform",
+                "is \(v), expected 0 (NONE), 1 (SOFTMAX), 2 (LOGISTIC), 3 (SOFTMAX_ZERO) or 4 (PROBIT)"
             )
         }
         let targets = try ctx.int("n_targets")
@@ -339,7 +345,10 @@ enum TreeEnsembleOperators {
         try ctx.requireCount("nodes_falseleafs", falseLeafs.count, n, like: "nodes_splits")
         let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
         guard missing.isEmpty || missing.count == n else {
-            throw ctx.attributeError("nodes_missing_value_tracks_true", "has \(missing.count) entries, expected 0 or \(n)")
+            throw ctx.attributeError(
+                "nodes_missing_value_tracks_true",
+                "has \(missing.count) entries, expected 0 or \(n)"
+            )
         }
         let leafTargets = try ctx.ints("leaf_targetids")
         let leafWeights = try numbers("leaf_weights")!
@@ -371,7 +380,10 @@ enum TreeEnsembleOperators {
             func child(_ id: Int, _ leaf: Int, _ name: String) throws -> Int {
                 if leaf != 0 {
                     guard id >= 0, id < leafTargets.count else {
-                        throw ctx.attributeError(name, "entry \(i) is leaf \(id), out of range 0..<\(leafTargets.count)")
+                        throw ctx.attributeError(
+                            name,
+                            "entry \(i) is leaf \(id), out of range 0..<\(leafTargets.count)"
+                        )
                     }
                     return ~id
                 }
@@ -396,7 +408,10 @@ enum TreeEnsembleOperators {
         }
         for (j, target) in leafTargets.enumerated() {
             guard target >= 0, target < targets else {
-                throw ctx.attributeError("leaf_targetids", "entry \(j) is \(target), expected a value in 0..<\(targets)")
+                throw ctx.attributeError(
+                    "leaf_targetids",
+                    "entry \(j) is \(target), expected a value in 0..<\(targets)"
+                )
             }
             spec.leafTargets.append(target)
             spec.leafWeights.append(leafWeights.values[j])
@@ -484,9 +499,12 @@ struct NodeLookup {
         let n = treeIds.count
         var maxNode: [Int: Int] = [:]
         for i in 0..<n {
-            if nodeIds[i] < 0 || nodeIds[i] > Int(Int32.max) || treeIds[i] < Int(Int32.min) || treeIds[i] > Int(Int32.max) {
+            if nodeIds[i] < 0 || nodeIds[i] > Int(Int32.max) || treeIds[i] < Int(Int32.min)
+                || treeIds[i] > Int(Int32.max)
+            {
                 throw ctx.attributeError(
-                    "nodes_nodeids", "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range"
+                    "nodes_nodeids",
+                    "entry \(i) (tree \(treeIds[i]), node \(nodeIds[i])) is out of range"
                 )
             }
             // Nodes come grouped by tree: update the dictionary once per run of one tree.
@@ -518,7 +536,8 @@ struct NodeLookup {
                 let slot = t.offset + nodeIds[i]
                 guard table[slot] < 0 else {
                     throw ctx.attributeError(
-                        "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
+                        "nodes_nodeids",
+                        "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
                     )
                 }
                 table[slot] = Int32(i)
@@ -529,7 +548,8 @@ struct NodeLookup {
             for i in 0..<n {
                 guard map.updateValue(i, forKey: Int64(treeIds[i]) << 32 | Int64(nodeIds[i])) == nil else {
                     throw ctx.attributeError(
-                        "nodes_nodeids", "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
+                        "nodes_nodeids",
+                        "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
                     )
                 }
             }
@@ -589,7 +609,11 @@ struct TreeEnsembleKernel: Kernel {
         let shape = [matrix.rows, evaluator.width]
         if self.outputType == .double {
             let r = try evaluator.run(
-                matrix, context: context, op: self.op, convert: { Double($0) }, convertFloat: { Double($0) }
+                matrix,
+                context: context,
+                op: self.op,
+                convert: { Double($0) },
+                convertFloat: { Double($0) }
             )
             return [.tensor(Tensor(unchecked: shape, elements: r.scores))]
         }

@@ -356,10 +356,13 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         let width = self.width
         let total = try Tensor.elementCount(of: [x.rows, width])
         var scores = [O](repeating: 0, count: total)
-        var labels = [Int](repeating: 0, count: {
-            if case .classification = self.output { return x.rows }
-            return 0
-        }())
+        var labels = [Int](
+            repeating: 0,
+            count: {
+                if case .classification = self.output { return x.rows }
+                return 0
+            }()
+        )
         let rows = x.rows
         let columns = x.columns
         guard rows > 0 else { return (scores, labels) }
@@ -400,41 +403,57 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                             let has = hasBuffer.baseAddress
                         else { return }
                         self.withPointers { p in
-                        var lo = range.lowerBound
-                        while lo < range.upperBound {
-                            let hi = Swift.min(range.upperBound, lo + block)
-                            let count = hi - lo
-                            acc.initialize(repeating: 0, count: count * width)
-                            has.initialize(repeating: false, count: count * width)
-                            for t in 0..<treeCount {
-                                self.forest.leaves(
-                                    root: p.roots[t], nodes: p.nodes, count: count, x: x + lo * columns,
-                                    columns: columns, out: leafBuffer
-                                )
-                                if case .regression(1) = self.output {
-                                    self.accumulateSingle(count, leafBuffer, p.first, acc, has)
-                                } else {
-                                    self.accumulateSparse(count, leafBuffer, width, p, acc, has)
-                                }
-                            }
-                            for r in 0..<count {
-                                let row = lo + r
-                                let out = scores + row * width
-                                switch self.output {
-                                case .regression(let targets):
-                                    self.finalizeRegression(
-                                        acc + r * width, has + r * width, targets, treeCount, out, temp, convert,
-                                        convertFloat
+                            var lo = range.lowerBound
+                            while lo < range.upperBound {
+                                let hi = Swift.min(range.upperBound, lo + block)
+                                let count = hi - lo
+                                acc.initialize(repeating: 0, count: count * width)
+                                has.initialize(repeating: false, count: count * width)
+                                for t in 0..<treeCount {
+                                    self.forest.leaves(
+                                        root: p.roots[t],
+                                        nodes: p.nodes,
+                                        count: count,
+                                        x: x + lo * columns,
+                                        columns: columns,
+                                        out: leafBuffer
                                     )
-                                case .classification(let classes, let binaryCase, let allPositive):
-                                    labels?[row] = self.finalizeClassification(
-                                        acc + r * width, has + r * width, classes, binaryCase, allPositive, out, temp,
-                                        convertFloat
-                                    )
+                                    if case .regression(1) = self.output {
+                                        self.accumulateSingle(count, leafBuffer, p.first, acc, has)
+                                    } else {
+                                        self.accumulateSparse(count, leafBuffer, width, p, acc, has)
+                                    }
                                 }
+                                for r in 0..<count {
+                                    let row = lo + r
+                                    let out = scores + row * width
+                                    switch self.output {
+                                    case .regression(let targets):
+                                        self.finalizeRegression(
+                                            acc + r * width,
+                                            has + r * width,
+                                            targets,
+                                            treeCount,
+                                            out,
+                                            temp,
+                                            convert,
+                                            convertFloat
+                                        )
+                                    case .classification(let classes, let binaryCase, let allPositive):
+                                        labels?[row] = self.finalizeClassification(
+                                            acc + r * width,
+                                            has + r * width,
+                                            classes,
+                                            binaryCase,
+                                            allPositive,
+                                            out,
+                                            temp,
+                                            convertFloat
+                                        )
+                                    }
+                                }
+                                lo = hi
                             }
-                            lo = hi
-                        }
                         }
                     }
                 }
@@ -600,7 +619,12 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         let bv = self.baseValues
         if classes > 2 {
             for k in 0..<Swift.min(bv.count, classes) {
-                if has[k] { s[k] += bv[k] } else { s[k] = bv[k]; has[k] = true }
+                if has[k] {
+                    s[k] += bv[k]
+                } else {
+                    s[k] = bv[k]
+                    has[k] = true
+                }
             }
             var best = -1
             var bestScore: A = 0
@@ -636,9 +660,21 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         let label: Int
         if binaryCase {
             if allPositive {
-                if positive > 0.5 { writeAdditional = 0; label = 1 } else { writeAdditional = 1; label = 0 }
+                if positive > 0.5 {
+                    writeAdditional = 0
+                    label = 1
+                } else {
+                    writeAdditional = 1
+                    label = 0
+                }
             } else {
-                if positive > 0 { writeAdditional = 2; label = 1 } else { writeAdditional = 3; label = 0 }
+                if positive > 0 {
+                    writeAdditional = 2
+                    label = 1
+                } else {
+                    writeAdditional = 3
+                    label = 0
+                }
             }
         } else {
             label = positive > 0 ? 1 : 0

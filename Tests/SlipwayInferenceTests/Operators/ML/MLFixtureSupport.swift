@@ -118,7 +118,10 @@ struct MLFixtureCase: CustomStringConvertible {
 /// Checks two tensors for equal shape and element type and close values (NaN matches NaN).
 func expectClose(_ actual: Tensor, _ expected: Tensor, _ label: String, rtol: Double = 1e-4, atol: Double = 1e-5) {
     #expect(actual.shape == expected.shape, "\(label): shape \(actual.shape) vs \(expected.shape)")
-    #expect(actual.elementType == expected.elementType, "\(label): type \(actual.elementType) vs \(expected.elementType)")
+    #expect(
+        actual.elementType == expected.elementType,
+        "\(label): type \(actual.elementType) vs \(expected.elementType)"
+    )
     func close(_ a: [Double], _ e: [Double]) {
         guard a.count == e.count else {
             Issue.record("\(label): \(a.count) elements vs \(e.count)")

@@ -10,7 +10,14 @@ import Testing
         _ inputs: [Tensor],
         outputs: Int = 1
     ) throws -> [Value] {
-        try runOperator(op, domain: onnxMLDomain, opset: opset, attributes: attributes, inputs: inputs, outputCount: outputs)
+        try runOperator(
+            op,
+            domain: onnxMLDomain,
+            opset: opset,
+            attributes: attributes,
+            inputs: inputs,
+            outputCount: outputs
+        )
     }
 
     static func expectError(
@@ -87,19 +94,24 @@ import Testing
         #expect(try Self.run("LabelEncoder", opset: 2, attributes, [x])[0].tensor?.int64s == [-5, 8, -5])
         Self.expectError(.invalidAttribute, mentioning: "values_*") {
             _ = try Self.run(
-                "LabelEncoder", opset: 2, ["keys_strings": .strings(["a", "b"]), "values_int64s": .ints([1])],
+                "LabelEncoder",
+                opset: 2,
+                ["keys_strings": .strings(["a", "b"]), "values_int64s": .ints([1])],
                 [try Tensor(shape: [1], strings: ["a"])]
             )
         }
         Self.expectError(.invalidAttribute, mentioning: "keys_*") {
             _ = try Self.run(
-                "LabelEncoder", opset: 2, ["keys_strings": .strings(["a"]), "values_int64s": .ints([1])],
+                "LabelEncoder",
+                opset: 2,
+                ["keys_strings": .strings(["a"]), "values_int64s": .ints([1])],
                 [try Tensor(shape: [1], int64s: [1])]
             )
         }
         Self.expectError(.invalidAttribute, mentioning: "keys_tensor") {
             _ = try Self.run(
-                "LabelEncoder", opset: 2,
+                "LabelEncoder",
+                opset: 2,
                 ["keys_tensor": .tensor(Tensor(unchecked: [1], elements: [Int64(1)])), "values_int64s": .ints([1])],
                 [try Tensor(shape: [1], int64s: [1])]
             )
@@ -111,13 +123,19 @@ import Testing
         Self.expectError(.invalidAttribute, mentioning: "coefficients") {
             _ = try Self.run(
                 "LinearClassifier",
-                ["coefficients": .floats([1, 2, 3]), "intercepts": .floats([0, 0]), "classlabels_ints": .ints([0, 1])],
-                [x!], outputs: 2
+                [
+                    "coefficients": .floats([1, 2, 3]), "intercepts": .floats([0, 0]),
+                    "classlabels_ints": .ints([0, 1]),
+                ],
+                [x!],
+                outputs: 2
             )
         }
         Self.expectError(.runtimeFailure, mentioning: "features") {
             _ = try Self.run(
-                "LinearRegressor", ["coefficients": .floats([1, 2, 3]), "targets": .int(1)], [x!]
+                "LinearRegressor",
+                ["coefficients": .floats([1, 2, 3]), "targets": .int(1)],
+                [x!]
             )
         }
         Self.expectError(.invalidAttribute, mentioning: "vectors_per_class") {
@@ -127,12 +145,14 @@ import Testing
                     "coefficients": .floats([1, 1]), "rho": .floats([0]), "vectors_per_class": .ints([1, 1, 1]),
                     "support_vectors": .floats([1, 2, 3, 4, 5, 6]), "classlabels_ints": .ints([0, 1]),
                 ],
-                [x!], outputs: 2
+                [x!],
+                outputs: 2
             )
         }
         Self.expectError(.invalidAttribute, mentioning: "kernel_type") {
             _ = try Self.run(
-                "SVMRegressor", ["coefficients": .floats([1, 1]), "rho": .floats([0]), "kernel_type": .string("CUBIC")],
+                "SVMRegressor",
+                ["coefficients": .floats([1, 1]), "rho": .floats([0]), "kernel_type": .string("CUBIC")],
                 [x!]
             )
         }
@@ -144,7 +164,8 @@ import Testing
                     "support_vectors": .floats([1, 2, 3, 4]), "classlabels_ints": .ints([0, 1]),
                     "prob_a": .floats([1]),
                 ],
-                [x!], outputs: 2
+                [x!],
+                outputs: 2
             )
         }
     }

@@ -144,24 +144,41 @@ import Testing
                 ]
             case .double(let v):
                 big.inputs = [
-                    try Tensor(shape: [rows, x.shape[1]], doubles: Array([[Double]](repeating: v, count: reps).joined()))
+                    try Tensor(
+                        shape: [rows, x.shape[1]],
+                        doubles: Array([[Double]](repeating: v, count: reps).joined())
+                    )
                 ]
             default: continue
             }
             let one = try runOperator(
-                c.op, domain: onnxMLDomain, opset: c.opset, attributes: c.attributes, inputs: big.inputs,
-                outputCount: c.outputs.count, threads: 1
+                c.op,
+                domain: onnxMLDomain,
+                opset: c.opset,
+                attributes: c.attributes,
+                inputs: big.inputs,
+                outputCount: c.outputs.count,
+                threads: 1
             )
             let two = try runOperator(
-                c.op, domain: onnxMLDomain, opset: c.opset, attributes: c.attributes, inputs: big.inputs,
-                outputCount: c.outputs.count, threads: 2
+                c.op,
+                domain: onnxMLDomain,
+                opset: c.opset,
+                attributes: c.attributes,
+                inputs: big.inputs,
+                outputCount: c.outputs.count,
+                threads: 2
             )
             for (a, b) in zip(one, two) {
                 expectClose(a.tensor!, b.tensor!, "\(c.name) 1 vs 2 threads", rtol: 0, atol: 0)
             }
             // And every block of 12 rows agrees with the small run.
             let small = try runOperator(
-                c.op, domain: onnxMLDomain, opset: c.opset, attributes: c.attributes, inputs: c.inputs,
+                c.op,
+                domain: onnxMLDomain,
+                opset: c.opset,
+                attributes: c.attributes,
+                inputs: c.inputs,
                 outputCount: c.outputs.count
             )
             let scores = try #require(small.last?.tensor)
@@ -178,7 +195,9 @@ import Testing
         let a: [String: Attribute] = [
             "n_targets": .int(4),
             "aggregate_function": .int(1),
-            "membership_values": .tensor(Tensor(unchecked: [8], elements: [1.2, 3.7, 8, 9, .nan, 12, 7, .nan] as [Float])),
+            "membership_values": .tensor(
+                Tensor(unchecked: [8], elements: [1.2, 3.7, 8, 9, .nan, 12, 7, .nan] as [Float])
+            ),
             "post_transform": .int(0),
             "tree_roots": .ints([0]),
             "nodes_modes": .tensor(Tensor(unchecked: [3], elements: [0, 6, 6] as [Int32])),
@@ -209,7 +228,10 @@ import Testing
     ) {
         do {
             _ = try runOperator(
-                op, domain: onnxMLDomain, opset: opset, attributes: attributes,
+                op,
+                domain: onnxMLDomain,
+                opset: opset,
+                attributes: attributes,
                 inputs: [try Tensor(shape: [1, 1], floats: [0])]
             )
             Issue.record("expected an invalidAttribute error mentioning \(text)")
