@@ -234,6 +234,69 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
         }
     }
 
+    /// Writes the leaf each of the `treeCount` trees reaches for one row into `out[tree]` (the mode dispatch
+    /// happens once for all trees).
+    @inline(__always)
+    func leavesOfRow(
+        _ row: UnsafePointer<T>,
+        roots: UnsafePointer<Int32>,
+        treeCount: Int,
+        nodes: UnsafePointer<TreeNode<T>>?,
+        out: UnsafeMutablePointer<Int32>
+    ) {
+        guard let np = nodes else {
+            for t in 0..<treeCount { out[t] = ~roots[t] }
+            return
+        }
+        switch (self.uniformMode, self.tracksMissing) {
+        case (.leq?, false): Self.walkTrees(np, roots, treeCount, row, out, LEQTest.self, IgnoreMissing.self)
+        case (.leq?, true): Self.walkTrees(np, roots, treeCount, row, out, LEQTest.self, TrackMissing.self)
+        case (.lt?, false): Self.walkTrees(np, roots, treeCount, row, out, LTTest.self, IgnoreMissing.self)
+        case (.lt?, true): Self.walkTrees(np, roots, treeCount, row, out, LTTest.self, TrackMissing.self)
+        case (.gte?, false): Self.walkTrees(np, roots, treeCount, row, out, GTETest.self, IgnoreMissing.self)
+        case (.gte?, true): Self.walkTrees(np, roots, treeCount, row, out, GTETest.self, TrackMissing.self)
+        case (.gt?, false): Self.walkTrees(np, roots, treeCount, row, out, GTTest.self, IgnoreMissing.self)
+        case (.gt?, true): Self.walkTrees(np, roots, treeCount, row, out, GTTest.self, TrackMissing.self)
+        case (.eq?, false): Self.walkTrees(np, roots, treeCount, row, out, EQTest.self, IgnoreMissing.self)
+        case (.eq?, true): Self.walkTrees(np, roots, treeCount, row, out, EQTest.self, TrackMissing.self)
+        case (.neq?, false): Self.walkTrees(np, roots, treeCount, row, out, NEQTest.self, IgnoreMissing.self)
+        case (.neq?, true): Self.walkTrees(np, roots, treeCount, row, out, NEQTest.self, TrackMissing.self)
+        default:
+            for t in 0..<treeCount { out[t] = roots[t] < 0 ? ~roots[t] : self.walkGeneral(np, roots[t], row) }
+        }
+    }
+
+    @inline(__always)
+    private static func walkTrees<S: SplitTest, M: MissingPolicy>(
+        _ nodes: UnsafePointer<TreeNode<T>>,
+        _ roots: UnsafePointer<Int32>,
+        _ treeCount: Int,
+        _ row: UnsafePointer<T>,
+        _ out: UnsafeMutablePointer<Int32>,
+        _: S.Type,
+        _: M.Type
+    ) {
+        for t in 0..<treeCount {
+            var i = roots[t]
+            while i >= 0 {
+                let node = nodes[Int(i)]
+                let goTrue: Bool
+                if M.tracksMissing {
+                    let v = row[Int(node.feature & Int32.max)]
+                    goTrue = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN)
+                } else {
+                    goTrue = S.test(row[Int(node.feature)], node.threshold)
+                }
+                if _fastPath(goTrue) {
+                    i = node.left
+                } else {
+                    i = node.right
+                }
+            }
+            out[t] = ~i
+        }
+    }
+
     /// The specialised walk for ensembles whose branch nodes all use one comparison.
     @inline(__always)
     private static func walk<S: SplitTest, M: MissingPolicy>(
@@ -409,19 +472,36 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                                 let count = hi - lo
                                 acc.initialize(repeating: 0, count: count * width)
                                 has.initialize(repeating: false, count: count * width)
-                                for t in 0..<treeCount {
-                                    self.forest.leaves(
-                                        root: p.roots[t],
-                                        nodes: p.nodes,
-                                        count: count,
-                                        x: x + lo * columns,
-                                        columns: columns,
-                                        out: leafBuffer
-                                    )
-                                    if case .regression(1) = self.output {
-                                        self.accumulateSingle(count, leafBuffer, p.first, acc, has)
-                                    } else {
-                                        self.accumulateSparse(count, leafBuffer, width, p, acc, has)
+                                if count <= Self.rowByRowLimit {
+                                    // Few rows: all trees for one row at a time, one mode dispatch per row.
+                                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: treeCount) { treeLeaves in
+                                        guard let treeLeaves = treeLeaves.baseAddress else { return }
+                                        for r in 0..<count {
+                                            self.forest.leavesOfRow(
+                                                x + (lo + r) * columns,
+                                                roots: p.roots,
+                                                treeCount: treeCount,
+                                                nodes: p.nodes,
+                                                out: treeLeaves
+                                            )
+                                            self.accumulateRow(r, treeCount, treeLeaves, width, p, acc, has)
+                                        }
+                                    }
+                                } else {
+                                    for t in 0..<treeCount {
+                                        self.forest.leaves(
+                                            root: p.roots[t],
+                                            nodes: p.nodes,
+                                            count: count,
+                                            x: x + lo * columns,
+                                            columns: columns,
+                                            out: leafBuffer
+                                        )
+                                        if case .regression(1) = self.output {
+                                            self.accumulateSingle(count, leafBuffer, p.first, acc, has)
+                                        } else {
+                                            self.accumulateSparse(count, leafBuffer, width, p, acc, has)
+                                        }
                                     }
                                 }
                                 for r in 0..<count {
@@ -504,6 +584,56 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Blocks of at most this many rows are evaluated row by row rather than tree-major.
+    static var rowByRowLimit: Int { 4 }
+
+    /// Adds the leaves the trees reach for row `r` of the block (in tree order, as ONNX Runtime sums).
+    @inline(__always)
+    private func accumulateRow(
+        _ r: Int,
+        _ treeCount: Int,
+        _ treeLeaves: UnsafeMutablePointer<Int32>,
+        _ width: Int,
+        _ p: Pointers,
+        _ acc: UnsafeMutablePointer<A>,
+        _ has: UnsafeMutablePointer<Bool>
+    ) {
+        if case .regression(1) = self.output {
+            var a = acc[r]
+            switch self.aggregate {
+            case .sum, .average:
+                for t in 0..<treeCount { a += p.first[Int(treeLeaves[t])] }
+            case .min:
+                for t in 0..<treeCount {
+                    let w = p.first[Int(treeLeaves[t])]
+                    if t == 0 || w < a { a = w }
+                }
+            case .max:
+                for t in 0..<treeCount {
+                    let w = p.first[Int(treeLeaves[t])]
+                    if t == 0 || w > a { a = w }
+                }
+            }
+            acc[r] = a
+            has[r] = treeCount > 0
+            return
+        }
+        let base = r * width
+        for t in 0..<treeCount {
+            let l = Int(treeLeaves[t])
+            for e in Int(p.start[l])..<Int(p.start[l + 1]) {
+                let k = base + Int(p.targets[e])
+                let w = p.weights[e]
+                switch self.aggregate {
+                case .sum, .average: acc[k] += w
+                case .min: if !has[k] || w < acc[k] { acc[k] = w }
+                case .max: if !has[k] || w > acc[k] { acc[k] = w }
+                }
+                has[k] = true
             }
         }
     }

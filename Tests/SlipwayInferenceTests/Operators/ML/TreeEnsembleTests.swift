@@ -44,6 +44,44 @@ import Testing
         for c in cases { try c.check() }
     }
 
+    @Test func singleRowsMatchTheBatch() throws {
+        // One row per call takes the row-by-row path; 12 rows per call the tree-major path.
+        for c in try MLFixtureCase.load("tree_cases.json") {
+            let x = c.inputs[0]
+            let columns = x.shape[1]
+            for row in [0, 5, 11] {
+                let one: Tensor
+                switch x.storage {
+                case .float(let v):
+                    one = try Tensor(shape: [1, columns], floats: Array(v[(row * columns)..<((row + 1) * columns)]))
+                case .double(let v):
+                    one = try Tensor(shape: [1, columns], doubles: Array(v[(row * columns)..<((row + 1) * columns)]))
+                default: continue
+                }
+                let out = try runOperator(
+                    c.op,
+                    domain: onnxMLDomain,
+                    opset: c.opset,
+                    attributes: c.attributes,
+                    inputs: [one],
+                    outputCount: c.outputs.count
+                )
+                let scores = try #require(out.last?.tensor)
+                let expected = try #require(c.outputs.last)
+                let width = expected.shape[1]
+                let slice: Tensor
+                switch expected.storage {
+                case .float(let v):
+                    slice = try Tensor(shape: [1, width], floats: Array(v[(row * width)..<((row + 1) * width)]))
+                case .double(let v):
+                    slice = try Tensor(shape: [1, width], doubles: Array(v[(row * width)..<((row + 1) * width)]))
+                default: continue
+                }
+                expectClose(scores, slice, "\(c.name) row \(row)")
+            }
+        }
+    }
+
     @Test func everyModeComparesLikeOnnxRuntime() throws {
         let x: [Float] = [0.5, 1, 1.5, .nan]
         let expected: [String: [Float]] = [
