@@ -153,13 +153,40 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
         let renumbered = newIndex
         func remap(_ encoded: Int) -> Int32 { encoded >= 0 ? renumbered[encoded] : Int32(encoded) }
 
+        // A node that sends NaN to its true branch with LEQ / LT / GTE / GT is the complementary comparison
+        // with its children swapped (`v <= t || isnan(v)` is `!(v > t)`). LightGBM and XGBoost mark every
+        // node this way: rewriting them keeps one comparison for the whole ensemble and drops the NaN test.
+        func flipped(_ v: Int) -> BranchMode? {
+            guard spec.missingTrue[v] else { return spec.modes[v] }
+            switch spec.modes[v] {
+            case .leq: return .gt
+            case .lt: return .gte
+            case .gte: return .lt
+            case .gt: return .leq
+            case .neq: return .neq  // NaN != t is already true.
+            default: return nil
+            }
+        }
         var firstMode: BranchMode? = nil
         var mixed = false
         var tracks = false
+        var firstFlipped: BranchMode? = nil
+        var flipMixed = false
         for v in order {
             let mode = spec.modes[v]
             if firstMode == nil { firstMode = mode } else if firstMode != mode { mixed = true }
             if spec.missingTrue[v] { tracks = true }
+            if let f = flipped(v) {
+                if firstFlipped == nil { firstFlipped = f } else if firstFlipped != f { flipMixed = true }
+            } else {
+                flipMixed = true
+            }
+        }
+        let flip = tracks && !flipMixed && firstFlipped != .member
+        if flip {
+            firstMode = firstFlipped
+            mixed = false
+            tracks = false
         }
         let uniform: BranchMode? = mixed || firstMode == .member ? nil : (firstMode ?? .leq)
         var nodes: [TreeNode<T>] = []
@@ -172,11 +199,12 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
             var feature = Int32(spec.features[v])
             maxFeature = Swift.max(maxFeature, spec.features[v])
             if tracks && spec.missingTrue[v] { feature |= Int32.min }
+            let swap = flip && spec.missingTrue[v] && spec.modes[v] != .neq
             nodes.append(
                 TreeNode(
                     feature: feature,
-                    left: remap(spec.trueChild[v]),
-                    right: remap(spec.falseChild[v]),
+                    left: remap(swap ? spec.falseChild[v] : spec.trueChild[v]),
+                    right: remap(swap ? spec.trueChild[v] : spec.falseChild[v]),
                     threshold: T(spec.thresholds[v])
                 )
             )
