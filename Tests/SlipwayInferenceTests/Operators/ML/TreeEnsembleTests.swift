@@ -256,6 +256,48 @@ import Testing
         )
     }
 
+    @Test func treeEnsemblePostTransformsFollowTheSpecNumbering() throws {
+        // Tree 0 (a stump) gives target 0 weight 1 when x <= 1 (else 2); tree 1 (a single leaf) gives target 1
+        // weight 3.
+        func run(_ transform: Int, aggregate: Int = 1) throws -> [Float] {
+            let a: [String: Attribute] = [
+                "n_targets": .int(2),
+                "aggregate_function": .int(aggregate),
+                "post_transform": .int(transform),
+                "tree_roots": .ints([0, 1]),
+                "nodes_modes": .tensor(Tensor(unchecked: [2], elements: [0, 0] as [Int32])),
+                "nodes_featureids": .ints([0, 0]),
+                "nodes_splits": .tensor(Tensor(unchecked: [2], elements: [1, 0] as [Float])),
+                "nodes_trueleafs": .ints([1, 1]),
+                "nodes_truenodeids": .ints([0, 1]),
+                "nodes_falseleafs": .ints([1, 1]),
+                "nodes_falsenodeids": .ints([2, 1]),
+                "leaf_targetids": .ints([0, 1, 0]),
+                "leaf_weights": .tensor(Tensor(unchecked: [3], elements: [1, 3, 2] as [Float])),
+            ]
+            let x = try Tensor(shape: [1, 1], floats: [0])
+            return try runOperator("TreeEnsemble", domain: onnxMLDomain, opset: 5, attributes: a, inputs: [x])[0]
+                .tensor?.floats ?? []
+        }
+        #expect(try run(0) == [1, 3])
+        // 1 is SOFTMAX in the ONNX specification (ONNX Runtime swaps 1 and 2).
+        let softmax = try run(1)
+        #expect(abs(softmax[0] - 0.1192029) < 1e-6 && abs(softmax[1] - 0.8807971) < 1e-6)
+        let logistic = try run(2)
+        #expect(abs(logistic[0] - 0.7310586) < 1e-6 && abs(logistic[1] - 0.9525741) < 1e-6)
+        // AVERAGE divides by the number of trees.
+        #expect(try run(0, aggregate: 0) == [0.5, 1.5])
+        #expect(throws: InferenceError.self) { try run(5) }
+    }
+
+    @Test func equalityModesWithMissingValues() throws {
+        // EQ cannot be rewritten: NaN goes to the true branch only through the missing-value flag.
+        #expect(try Self.regress(Self.stump(mode: "BRANCH_EQ", missing: [1, 0, 0]), [.nan, 1, 2]) == [10, 10, 20])
+        #expect(try Self.regress(Self.stump(mode: "BRANCH_NEQ", missing: [1, 0, 0]), [.nan, 1, 2]) == [10, 20, 10])
+        #expect(try Self.regress(Self.stump(mode: "BRANCH_LT", missing: [1, 0, 0]), [.nan, 1, 0]) == [10, 20, 10])
+        #expect(try Self.regress(Self.stump(mode: "BRANCH_GTE", missing: [1, 0, 0]), [.nan, 1, 0]) == [10, 10, 20])
+    }
+
     // MARK: Bad attributes
 
     static func expectAttributeError(
