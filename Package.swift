@@ -23,13 +23,18 @@ let package = Package(
         .target(
             name: "SlipwayInference",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: swiftSettings
+            // Release builds skip dynamic exclusivity checks: the generated protobuf decoders access class
+            // storage per field, and the checks took a quarter of model loading time. Debug builds keep them.
+            swiftSettings: swiftSettings + [
+                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+            ]
         ),
         .target(
             name: "SlipwayCLI",
             dependencies: [
                 "SlipwayInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
