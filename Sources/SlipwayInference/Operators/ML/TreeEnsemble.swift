@@ -294,6 +294,7 @@ enum TreeEnsembleOperators {
         case let v:
             throw ctx.attributeError("aggregate_function", "is \(v), expected 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)")
         }
+        // The specification's numbering (1 = SOFTMAX, 2 = LOGISTIC); ONNX Runtime 1.31 swaps 1 and 2.
         let transform: PostTransform
         switch try ctx.int("post_transform", default: 0) {
         case 0: transform = .none

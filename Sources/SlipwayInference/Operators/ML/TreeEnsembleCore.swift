@@ -835,6 +835,8 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                 }
             }
         } else {
+            // ONNX Runtime returns the raw values 1 / 0 here, which equal the labels for the usual [0, 1]; the
+            // class labels at those positions are returned instead so that other labels stay valid.
             label = positive > 0 ? 1 : 0
         }
         if size == 2 {
