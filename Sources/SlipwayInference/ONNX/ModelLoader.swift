@@ -54,7 +54,13 @@ public enum ModelLoader {
         } catch {
             throw InferenceError.invalidModel("not an ONNX model: the protobuf does not parse (\(error))")
         }
-        return try Self.load(proto: proto, byteCount: data.count)
+        let model = try Self.load(proto: proto, byteCount: data.count)
+        #if canImport(Glibc)
+        // Hand the decoded protobuf's freed pages back to the system: a loaded model should cost only what
+        // its compiled form keeps.
+        _ = glibcMallocTrim(0)
+        #endif
+        return model
     }
 
     static func load(proto: Onnx_ModelProto, byteCount: Int) throws -> Model {
@@ -120,3 +126,9 @@ public enum ModelLoader {
         )
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim`, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

@@ -59,13 +59,15 @@ package struct ExecutionContext: Sendable {
             return
         }
         let size = (count + chunks - 1) / chunks
-        // Safe: concurrentPerform returns only after every iteration has finished, so `body` does not
-        // escape; kernels write disjoint ranges of their output.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let start = c * size
-            let end = min(count, start + size)
-            if start < end { body(start..<end) }
+        // Safe: the pool returns only after every chunk has finished, so `body` does not escape; kernels write
+        // disjoint ranges of their output.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            WorkerPool.shared.run(chunks: chunks) { c in
+                let start = c * size
+                let end = min(count, start + size)
+                if start < end { body(start..<end) }
+            }
         }
     }
 }
