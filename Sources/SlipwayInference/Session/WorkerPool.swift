@@ -63,7 +63,8 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_init(&self.mutex, nil)
         pthread_cond_init(&self.condition, nil)
         for _ in 0..<workers {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            // Workers keep the pool alive: a pool lives for the rest of the process (the engine uses one).
+            let thread = Thread { self.workerLoop() }
             thread.start()
         }
     }
