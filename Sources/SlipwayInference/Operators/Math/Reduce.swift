@@ -107,6 +107,8 @@ package enum Reduction {
 
     /// `out[o] = combine(out[o], transform(x[i]))` over every input element `i`, with `o` the element's
     /// position in the reduced output (`mapped` holds its per-dimension output strides, 0 on reduced axes).
+    /// Always inlined so that `transform` and `combine` are inlined into the loops.
+    @inline(__always)
     static func accumulate<T>(
         _ x: [T],
         _ shape: [Int],
