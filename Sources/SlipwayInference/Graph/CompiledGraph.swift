@@ -24,29 +24,88 @@ package struct CompiledGraph: Sendable {
     /// Slots of the outputs, in declaration order.
     package var outputSlots: [Int]
     /// The nodes in execution order.
-    package var steps: [Step]
+    package var steps: [Step] {
+        didSet { self.program = Program(self.steps) }
+    }
+    /// ``steps`` flattened for execution, so that running a step copies no arrays.
+    private var program: Program
+
+    package init(
+        slotCount: Int,
+        initialSlots: [Value?],
+        inputSlots: [Int],
+        outerSlots: [Int],
+        outputSlots: [Int],
+        steps: [Step]
+    ) {
+        self.slotCount = slotCount
+        self.initialSlots = initialSlots
+        self.inputSlots = inputSlots
+        self.outerSlots = outerSlots
+        self.outputSlots = outputSlots
+        self.steps = steps
+        self.program = Program(steps)
+    }
+
+    /// The steps' kernels and slot lists in flat arrays: step `i` reads `inputs[inputStart[i]..<inputStart[i+1]]`,
+    /// and likewise for outputs and releases.
+    private final class Program: Sendable {
+        let kernels: [any Kernel]
+        let inputs: [Int]
+        let inputStart: [Int]
+        let outputs: [Int]
+        let outputStart: [Int]
+        let releases: [Int]
+        let releaseStart: [Int]
+
+        init(_ steps: [Step]) {
+            self.kernels = steps.map(\.kernel)
+            func flatten(_ lists: [[Int]]) -> ([Int], [Int]) {
+                var flat: [Int] = []
+                var start = [0]
+                for list in lists {
+                    flat += list
+                    start.append(flat.count)
+                }
+                return (flat, start)
+            }
+            (self.inputs, self.inputStart) = flatten(steps.map(\.inputs))
+            (self.outputs, self.outputStart) = flatten(steps.map(\.outputs))
+            (self.releases, self.releaseStart) = flatten(steps.map(\.releases))
+        }
+    }
 
     /// Runs the graph: `inputs` in ``inputSlots`` order (`nil` keeps an initializer default), `outer` in
     /// ``outerSlots`` order. Returns the outputs in ``outputSlots`` order.
     package func run(inputs: [Value?], outer: [Value] = [], context: ExecutionContext) throws -> [Value] {
-        var slots = self.initialSlots
+        // Values computed in this run; a slot never written reads its initial value (initializers and
+        // constants are not copied per run). A slot is only cleared after its last reader.
+        var slots = [Value?](repeating: nil, count: self.slotCount)
         for (slot, value) in zip(self.inputSlots, inputs) where value != nil { slots[slot] = value }
         for (slot, value) in zip(self.outerSlots, outer) { slots[slot] = value }
-        for step in self.steps {
+        let program = self.program
+        for i in 0..<program.kernels.count {
             var args = [Value?]()
-            args.reserveCapacity(step.inputs.count)
-            for s in step.inputs { args.append(s >= 0 ? slots[s] : nil) }
+            args.reserveCapacity(program.inputStart[i + 1] - program.inputStart[i])
+            for j in program.inputStart[i]..<program.inputStart[i + 1] {
+                let s = program.inputs[j]
+                args.append(s >= 0 ? slots[s] ?? self.initialSlots[s] : nil)
+            }
             let results: [Value]
             do {
-                results = try step.kernel.run(KernelInputs(args), context)
+                results = try program.kernels[i].run(KernelInputs(args), context)
             } catch let error as InferenceError {
-                throw InferenceError(error.code, "\(step.label): \(error.message)")
+                throw InferenceError(error.code, "\(self.steps[i].label): \(error.message)")
             }
-            for (slot, value) in zip(step.outputs, results) where slot >= 0 { slots[slot] = value }
-            for s in step.releases { slots[s] = nil }
+            let first = program.outputStart[i]
+            for j in 0..<min(program.outputStart[i + 1] - first, results.count) {
+                let s = program.outputs[first + j]
+                if s >= 0 { slots[s] = results[j] }
+            }
+            for j in program.releaseStart[i]..<program.releaseStart[i + 1] { slots[program.releases[j]] = nil }
         }
         return try self.outputSlots.map { slot in
-            guard let value = slots[slot] else {
+            guard let value = slots[slot] ?? self.initialSlots[slot] else {
                 throw InferenceError.runtimeFailure("graph output slot \(slot) was not produced")
             }
             return value

@@ -22,6 +22,8 @@ public struct InferenceSession: Sendable {
     /// The session's options.
     public let options: SessionOptions
     private let outputIndex: [String: Int]
+    /// Position in the graph's input list of each input slot.
+    private let inputPosition: [Int: Int]
 
     /// Creates a session for a model.
     public init(model: Model, options: SessionOptions = SessionOptions()) {
@@ -30,6 +32,10 @@ public struct InferenceSession: Sendable {
         var index: [String: Int] = [:]
         for (i, output) in model.outputs.enumerated() { index[output.name] = i }
         self.outputIndex = index
+        self.inputPosition = Dictionary(
+            model.graph.inputSlots.enumerated().map { ($1, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     /// Runs the model on named input tensors and returns the requested outputs (all by default).
@@ -48,7 +54,7 @@ public struct InferenceSession: Sendable {
     public func run(_ inputs: [String: Tensor], outputNames requested: [String]?) throws -> [(String, Value)] {
         let model = self.model
         var args = [Value?](repeating: nil, count: model.graph.inputSlots.count)
-        let position = Dictionary(uniqueKeysWithValues: model.graph.inputSlots.enumerated().map { ($1, $0) })
+        let position = self.inputPosition
         for (name, tensor) in inputs {
             guard let slot = model.inputSlotIndex[name], let info = model.allInputs[name], let p = position[slot]
             else {

@@ -163,7 +163,8 @@ extension Tensor {
 
     /// The numpy broadcast of several shapes, or `nil` when they are incompatible.
     package static func broadcastShape(_ shapes: [[Int]]) -> [Int]? {
-        let rank = shapes.map(\.count).max() ?? 0
+        var rank = 0
+        for shape in shapes { rank = Swift.max(rank, shape.count) }
         var result = Array(repeating: 1, count: rank)
         for shape in shapes {
             let offset = rank - shape.count

@@ -62,11 +62,18 @@ package func numericBinary<Op: NumericBinaryOp>(_ op: Op.Type, _ a: Tensor, _ b:
     }
 }
 
-/// A kernel applying `Op` to its two inputs.
-package struct NumericBinaryKernel<Op: NumericBinaryOp>: Kernel {
-    package init() {}
+/// A kernel applying a numeric binary op to its two inputs. The function is built by ``make(_:)`` for a concrete
+/// op type, so its loops are specialized (a generic kernel type called through `any Kernel` is not).
+package struct NumericBinaryKernel: Kernel {
+    let apply: @Sendable (Tensor, Tensor) throws -> Tensor
+
+    /// The kernel applying `Op`.
+    static func make<Op: NumericBinaryOp>(_ op: Op.Type) -> NumericBinaryKernel {
+        NumericBinaryKernel { a, b in try numericBinary(Op.self, a, b) }
+    }
+
     package func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
-        [.tensor(try numericBinary(Op.self, try inputs.tensor(0), try inputs.tensor(1)))]
+        [.tensor(try self.apply(try inputs.tensor(0), try inputs.tensor(1)))]
     }
 }
 
@@ -101,14 +108,21 @@ package struct MixedPowKernel: Kernel {
 }
 
 /// Folds the variadic inputs of `Max`, `Min`, `Sum` and `Mean` pairwise with broadcasting.
-package struct VariadicKernel<Op: NumericBinaryOp>: Kernel {
+package struct VariadicKernel: Kernel {
+    /// The pairwise operation, specialized for a concrete op by ``make(_:mean:)``.
+    let combine: @Sendable (Tensor, Tensor) throws -> Tensor
     /// Divide the result by the number of inputs (`Mean`).
     let mean: Bool
+
+    /// The kernel folding with `Op`.
+    static func make<Op: NumericBinaryOp>(_ op: Op.Type, mean: Bool) -> VariadicKernel {
+        VariadicKernel(combine: { a, b in try numericBinary(Op.self, a, b) }, mean: mean)
+    }
 
     package func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         var result = try inputs.tensor(0)
         for i in 1..<max(1, inputs.count) {
-            result = try numericBinary(Op.self, result, try inputs.tensor(i))
+            result = try self.combine(result, try inputs.tensor(i))
         }
         if self.mean && inputs.count > 1 {
             let count = inputs.count
@@ -145,7 +159,7 @@ extension ElementwiseOperators {
                         + "got \(base) and \(exponent)"
                 )
             }
-            let kernel: any Kernel = base == exponent ? NumericBinaryKernel<PowOp>() : MixedPowKernel()
+            let kernel: any Kernel = base == exponent ? NumericBinaryKernel.make(PowOp.self) : MixedPowKernel()
             return CompiledKernel(kernel, outputs: [.tensor(base)])
         },
         OperatorDefinition(onnxDomain, "Mod", opsets: 10...28) { ctx in
@@ -157,7 +171,8 @@ extension ElementwiseOperators {
             if fmod == 0 && type.isFloatingPoint && ctx.opset < 28 {
                 throw ctx.attributeError("fmod", "must be 1 for \(type) inputs before opset 28")
             }
-            let kernel: any Kernel = fmod == 1 ? NumericBinaryKernel<FmodOp>() : NumericBinaryKernel<FlooredModOp>()
+            let kernel: any Kernel =
+                fmod == 1 ? NumericBinaryKernel.make(FmodOp.self) : NumericBinaryKernel.make(FlooredModOp.self)
             return CompiledKernel(kernel, outputs: [.tensor(type)])
         },
         variadic("Max", MaxOp.self, types: MathTypes.numeric, mean: false),
@@ -171,7 +186,7 @@ extension ElementwiseOperators {
             try ctx.requireInputs(2...2)
             try ctx.requireInputType(0, in: MathTypes.numeric)
             let type = try ctx.requireSameType([0, 1])
-            return CompiledKernel(NumericBinaryKernel<Op>(), outputs: [.tensor(type)])
+            return CompiledKernel(NumericBinaryKernel.make(Op.self), outputs: [.tensor(type)])
         }
     }
 
@@ -185,7 +200,7 @@ extension ElementwiseOperators {
             guard ctx.inputTypes.count >= 1 else { throw ctx.error("expects at least 1 input, got 0") }
             try ctx.requireInputType(0, in: types)
             let type = try ctx.requireSameType(Array(0..<ctx.inputTypes.count))
-            return CompiledKernel(VariadicKernel<Op>(mean: mean), outputs: [.tensor(type)])
+            return CompiledKernel(VariadicKernel.make(Op.self, mean: mean), outputs: [.tensor(type)])
         }
     }
 }

@@ -3,7 +3,9 @@ package enum ElementwiseLoops {
     /// Elements above which unary and same-shape loops are split across threads.
     package static let parallelThreshold = 1 << 15
 
-    /// Applies `op` to every element, in parallel chunks for large inputs.
+    /// Applies `op` to every element, in parallel chunks for large inputs. Always inlined so that `op` is
+    /// inlined into the loop.
+    @inline(__always)
     package static func map<T, R>(_ x: [T], _ context: ExecutionContext, _ op: (T) -> R) -> [R] {
         let n = x.count
         return x.withUnsafeBufferPointer { px in
@@ -40,7 +42,8 @@ package enum ElementwiseLoops {
 
     /// Applies `op` to `a` and `b` broadcast together (numpy rules). Equal shapes, scalars and a trailing
     /// suffix (`[N, C] op [C]`) take direct loops; other shapes walk the output with an odometer whose
-    /// innermost dimension is a strided loop.
+    /// innermost dimension is a strided loop. Always inlined so that `op` is inlined into the loops.
+    @inline(__always)
     package static func binary<A, B, R>(
         _ a: [A],
         _ aShape: [Int],

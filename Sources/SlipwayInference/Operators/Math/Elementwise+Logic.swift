@@ -20,25 +20,32 @@ package enum GreaterOrEqualOp: ComparisonOp {
     package static func apply<T: Comparable>(_ a: T, _ b: T) -> Bool { a >= b }
 }
 
-/// Compares two tensors of the same numeric (or string) type with broadcasting.
-package struct ComparisonKernel<Op: ComparisonOp>: Kernel {
-    package init() {}
+/// Compares two tensors of the same numeric (or string) type with broadcasting. The comparison is built by
+/// ``make(_:)`` for a concrete op type, so its loops are specialized.
+package struct ComparisonKernel: Kernel {
+    let compare: @Sendable (Tensor, Tensor) throws -> Tensor
+
+    /// The kernel comparing with `Op`.
+    static func make<Op: ComparisonOp>(_ op: Op.Type) -> ComparisonKernel {
+        ComparisonKernel { a, b in
+            func apply<T: Comparable>(_ x: [T], _ y: [T]) throws -> Tensor {
+                let r = try ElementwiseLoops.binary(x, a.shape, y, b.shape) { Op.apply($0, $1) }
+                return Tensor(unchecked: r.shape, elements: r.elements)
+            }
+            switch (a.storage, b.storage) {
+            case (.float(let x), .float(let y)): return try apply(x, y)
+            case (.double(let x), .double(let y)): return try apply(x, y)
+            case (.int64(let x), .int64(let y)): return try apply(x, y)
+            case (.int32(let x), .int32(let y)): return try apply(x, y)
+            case (.string(let x), .string(let y)): return try apply(x, y)
+            default:
+                throw InferenceError(.runtimeFailure, "cannot compare \(a.elementType) with \(b.elementType)")
+            }
+        }
+    }
+
     package func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
-        let a = try inputs.tensor(0)
-        let b = try inputs.tensor(1)
-        func apply<T: Comparable>(_ x: [T], _ y: [T]) throws -> [Value] {
-            let r = try ElementwiseLoops.binary(x, a.shape, y, b.shape) { Op.apply($0, $1) }
-            return [.tensor(Tensor(unchecked: r.shape, elements: r.elements))]
-        }
-        switch (a.storage, b.storage) {
-        case (.float(let x), .float(let y)): return try apply(x, y)
-        case (.double(let x), .double(let y)): return try apply(x, y)
-        case (.int64(let x), .int64(let y)): return try apply(x, y)
-        case (.int32(let x), .int32(let y)): return try apply(x, y)
-        case (.string(let x), .string(let y)): return try apply(x, y)
-        default:
-            throw InferenceError(.runtimeFailure, "cannot compare \(a.elementType) with \(b.elementType)")
-        }
+        [.tensor(try self.compare(try inputs.tensor(0), try inputs.tensor(1)))]
     }
 }
 
@@ -238,7 +245,7 @@ extension ElementwiseOperators {
             try ctx.requireInputs(2...2)
             try ctx.requireInputType(0, in: MathTypes.numeric)
             _ = try ctx.requireSameType([0, 1])
-            return CompiledKernel(ComparisonKernel<Op>(), outputs: [.tensor(.bool)])
+            return CompiledKernel(ComparisonKernel.make(Op.self), outputs: [.tensor(.bool)])
         }
     }
 

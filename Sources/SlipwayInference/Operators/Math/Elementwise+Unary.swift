@@ -48,19 +48,26 @@ package enum CeilOp: FloatUnaryOp {
     package static func apply<T: FloatMathElement>(_ x: T, _ p: T) -> T { x.rounded(.up) }
 }
 
-/// Applies a floating-point unary op elementwise.
-package struct FloatUnaryKernel<Op: FloatUnaryOp>: Kernel {
-    let parameter: Double
+/// Applies a floating-point unary op elementwise. The loops are closures built by ``make(_:parameter:)`` for a
+/// concrete op type, so they are fully specialized (a generic kernel type called through `any Kernel` is not).
+package struct FloatUnaryKernel: Kernel {
+    let float: @Sendable ([Float], ExecutionContext) -> [Float]
+    let double: @Sendable ([Double], ExecutionContext) -> [Double]
+
+    /// The kernel applying `Op` with `parameter` (e.g. LeakyRelu's alpha).
+    static func make<Op: FloatUnaryOp>(_ op: Op.Type, parameter: Double) -> FloatUnaryKernel {
+        let p = Float(parameter)
+        return FloatUnaryKernel(
+            float: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0, p) } },
+            double: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0, parameter) } }
+        )
+    }
 
     package func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         let x = try inputs.tensor(0)
         switch x.storage {
-        case .float(let v):
-            let p = Float(self.parameter)
-            return [.tensor(Tensor(unchecked: x.shape, elements: ElementwiseLoops.map(v, context) { Op.apply($0, p) }))]
-        case .double(let v):
-            let p = self.parameter
-            return [.tensor(Tensor(unchecked: x.shape, elements: ElementwiseLoops.map(v, context) { Op.apply($0, p) }))]
+        case .float(let v): return [.tensor(Tensor(unchecked: x.shape, elements: self.float(v, context)))]
+        case .double(let v): return [.tensor(Tensor(unchecked: x.shape, elements: self.double(v, context)))]
         default:
             throw InferenceError(.runtimeFailure, "expected a float or double input, got \(x.elementType)")
         }
@@ -85,20 +92,34 @@ package enum ReluOp: NumericUnaryOp {
     package static func apply<T: MathElement>(_ x: T) -> T { x < 0 ? 0 : x }
 }
 
-/// Applies a numeric unary op elementwise.
-package struct NumericUnaryKernel<Op: NumericUnaryOp>: Kernel {
+/// Applies a numeric unary op elementwise, with loops specialized per element type by ``make(_:)``.
+package struct NumericUnaryKernel: Kernel {
+    let float: @Sendable ([Float], ExecutionContext) -> [Float]
+    let double: @Sendable ([Double], ExecutionContext) -> [Double]
+    let int64: @Sendable ([Int64], ExecutionContext) -> [Int64]
+    let int32: @Sendable ([Int32], ExecutionContext) -> [Int32]
+
+    /// The kernel applying `Op`.
+    static func make<Op: NumericUnaryOp>(_ op: Op.Type) -> NumericUnaryKernel {
+        NumericUnaryKernel(
+            float: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0) } },
+            double: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0) } },
+            int64: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0) } },
+            int32: { v, context in ElementwiseLoops.map(v, context) { Op.apply($0) } }
+        )
+    }
+
     package func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         let x = try inputs.tensor(0)
-        func apply<T: MathElement>(_ v: [T]) -> [Value] {
-            [.tensor(Tensor(unchecked: x.shape, elements: ElementwiseLoops.map(v, context) { Op.apply($0) }))]
-        }
+        let out: Tensor
         switch x.storage {
-        case .float(let v): return apply(v)
-        case .double(let v): return apply(v)
-        case .int64(let v): return apply(v)
-        case .int32(let v): return apply(v)
+        case .float(let v): out = Tensor(unchecked: x.shape, elements: self.float(v, context))
+        case .double(let v): out = Tensor(unchecked: x.shape, elements: self.double(v, context))
+        case .int64(let v): out = Tensor(unchecked: x.shape, elements: self.int64(v, context))
+        case .int32(let v): out = Tensor(unchecked: x.shape, elements: self.int32(v, context))
         default: throw InferenceError(.runtimeFailure, "expected a numeric input, got \(x.elementType)")
         }
+        return [.tensor(out)]
     }
 }
 
@@ -167,7 +188,10 @@ extension ElementwiseOperators {
             try ctx.requireInputs(1...1)
             let type = try ctx.requireInputType(0, in: MathTypes.floating)
             let alpha = try ctx.float("alpha", default: 0.01)
-            return CompiledKernel(FloatUnaryKernel<LeakyReluOp>(parameter: Double(alpha)), outputs: [.tensor(type)])
+            return CompiledKernel(
+                FloatUnaryKernel.make(LeakyReluOp.self, parameter: Double(alpha)),
+                outputs: [.tensor(type)]
+            )
         },
         numericUnary("Abs", AbsOp.self, floatOnlyBefore: 0),
         numericUnary("Neg", NegOp.self, floatOnlyBefore: 0),
@@ -202,7 +226,7 @@ extension ElementwiseOperators {
         OperatorDefinition(onnxDomain, name, opsets: opsets) { ctx in
             try ctx.requireInputs(1...1)
             let type = try ctx.requireInputType(0, in: MathTypes.floating)
-            return CompiledKernel(FloatUnaryKernel<Op>(parameter: 0), outputs: [.tensor(type)])
+            return CompiledKernel(FloatUnaryKernel.make(Op.self, parameter: 0), outputs: [.tensor(type)])
         }
     }
 
@@ -215,7 +239,7 @@ extension ElementwiseOperators {
             try ctx.requireInputs(1...1)
             let allowed = ctx.opset < floatOnlyBefore ? MathTypes.floating : MathTypes.numeric
             let type = try ctx.requireInputType(0, in: allowed)
-            return CompiledKernel(NumericUnaryKernel<Op>(), outputs: [.tensor(type)])
+            return CompiledKernel(NumericUnaryKernel.make(Op.self), outputs: [.tensor(type)])
         }
     }
 }

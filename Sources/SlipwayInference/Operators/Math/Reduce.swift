@@ -61,11 +61,24 @@ package enum Reduction {
         let outCount = try Tensor.elementCount(of: kept)
         let groupSize = ElementwiseLoops.product(zip(shape, reduced).filter(\.1).map(\.0))
         // Strides are only needed (and only bounded) when the input has elements.
+        let out: [T]
+        // Reduced axes forming one contiguous block (the common case) take direct loops with the operation
+        // inlined; other layouts walk the input with per-dimension strides.
+        if kind != .logSumExp, let block = Reduction.contiguousBlock(shape, reduced) {
+            switch kind {
+            case .max: out = Reduction.fold(x, block, outCount, T.lowest, { $0 }, { T.maximum($0, $1) })
+            case .min: out = Reduction.fold(x, block, outCount, T.highest, { $0 }, { T.minimum($0, $1) })
+            case .prod: out = Reduction.fold(x, block, outCount, 1, { $0 }, { T.multiply($0, $1) })
+            case .sumSquare, .l2: out = Reduction.fold(x, block, outCount, 0, { T.multiply($0, $0) }, { T.add($0, $1) })
+            case .l1: out = Reduction.fold(x, block, outCount, 0, { $0 < 0 ? T.negate($0) : $0 }, { T.add($0, $1) })
+            default: out = Reduction.fold(x, block, outCount, 0, { $0 }, { T.add($0, $1) })
+            }
+            return Reduction.finish(out, kind, groupSize, outShape)
+        }
         let nonEmpty = !x.isEmpty && outCount > 0
         let outStrides = nonEmpty ? Tensor.strides(of: kept) : []
         let mapped = nonEmpty ? (0..<shape.count).map { reduced[$0] ? 0 : outStrides[$0] } : []
         let inStrides = nonEmpty ? Tensor.strides(of: shape) : []
-        let out: [T]
         switch kind {
         case .sum, .mean, .logSum:
             out = Reduction.accumulate(x, shape, inStrides, mapped, outCount, 0, { $0 }, T.add)
@@ -93,6 +106,11 @@ package enum Reduction {
             out = (0..<outCount).map { T(converting: Foundation.log(sums[$0]) + shift[$0]) }
             return Tensor(unchecked: outShape, elements: out)
         }
+        return Reduction.finish(out, kind, groupSize, outShape)
+    }
+
+    /// The output tensor from the accumulated values: divided (mean), square-rooted (L2) or logged (LogSum).
+    static func finish<T: MathElement>(_ out: [T], _ kind: ReduceKind, _ groupSize: Int, _ outShape: [Int]) -> Tensor {
         let finished: [T]
         switch kind {
         case .mean:
@@ -105,8 +123,62 @@ package enum Reduction {
         return Tensor(unchecked: outShape, elements: finished)
     }
 
+    /// `(outer, group, inner)` when the reduced axes are one contiguous run of dimensions, so that the input is
+    /// `[outer, group, inner]` reduced over `group`; `nil` otherwise (or when nothing is reduced).
+    static func contiguousBlock(_ shape: [Int], _ reduced: [Bool]) -> (outer: Int, group: Int, inner: Int)? {
+        guard let first = reduced.firstIndex(of: true), let last = reduced.lastIndex(of: true) else { return nil }
+        for i in first...last where !reduced[i] { return nil }
+        return (
+            ElementwiseLoops.product(shape[..<first]),
+            ElementwiseLoops.product(shape[first...last]),
+            ElementwiseLoops.product(shape[(last + 1)...])
+        )
+    }
+
+    /// `out[o, i] = combine(out[o, i], transform(x[o, g, i]))` for `g` in order, over `x` laid out as
+    /// `[outer, group, inner]`: the same accumulation order as ``accumulate``. Always inlined so that `transform`
+    /// and `combine` are inlined into the loops.
+    @inline(__always)
+    static func fold<T>(
+        _ x: [T],
+        _ block: (outer: Int, group: Int, inner: Int),
+        _ outCount: Int,
+        _ initial: T,
+        _ transform: (T) -> T,
+        _ combine: (T, T) -> T
+    ) -> [T] {
+        var out = [T](repeating: initial, count: outCount)
+        let (outer, group, inner) = block
+        guard !x.isEmpty, outCount > 0, x.count == outer * group * inner, outCount == outer * inner else {
+            return out
+        }
+        x.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                if inner == 1 {
+                    for o in 0..<outer {
+                        var acc = po[o]
+                        let base = o * group
+                        for g in 0..<group { acc = combine(acc, transform(px[base + g])) }
+                        po[o] = acc
+                    }
+                } else {
+                    for o in 0..<outer {
+                        let dst = o * inner
+                        for g in 0..<group {
+                            let src = (o * group + g) * inner
+                            for i in 0..<inner { po[dst + i] = combine(po[dst + i], transform(px[src + i])) }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// `out[o] = combine(out[o], transform(x[i]))` over every input element `i`, with `o` the element's
     /// position in the reduced output (`mapped` holds its per-dimension output strides, 0 on reduced axes).
+    /// Always inlined so that `transform` and `combine` are inlined into the loops.
+    @inline(__always)
     static func accumulate<T>(
         _ x: [T],
         _ shape: [Int],
