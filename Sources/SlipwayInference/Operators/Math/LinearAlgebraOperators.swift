@@ -6,6 +6,7 @@ package enum LinearAlgebraOperators {
     package static let all: [OperatorDefinition] = [
         OperatorDefinition(onnxDomain, "MatMul", opsets: 7...28, compile: LinearAlgebraOperators.compileMatMul),
         OperatorDefinition(onnxDomain, "Gemm", opsets: 7...28, compile: LinearAlgebraOperators.compileGemm),
+        LinearAlgebraOperators.fusedMatMul,
     ]
 
     /// The element types MatMul and Gemm compute with.
@@ -165,15 +166,29 @@ struct PackedFloatMatrix: Sendable {
         self = b.withUnsafeBufferPointer { PackedFloatMatrix($0.baseAddress!, k: k, n: n, transposed: transposed) }
     }
 
-    /// `out[rows, n] = a[rows, k] * self` (row strides `k` and `n`).
-    func multiply(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    /// The length a bias for ``multiply(_:_:rows:bias:activation:)`` must have: `n` zero padded to whole panels.
+    var paddedWidth: Int { self.usesDotProducts ? self.n : self.fullPanels * 8 + self.tailWidth }
+
+    /// `out[rows, n] = activation(a[rows, k] * self + bias)` (row strides `k` and `n`). `bias`, when given, holds
+    /// ``paddedWidth`` values; it is added to each finished product, as a separate Add would.
+    func multiply(
+        _ a: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        rows: Range<Int>,
+        bias: UnsafePointer<Float>? = nil,
+        activation: DenseActivation = .none
+    ) {
         let k = self.k
         let n = self.n
         self.values.withUnsafeBufferPointer { packed in
             let b = packed.baseAddress!
             if self.usesDotProducts {
                 for i in rows {
-                    for j in 0..<n { out[i * n + j] = PackedFloatMatrix.dot(a + i * k, b + j * k, k) }
+                    for j in 0..<n {
+                        var v = PackedFloatMatrix.dot(a + i * k, b + j * k, k)
+                        if let bias { v += bias[j] }
+                        out[i * n + j] = activation.apply(v)
+                    }
                 }
                 return
             }
@@ -184,7 +199,17 @@ struct PackedFloatMatrix: Sendable {
             var i = rows.lowerBound
             while i + 4 <= rows.upperBound {
                 for p in 0..<full {
-                    PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, n, 8)
+                    PackedFloatMatrix.block4(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        n,
+                        8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
                 }
                 if tailWidth == 4 {
                     PackedFloatMatrix.block4(
@@ -194,7 +219,9 @@ struct PackedFloatMatrix: Sendable {
                         tailBase,
                         out + i * n + full * 8,
                         n,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 } else if tailWidth == 8 {
                     PackedFloatMatrix.block4(
@@ -204,14 +231,25 @@ struct PackedFloatMatrix: Sendable {
                         tailBase,
                         out + i * n + full * 8,
                         n,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 }
                 i += 4
             }
             while i < rows.upperBound {
                 for p in 0..<full {
-                    PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, 8)
+                    PackedFloatMatrix.block1(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
                 }
                 if tailWidth == 4 {
                     PackedFloatMatrix.block1(
@@ -220,7 +258,9 @@ struct PackedFloatMatrix: Sendable {
                         k,
                         tailBase,
                         out + i * n + full * 8,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 } else if tailWidth == 8 {
                     PackedFloatMatrix.block1(
@@ -229,7 +269,9 @@ struct PackedFloatMatrix: Sendable {
                         k,
                         tailBase,
                         out + i * n + full * 8,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 }
                 i += 1
@@ -246,7 +288,9 @@ struct PackedFloatMatrix: Sendable {
         _ panel: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>,
         _ n: Int,
-        _ columns: Int
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
     ) where V.Scalar == Float {
         let w = V.scalarCount
         let a0 = a
@@ -264,10 +308,10 @@ struct PackedFloatMatrix: Sendable {
             c2 += bv * a2[kk]
             c3 += bv * a3[kk]
         }
-        PackedFloatMatrix.store(c0, out, columns)
-        PackedFloatMatrix.store(c1, out + n, columns)
-        PackedFloatMatrix.store(c2, out + 2 * n, columns)
-        PackedFloatMatrix.store(c3, out + 3 * n, columns)
+        PackedFloatMatrix.store(c0, out, columns, bias, activation)
+        PackedFloatMatrix.store(c1, out + n, columns, bias, activation)
+        PackedFloatMatrix.store(c2, out + 2 * n, columns, bias, activation)
+        PackedFloatMatrix.store(c3, out + 3 * n, columns, bias, activation)
     }
 
     /// One row of `a` times one panel; two accumulators halve the dependency chain for single-row calls.
@@ -278,7 +322,9 @@ struct PackedFloatMatrix: Sendable {
         _ k: Int,
         _ panel: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>,
-        _ columns: Int
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
     ) where V.Scalar == Float {
         let w = V.scalarCount
         var c0 = V()
@@ -290,12 +336,27 @@ struct PackedFloatMatrix: Sendable {
             kk += 2
         }
         if kk < k { c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
-        PackedFloatMatrix.store(c0 + c1, out, columns)
+        PackedFloatMatrix.store(c0 + c1, out, columns, bias, activation)
     }
 
+    /// Stores `activation(v + bias)` (the first `columns` lanes).
     @inline(__always)
-    private static func store<V: SIMD>(_ v: V, _ o: UnsafeMutablePointer<Float>, _ columns: Int)
-    where V.Scalar == Float {
+    private static func store<V: SIMD>(
+        _ v: V,
+        _ o: UnsafeMutablePointer<Float>,
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) where V.Scalar == Float {
+        var v = v
+        if let bias { v += UnsafeRawPointer(bias).loadUnaligned(as: V.self) }
+        switch activation {
+        case .none: break
+        case .relu: v.replace(with: 0, where: v .< 0)
+        case .leakyRelu(let alpha): v.replace(with: v * alpha, where: v .< 0)
+        case .sigmoid, .tanh:
+            for j in 0..<columns { v[j] = activation.apply(v[j]) }
+        }
         if columns == V.scalarCount {
             UnsafeMutableRawPointer(o).storeBytes(of: v, as: V.self)
         } else {
@@ -320,5 +381,27 @@ struct PackedFloatMatrix: Sendable {
             kk += 1
         }
         return s
+    }
+}
+
+/// The activation a fused dense layer applies to its outputs, with the same arithmetic as the standalone
+/// operators (``ReluOp``, ``SigmoidOp``, ``TanhOp``, ``LeakyReluOp``) so that fusing does not change results.
+enum DenseActivation: Sendable, Equatable {
+    case none
+    case relu
+    case sigmoid
+    case tanh
+    case leakyRelu(Float)
+
+    /// The activation of one value.
+    @inline(__always)
+    func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: x
+        case .relu: ReluOp.apply(x)
+        case .sigmoid: SigmoidOp.apply(x, 0)
+        case .tanh: TanhOp.apply(x, 0)
+        case .leakyRelu(let alpha): LeakyReluOp.apply(x, alpha)
+        }
     }
 }

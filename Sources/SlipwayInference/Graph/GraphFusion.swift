@@ -1,0 +1,129 @@
+import Foundation
+
+/// Load-time rewrites of a graph's node list that merge chains of nodes into internal operators, so that a model
+/// runs fewer, larger steps.
+///
+/// The one rewrite today is the dense layer: `MatMul(X, W)` with a constant 2-D float `W`, followed by `Add` of a
+/// constant float bias `[N]` or `[1, N]`, optionally followed by `Relu`, `Sigmoid`, `Tanh` or `LeakyRelu`, becomes
+/// one `FusedMatMul` node of the internal domain. Each intermediate value must be read by exactly one node (and by
+/// no subgraph) and must not be a graph output, so that no one can observe that it is never materialized.
+enum GraphFusion {
+    /// The domain of the engine's internal operators; a model file cannot use it.
+    static let internalDomain = "com.slipway.internal"
+    /// The internal dense-layer operator: inputs `X, W, B`, attributes `activation` (string) and `alpha` (float).
+    static let fusedMatMul = "FusedMatMul"
+
+    /// The node list after fusion, with the label each node's messages use (the first original node's label for
+    /// a fused node, so that errors name a node of the model).
+    struct Result {
+        var nodes: [Onnx_NodeProto]
+        var labels: [String]
+    }
+
+    /// The activations a dense layer can absorb.
+    static let activations: Set<String> = ["Relu", "Sigmoid", "Tanh", "LeakyRelu"]
+
+    /// Fuses the dense layers of `nodes`. `constants` are the initializers that graph inputs do not override;
+    /// `onnxOpset` is the model's ai.onnx opset (fusion only applies where the operators it replaces exist).
+    static func fuse(
+        _ nodes: [Onnx_NodeProto],
+        constants: [String: Tensor],
+        graphOutputs: Set<String>,
+        onnxOpset: Int?
+    ) -> Result {
+        let labels = nodes.map(GraphCompiler.label)
+        guard let opset = onnxOpset, (7...28).contains(opset) else { return Result(nodes: nodes, labels: labels) }
+
+        // How many times each value is read (node inputs and subgraph references), and by which node.
+        var reads: [String: Int] = [:]
+        var reader: [String: Int] = [:]
+        for (i, node) in nodes.enumerated() {
+            for name in node.input where !name.isEmpty {
+                reads[name, default: 0] += 1
+                reader[name] = i
+            }
+            for attribute in node.attribute {
+                for g in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
+                    for name in GraphCompiler.freeNames(of: g) { reads[name, default: 0] += 2 }
+                }
+            }
+        }
+        /// The single node reading `name`, when exactly one node reads it once and it is not a graph output.
+        func soleReader(of name: String) -> Int? {
+            guard reads[name] == 1, !graphOutputs.contains(name), let r = reader[name] else { return nil }
+            return r
+        }
+        func isONNX(_ node: Onnx_NodeProto) -> Bool { node.domain.isEmpty || node.domain == onnxDomain }
+
+        var removed = Set<Int>()
+        var replacement: [Int: (node: Onnx_NodeProto, label: String)] = [:]
+        for (i, matmul) in nodes.enumerated() where matmul.opType == "MatMul" && isONNX(matmul) {
+            guard matmul.input.count == 2, matmul.output.count == 1, matmul.attribute.isEmpty,
+                !matmul.input[0].isEmpty, let w = constants[matmul.input[1]], w.elementType == .float, w.rank == 2,
+                w.count > 0, !removed.contains(i), replacement[i] == nil,
+                let a = soleReader(of: matmul.output[0])
+            else { continue }
+            let add = nodes[a]
+            guard add.opType == "Add", isONNX(add), add.input.count == 2, add.output.count == 1,
+                add.attribute.isEmpty, !add.output[0].isEmpty
+            else { continue }
+            let biasName = add.input[0] == matmul.output[0] ? add.input[1] : add.input[0]
+            guard let bias = constants[biasName], bias.elementType == .float,
+                bias.shape == [w.shape[1]] || bias.shape == [1, w.shape[1]]
+            else { continue }
+            var output = add.output[0]
+            var activation = "None"
+            var alpha: Float = 0.01
+            var activationIndex: Int?
+            if let r = soleReader(of: output), Self.activations.contains(nodes[r].opType), isONNX(nodes[r]) {
+                let act = nodes[r]
+                var usable = act.input.count == 1 && act.output.count == 1 && !act.output[0].isEmpty
+                for attribute in act.attribute {
+                    if act.opType == "LeakyRelu", attribute.name == "alpha", attribute.type == .float {
+                        alpha = attribute.f
+                    } else {
+                        usable = false
+                    }
+                }
+                if usable {
+                    activation = act.opType
+                    output = act.output[0]
+                    activationIndex = r
+                }
+            }
+            var fused = Onnx_NodeProto()
+            fused.name = matmul.name
+            fused.opType = Self.fusedMatMul
+            fused.domain = Self.internalDomain
+            fused.input = [matmul.input[0], matmul.input[1], biasName]
+            fused.output = [output]
+            var activationAttribute = Onnx_AttributeProto()
+            activationAttribute.name = "activation"
+            activationAttribute.type = .string
+            activationAttribute.s = Data(activation.utf8)
+            var alphaAttribute = Onnx_AttributeProto()
+            alphaAttribute.name = "alpha"
+            alphaAttribute.type = .float
+            alphaAttribute.f = alpha
+            fused.attribute = [activationAttribute, alphaAttribute]
+            // The fused node takes the Add's (or activation's) place, where all its inputs are defined.
+            let position = activationIndex ?? a
+            replacement[position] = (fused, labels[i])
+            removed.insert(i)
+            removed.insert(a)
+            if let activationIndex, activationIndex != position { removed.insert(activationIndex) }
+        }
+        if replacement.isEmpty { return Result(nodes: nodes, labels: labels) }
+        var result = Result(nodes: [], labels: [])
+        for (i, node) in nodes.enumerated() {
+            if let r = replacement[i] {
+                result.nodes.append(r.node)
+                result.labels.append(r.label)
+            } else if !removed.contains(i) {
+                result.nodes.append(node)
+                result.labels.append(labels[i])
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+@testable import SlipwayInference
+
+@Suite struct GraphFusionTests {
+    /// A deterministic pseudo-random float generator (values in -2..<2).
+    struct Numbers {
+        var state: UInt64
+
+        mutating func next() -> Float {
+            self.state = self.state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(self.state >> 40) / Float(1 << 24) * 4 - 2
+        }
+
+        mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in self.next() } }
+    }
+
+    /// X → MatMul(W) → Add(B) → activation → Y; `exposeProduct` also makes the MatMul output a graph output,
+    /// which must keep the nodes apart.
+    static func denseLayer(
+        k: Int,
+        n: Int,
+        activation: String?,
+        biasShape: [Int]? = nil,
+        biasFirst: Bool = false,
+        exposeProduct: Bool = false,
+        seed: UInt64 = 1
+    ) throws -> ModelBuilder {
+        var numbers = Numbers(state: seed)
+        var b = ModelBuilder(opsets: [("", 17)])
+        b.input("X", .float, nil)
+        b.initializer("W", try Tensor(shape: [k, n], floats: numbers.floats(k * n)))
+        b.initializer("B", try Tensor(shape: biasShape ?? [n], floats: numbers.floats(n)))
+        b.node("MatMul", ["X", "W"], ["P"], name: "mm")
+        b.node("Add", biasFirst ? ["B", "P"] : ["P", "B"], [activation == nil ? "Y" : "S"], name: "add")
+        if let activation {
+            let attributes = activation == "LeakyRelu" ? [ModelBuilder.floatAttribute("alpha", 0.3)] : []
+            b.node(activation, ["S"], ["Y"], name: "act", attributes: attributes)
+        }
+        b.output("Y")
+        if exposeProduct { b.output("P") }
+        return b
+    }
+
+    static func run(_ model: Model, _ x: Tensor, threads: Int = 1) throws -> Tensor? {
+        let session = InferenceSession(model: model, options: SessionOptions(threads: threads))
+        return try session.run(["X": x])["Y"]?.tensor
+    }
+
+    @Test func fusedLayerMatchesSeparateNodes() throws {
+        var numbers = Numbers(state: 7)
+        for activation in [nil, "Relu", "Sigmoid", "Tanh", "LeakyRelu"] {
+            for (k, n) in [(3, 1), (5, 2), (30, 64), (7, 12), (9, 5), (16, 8)] {
+                for biasShape in [[n], [1, n]] {
+                    let fused = try Self.denseLayer(k: k, n: n, activation: activation, biasShape: biasShape).load()
+                    let separate = try Self.denseLayer(
+                        k: k,
+                        n: n,
+                        activation: activation,
+                        biasShape: biasShape,
+                        exposeProduct: true
+                    ).load()
+                    #expect(fused.graph.steps.count == 1)
+                    #expect(separate.graph.steps.count == (activation == nil ? 2 : 3))
+                    for shape in [[1, k], [7, k], [300, k], [2, 3, k]] {
+                        let x = try Tensor(shape: shape, floats: numbers.floats(shape.reduce(1, *)))
+                        for threads in [1, 2] {
+                            let got = try Self.run(fused, x, threads: threads)
+                            let want = try Self.run(separate, x, threads: threads)
+                            #expect(got != nil && got == want, "\(activation ?? "none") k=\(k) n=\(n) \(shape)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func fusesABiasGivenAsTheFirstAddInput() throws {
+        let fused = try Self.denseLayer(k: 4, n: 3, activation: "Relu", biasFirst: true).load()
+        let separate = try Self.denseLayer(k: 4, n: 3, activation: "Relu", biasFirst: true, exposeProduct: true).load()
+        #expect(fused.graph.steps.count == 1)
+        let x = try Tensor(shape: [5, 4], floats: (0..<20).map { Float($0) * 0.37 - 3 })
+        #expect(try Self.run(fused, x) == Self.run(separate, x))
+    }
+
+    @Test func keepsAOneDimensionalProductBroadcastByA2DBias() throws {
+        let model = try Self.denseLayer(k: 2, n: 3, activation: nil, biasShape: [1, 3]).load()
+        #expect(model.graph.steps.count == 1)
+        let y = try Self.run(model, try Tensor(shape: [2], floats: [1, 2]))
+        let separate = try Self.denseLayer(k: 2, n: 3, activation: nil, biasShape: [1, 3], exposeProduct: true).load()
+        let want = try Self.run(separate, try Tensor(shape: [2], floats: [1, 2]))
+        #expect(y?.shape == [1, 3])
+        #expect(y == want)
+    }
+
+    @Test func doesNotFuseWhenTheProductIsAGraphOutput() throws {
+        let model = try Self.denseLayer(k: 4, n: 3, activation: "Relu", exposeProduct: true).load()
+        #expect(model.graph.steps.map(\.label) == ["MatMul node 'mm'", "Add node 'add'", "Relu node 'act'"])
+    }
+
+    @Test func doesNotFuseWhenTheProductHasTwoReaders() throws {
+        var b = try Self.denseLayer(k: 4, n: 3, activation: "Relu")
+        b.node("Neg", ["P"], ["Z"], name: "neg")
+        b.output("Z")
+        let model = try b.load()
+        #expect(model.graph.steps.count == 4)
+        #expect(model.graph.steps.contains { $0.label == "MatMul node 'mm'" })
+    }
+
+    @Test func leavesTheActivationOutWhenTheSumHasTwoReaders() throws {
+        var b = try Self.denseLayer(k: 4, n: 3, activation: "Sigmoid")
+        b.output("S")
+        let model = try b.load()
+        #expect(model.graph.steps.map(\.label) == ["MatMul node 'mm'", "Sigmoid node 'act'"])
+        let x = try Tensor(shape: [2, 4], floats: (0..<8).map { Float($0) - 4 })
+        let out = try InferenceSession(model: model).run(["X": x])
+        let reference = try Self.denseLayer(k: 4, n: 3, activation: "Sigmoid", exposeProduct: true).load()
+        let separate = try InferenceSession(model: reference).run(["X": x])
+        #expect(out["Y"]?.tensor == separate["Y"]?.tensor)
+    }
+
+    @Test func doesNotFuseAnOverridableBias() throws {
+        var b = try Self.denseLayer(k: 4, n: 3, activation: nil)
+        b.input("B", .float, [3])
+        let model = try b.load()
+        #expect(model.graph.steps.count == 2)
+    }
+
+    @Test func countsTheModelsOwnOperators() throws {
+        let model = try Self.denseLayer(k: 4, n: 3, activation: "Tanh").load()
+        #expect(model.operatorCounts.map(\.name) == ["Add", "MatMul", "Tanh"])
+        #expect(model.operatorCounts.allSatisfy { $0.domain == onnxDomain && $0.count == 1 })
+    }
+
+    @Test func runtimeErrorsNameTheMatMulNode() throws {
+        let model = try Self.denseLayer(k: 4, n: 3, activation: "Relu").load()
+        ModelLoaderTests.expectError(.runtimeFailure, containing: "MatMul node 'mm'") {
+            _ = try Self.run(model, try Tensor(shape: [2, 5], floats: [Float](repeating: 1, count: 10)))
+        }
+    }
+
+    @Test func loadErrorsNameTheMatMulNode() throws {
+        var b = try Self.denseLayer(k: 4, n: 3, activation: "Relu")
+        b.proto.graph.input[0] = ModelBuilder.valueInfo("X", .double, nil)
+        ModelLoaderTests.expectError(.invalidGraph, containing: "MatMul 'mm' (ai.onnx opset 17): input 1") {
+            _ = try b.load()
+        }
+    }
+
+    @Test func rejectsTheInternalDomainInAModel() throws {
+        var b = ModelBuilder(opsets: [("", 17), (GraphFusion.internalDomain, 17)])
+        b.input("X", .float, [1, 2])
+        b.initializer("W", try Tensor(shape: [2, 2], floats: [1, 2, 3, 4]))
+        b.initializer("B", try Tensor(shape: [2], floats: [1, 2]))
+        b.node(
+            GraphFusion.fusedMatMul,
+            ["X", "W", "B"],
+            ["Y"],
+            domain: GraphFusion.internalDomain,
+            attributes: [ModelBuilder.stringAttribute("activation", "Relu")]
+        )
+        b.output("Y")
+        ModelLoaderTests.expectError(.unsupportedOperator, containing: "unknown domain") { _ = try b.load() }
+    }
+
+    @Test func leavesTheInternalOperatorOutOfTheOperatorList() {
+        let markdown = OperatorRegistry.standard.markdown()
+        #expect(!markdown.contains(GraphFusion.fusedMatMul))
+        #expect(!markdown.contains(GraphFusion.internalDomain))
+        #expect(markdown.contains("| MatMul |"))
+    }
+}
