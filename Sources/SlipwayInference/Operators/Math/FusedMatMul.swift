@@ -54,14 +54,22 @@ struct FusedMatMulKernel: Kernel {
 
     func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         let a = try inputs.tensor(0)
-        let plan = try self.matmul.plan(a.shape, [self.packed.k, self.packed.n])
         guard case .float(let x) = a.storage else {
             throw InferenceError(.runtimeFailure, "input 0 is \(a.elementType), expected float")
         }
-        var shape = plan.outputShape
-        if shape.count < self.biasRank { shape.insert(1, at: 0) }
-        let total = plan.total
         let n = self.packed.n
+        var shape: [Int]
+        let total: Int
+        if a.rank == 2, a.shape[1] == self.packed.k {
+            // The usual `[rows, k]` batch, without the general plan's intermediate arrays.
+            shape = [a.shape[0], n]
+            total = try Tensor.elementCount(of: shape)
+        } else {
+            let plan = try self.matmul.plan(a.shape, [self.packed.k, n])
+            shape = plan.outputShape
+            if shape.count < self.biasRank { shape.insert(1, at: 0) }
+            total = plan.total
+        }
         let rows = total / n
         let minimum = LinearAlgebraOperators.minimumRowsPerThread(k: self.packed.k, n: n)
         let values = [Float](unsafeUninitializedCapacity: total) { out, count in

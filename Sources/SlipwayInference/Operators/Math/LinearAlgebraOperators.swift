@@ -348,19 +348,24 @@ struct PackedFloatMatrix: Sendable {
         _ bias: UnsafePointer<Float>?,
         _ activation: DenseActivation
     ) where V.Scalar == Float {
-        var v = v
-        if let bias { v += UnsafeRawPointer(bias).loadUnaligned(as: V.self) }
-        switch activation {
-        case .none: break
-        case .relu: v.replace(with: 0, where: v .< 0)
-        case .leakyRelu(let alpha): v.replace(with: v * alpha, where: v .< 0)
-        case .sigmoid, .tanh:
-            for j in 0..<columns { v[j] = activation.apply(v[j]) }
-        }
         if columns == V.scalarCount {
             UnsafeMutableRawPointer(o).storeBytes(of: v, as: V.self)
         } else {
             for j in 0..<columns { o[j] = v[j] }
+        }
+        guard let bias else { return }
+        // Scalar loops over the stored block (the compiler vectorizes them); the activation is chosen once.
+        switch activation {
+        case .none:
+            for j in 0..<columns { o[j] = o[j] + bias[j] }
+        case .relu:
+            for j in 0..<columns { o[j] = ReluOp.apply(o[j] + bias[j]) }
+        case .leakyRelu(let alpha):
+            for j in 0..<columns { o[j] = LeakyReluOp.apply(o[j] + bias[j], alpha) }
+        case .sigmoid:
+            for j in 0..<columns { o[j] = SigmoidOp.apply(o[j] + bias[j], 0) }
+        case .tanh:
+            for j in 0..<columns { o[j] = TanhOp.apply(o[j] + bias[j], 0) }
         }
     }
 
