@@ -198,7 +198,21 @@ struct PackedFloatMatrix: Sendable {
             let tailColumns = n - full * 8
             var i = rows.lowerBound
             while i + 4 <= rows.upperBound {
-                for p in 0..<full {
+                // Pairs of panels first: eight independent accumulators hide the add latency.
+                var p = 0
+                while p + 2 <= full {
+                    PackedFloatMatrix.block4x2(
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        n,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
+                    p += 2
+                }
+                if p < full {
                     PackedFloatMatrix.block4(
                         SIMD8<Float>.self,
                         a + i * k,
@@ -277,6 +291,58 @@ struct PackedFloatMatrix: Sendable {
                 i += 1
             }
         }
+    }
+
+    /// Four rows of `a` times two adjacent 8-column panels (16 columns), accumulated in eight registers.
+    @inline(__always)
+    private static func block4x2(
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ n: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) {
+        typealias V = SIMD8<Float>
+        let next = panel + 8 * k
+        let a0 = a
+        let a1 = a0 + k
+        let a2 = a1 + k
+        let a3 = a2 + k
+        var c0 = V()
+        var c1 = V()
+        var c2 = V()
+        var c3 = V()
+        var d0 = V()
+        var d1 = V()
+        var d2 = V()
+        var d3 = V()
+        for kk in 0..<k {
+            let bv = UnsafeRawPointer(panel + kk * 8).loadUnaligned(as: V.self)
+            let bw = UnsafeRawPointer(next + kk * 8).loadUnaligned(as: V.self)
+            let x0 = a0[kk]
+            let x1 = a1[kk]
+            let x2 = a2[kk]
+            let x3 = a3[kk]
+            c0 += bv * x0
+            d0 += bw * x0
+            c1 += bv * x1
+            d1 += bw * x1
+            c2 += bv * x2
+            d2 += bw * x2
+            c3 += bv * x3
+            d3 += bw * x3
+        }
+        let biasNext = bias.map { $0 + 8 }
+        PackedFloatMatrix.store(c0, out, 8, bias, activation)
+        PackedFloatMatrix.store(d0, out + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c1, out + n, 8, bias, activation)
+        PackedFloatMatrix.store(d1, out + n + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c2, out + 2 * n, 8, bias, activation)
+        PackedFloatMatrix.store(d2, out + 2 * n + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c3, out + 3 * n, 8, bias, activation)
+        PackedFloatMatrix.store(d3, out + 3 * n + 8, 8, biasNext, activation)
     }
 
     /// Four rows of `a` times one panel (`V.scalarCount` columns), accumulated in registers.
