@@ -170,4 +170,73 @@ import Testing
         #expect(!markdown.contains(GraphFusion.internalDomain))
         #expect(markdown.contains("| MatMul |"))
     }
+
+    /// X → Scaler → MatMul → Add → Relu → Y (ai.onnx.ml imported); `expose` adds graph outputs that keep nodes apart.
+    static func scaledLayer(
+        k: Int,
+        n: Int,
+        offset: [Float],
+        scale: [Float],
+        input: ElementType = .float,
+        expose: [String] = []
+    ) throws -> ModelBuilder {
+        var numbers = Numbers(state: 3)
+        var b = ModelBuilder(opsets: [("", 17), (onnxMLDomain, 1)])
+        b.input("X", input, nil)
+        b.initializer("W", try Tensor(shape: [k, n], floats: numbers.floats(k * n)))
+        b.initializer("B", try Tensor(shape: [n], floats: numbers.floats(n)))
+        var offsetAttribute = Onnx_AttributeProto()
+        offsetAttribute.name = "offset"
+        offsetAttribute.type = .floats
+        offsetAttribute.floats = offset
+        var scaleAttribute = Onnx_AttributeProto()
+        scaleAttribute.name = "scale"
+        scaleAttribute.type = .floats
+        scaleAttribute.floats = scale
+        b.node("Scaler", ["X"], ["Z"], domain: onnxMLDomain, name: "scaler", attributes: [offsetAttribute, scaleAttribute])
+        b.node("MatMul", ["Z", "W"], ["P"], name: "mm")
+        b.node("Add", ["P", "B"], ["S"], name: "add")
+        b.node("Relu", ["S"], ["Y"], name: "act")
+        b.output("Y")
+        for name in expose { b.output(name) }
+        return b
+    }
+
+    @Test func fusedScalerMatchesSeparateNodes() throws {
+        var numbers = Numbers(state: 11)
+        let k = 6
+        for (offset, scale) in [([0.5], [2]), ([1, 2, 3, 4, 5, 6], [0.5]), ([], [1, -1, 2, -2, 3, -3])] as [([Float], [Float])] {
+            let fused = try Self.scaledLayer(k: k, n: 20, offset: offset, scale: scale).load()
+            let apart = try Self.scaledLayer(k: k, n: 20, offset: offset, scale: scale, expose: ["Z", "P"]).load()
+            #expect(fused.graph.steps.count == 1)
+            #expect(fused.graph.steps.first?.label == "MatMul node 'mm'")
+            #expect(apart.graph.steps.count == 4)
+            #expect(fused.operatorCounts.map(\.name) == ["Add", "MatMul", "Relu", "Scaler"])
+            for shape in [[1, k], [5, k], [150, k], [k]] {
+                let x = try Tensor(shape: shape, floats: numbers.floats(shape.reduce(1, *)))
+                for threads in [1, 2] {
+                    let got = try Self.run(fused, x, threads: threads)
+                    let want = try Self.run(apart, x, threads: threads)
+                    #expect(got != nil && got == want, "\(offset) \(scale) \(shape)")
+                }
+            }
+        }
+    }
+
+    @Test func fusedScalerConvertsOtherInputTypesLikeTheScaler() throws {
+        let fused = try Self.scaledLayer(k: 3, n: 4, offset: [1], scale: [2], input: .int64).load()
+        let apart = try Self.scaledLayer(k: 3, n: 4, offset: [1], scale: [2], input: .int64, expose: ["Z"]).load()
+        #expect(fused.graph.steps.count == 1)
+        let x = try Tensor(shape: [2, 3], int64s: [1, 2, 3, -4, 5, 6])
+        let got = try InferenceSession(model: fused).run(["X": x])["Y"]?.tensor
+        let want = try InferenceSession(model: apart).run(["X": x])["Y"]?.tensor
+        #expect(got != nil && got == want)
+    }
+
+    @Test func fusedScalerReportsTheScalersErrors() throws {
+        let model = try Self.scaledLayer(k: 3, n: 4, offset: [1, 2], scale: [2]).load()
+        ModelLoaderTests.expectError(.runtimeFailure, containing: "attribute 'offset' has 2 values for 3 features") {
+            _ = try Self.run(model, try Tensor(shape: [1, 3], floats: [1, 2, 3]))
+        }
+    }
 }

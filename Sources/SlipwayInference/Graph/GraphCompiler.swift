@@ -149,7 +149,8 @@ final class GraphCompiler {
             proto.node,
             constants: initializers.filter { !defaulted.contains($0.key) },
             graphOutputs: Set(proto.output.map(\.name)),
-            onnxOpset: self.opsets[onnxDomain]
+            onnxOpset: self.opsets[onnxDomain],
+            mlOpset: self.opsets[onnxMLDomain]
         )
         let nodes = fusion.nodes
         let labels = fusion.labels

@@ -29,7 +29,8 @@ enum GraphFusion {
         _ nodes: [Onnx_NodeProto],
         constants: [String: Tensor],
         graphOutputs: Set<String>,
-        onnxOpset: Int?
+        onnxOpset: Int?,
+        mlOpset: Int? = nil
     ) -> Result {
         let labels = nodes.map(GraphCompiler.label)
         guard let opset = onnxOpset, (7...28).contains(opset) else { return Result(nodes: nodes, labels: labels) }
@@ -37,7 +38,9 @@ enum GraphFusion {
         // How many times each value is read (node inputs and subgraph references), and by which node.
         var reads: [String: Int] = [:]
         var reader: [String: Int] = [:]
+        var producer: [String: Int] = [:]
         for (i, node) in nodes.enumerated() {
+            for name in node.output where !name.isEmpty { producer[name] = i }
             for name in node.input where !name.isEmpty {
                 reads[name, default: 0] += 1
                 reader[name] = i
@@ -97,6 +100,15 @@ enum GraphFusion {
             fused.domain = Self.internalDomain
             fused.input = [matmul.input[0], matmul.input[1], biasName]
             fused.output = [output]
+            var scalerIndex: Int?
+            if let s = producer[matmul.input[0]], let mlOpset, let attributes = Self.scalerAttributes(nodes[s], mlOpset),
+                soleReader(of: matmul.input[0]) == i, !removed.contains(s), replacement[s] == nil
+            {
+                // The Scaler feeding the layer scales each tile of rows just before it is multiplied.
+                fused.input[0] = nodes[s].input[0]
+                fused.attribute.append(contentsOf: attributes)
+                scalerIndex = s
+            }
             var activationAttribute = Onnx_AttributeProto()
             activationAttribute.name = "activation"
             activationAttribute.type = .string
@@ -105,15 +117,17 @@ enum GraphFusion {
             alphaAttribute.name = "alpha"
             alphaAttribute.type = .float
             alphaAttribute.f = alpha
-            fused.attribute = [activationAttribute, alphaAttribute]
+            fused.attribute += [activationAttribute, alphaAttribute]
             // The fused node takes the Add's (or activation's) place, where all its inputs are defined.
             let position = activationIndex ?? a
             replacement[position] = (fused, labels[i])
             removed.insert(i)
             removed.insert(a)
             if let activationIndex, activationIndex != position { removed.insert(activationIndex) }
+            if let scalerIndex { removed.insert(scalerIndex) }
         }
         if replacement.isEmpty { return Result(nodes: nodes, labels: labels) }
+        // A removed node must not be a replacement's position (a Scaler is never an Add or an activation).
         var result = Result(nodes: [], labels: [])
         for (i, node) in nodes.enumerated() {
             if let r = replacement[i] {
@@ -125,5 +139,29 @@ enum GraphFusion {
             }
         }
         return result
+    }
+
+    /// The attributes that carry a fusable `Scaler` node into a FusedMatMul (`scaler_offset`, `scaler_scale`,
+    /// `scaler_opset`, `scaler_name`), or `nil` when the node is not a plain ai.onnx.ml Scaler.
+    static func scalerAttributes(_ node: Onnx_NodeProto, _ mlOpset: Int) -> [Onnx_AttributeProto]? {
+        guard node.opType == "Scaler", node.domain == onnxMLDomain, node.input.count == 1, node.output.count == 1,
+            !node.input[0].isEmpty
+        else { return nil }
+        var result: [Onnx_AttributeProto] = []
+        for attribute in node.attribute {
+            guard attribute.name == "offset" || attribute.name == "scale", attribute.type == .floats else { return nil }
+            var renamed = attribute
+            renamed.name = "scaler_" + attribute.name
+            result.append(renamed)
+        }
+        var opset = Onnx_AttributeProto()
+        opset.name = "scaler_opset"
+        opset.type = .int
+        opset.i = Int64(mlOpset)
+        var name = Onnx_AttributeProto()
+        name.name = "scaler_name"
+        name.type = .string
+        name.s = Data(node.name.utf8)
+        return result + [opset, name]
     }
 }
