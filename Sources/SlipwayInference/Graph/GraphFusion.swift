@@ -100,14 +100,21 @@ enum GraphFusion {
             fused.domain = Self.internalDomain
             fused.input = [matmul.input[0], matmul.input[1], biasName]
             fused.output = [output]
-            var scalerIndex: Int?
-            if let s = producer[matmul.input[0]], let mlOpset, let attributes = Self.scalerAttributes(nodes[s], mlOpset),
-                soleReader(of: matmul.input[0]) == i, !removed.contains(s), replacement[s] == nil
+            var scalerIndices: [Int] = []
+            // A Cast to float between the Scaler and the MatMul changes nothing (a Scaler's output is float).
+            var scaled = matmul.input[0]
+            var castIndex: Int?
+            if let c = producer[scaled], Self.isCastToFloat(nodes[c]), soleReader(of: scaled) == i {
+                castIndex = c
+                scaled = nodes[c].input[0]
+            }
+            if let s = producer[scaled], let mlOpset, let attributes = Self.scalerAttributes(nodes[s], mlOpset),
+                soleReader(of: scaled) == (castIndex ?? i), !removed.contains(s), replacement[s] == nil
             {
                 // The Scaler feeding the layer scales each tile of rows just before it is multiplied.
                 fused.input[0] = nodes[s].input[0]
                 fused.attribute.append(contentsOf: attributes)
-                scalerIndex = s
+                scalerIndices = [s] + (castIndex.map { [$0] } ?? [])
             }
             var activationAttribute = Onnx_AttributeProto()
             activationAttribute.name = "activation"
@@ -124,7 +131,7 @@ enum GraphFusion {
             removed.insert(i)
             removed.insert(a)
             if let activationIndex, activationIndex != position { removed.insert(activationIndex) }
-            if let scalerIndex { removed.insert(scalerIndex) }
+            removed.formUnion(scalerIndices)
         }
         if replacement.isEmpty { return Result(nodes: nodes, labels: labels) }
         // A removed node must not be a replacement's position (a Scaler is never an Add or an activation).
@@ -139,6 +146,13 @@ enum GraphFusion {
             }
         }
         return result
+    }
+
+    /// Whether `node` is an ai.onnx `Cast` to float with no other attribute.
+    static func isCastToFloat(_ node: Onnx_NodeProto) -> Bool {
+        node.opType == "Cast" && (node.domain.isEmpty || node.domain == onnxDomain) && node.input.count == 1
+            && node.output.count == 1 && !node.input[0].isEmpty && node.attribute.count == 1
+            && node.attribute[0].name == "to" && node.attribute[0].type == .int && node.attribute[0].i == 1
     }
 
     /// The attributes that carry a fusable `Scaler` node into a FusedMatMul (`scaler_offset`, `scaler_scale`,
