@@ -77,13 +77,22 @@ extension TensorOperators {
             }
             return v
         }
-        var out = [T]()
-        out.reserveCapacity(total)
-        for o in 0..<outer {
-            for (array, run) in zip(arrays, runs) where run > 0 {
-                out.append(contentsOf: array[(o * run)..<((o + 1) * run)])
-            }
+        guard zip(arrays, runs).allSatisfy({ $0.count >= outer * $1 }), runs.reduce(0, +) * outer == total else {
+            throw InferenceError(.runtimeFailure, "Concat: input sizes do not match their shapes")
         }
-        return out
+        // Copy through pointers: with many short runs (e.g. two [1000, 1] columns), appending array slices cost
+        // more than the copying.
+        return [T](unsafeUninitializedCapacity: total) { out, count in
+            var position = out.baseAddress!
+            for o in 0..<outer {
+                for (array, run) in zip(arrays, runs) where run > 0 {
+                    array.withUnsafeBufferPointer { source in
+                        position.initialize(from: source.baseAddress! + o * run, count: run)
+                    }
+                    position += run
+                }
+            }
+            count = total
+        }
     }
 }
