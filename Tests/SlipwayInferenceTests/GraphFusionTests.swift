@@ -194,7 +194,14 @@ import Testing
         scaleAttribute.name = "scale"
         scaleAttribute.type = .floats
         scaleAttribute.floats = scale
-        b.node("Scaler", ["X"], ["Z"], domain: onnxMLDomain, name: "scaler", attributes: [offsetAttribute, scaleAttribute])
+        b.node(
+            "Scaler",
+            ["X"],
+            ["Z"],
+            domain: onnxMLDomain,
+            name: "scaler",
+            attributes: [offsetAttribute, scaleAttribute]
+        )
         if cast { b.node("Cast", ["Z"], ["C"], name: "cast", attributes: [ModelBuilder.intAttribute("to", 1)]) }
         b.node("MatMul", [cast ? "C" : "Z", "W"], ["P"], name: "mm")
         b.node("Add", ["P", "B"], ["S"], name: "add")
@@ -207,7 +214,9 @@ import Testing
     @Test func fusedScalerMatchesSeparateNodes() throws {
         var numbers = Numbers(state: 11)
         let k = 6
-        for (offset, scale) in [([0.5], [2]), ([1, 2, 3, 4, 5, 6], [0.5]), ([], [1, -1, 2, -2, 3, -3])] as [([Float], [Float])] {
+        for (offset, scale) in [([0.5], [2]), ([1, 2, 3, 4, 5, 6], [0.5]), ([], [1, -1, 2, -2, 3, -3])]
+            as [([Float], [Float])]
+        {
             let fused = try Self.scaledLayer(k: k, n: 20, offset: offset, scale: scale).load()
             let apart = try Self.scaledLayer(k: k, n: 20, offset: offset, scale: scale, expose: ["Z", "P"]).load()
             #expect(fused.graph.steps.count == 1)
