@@ -238,7 +238,7 @@ import Testing
         let fused = try Self.scaledLayer(k: 3, n: 4, offset: [1, 0, -1], scale: [3], cast: true).load()
         let apart = try Self.scaledLayer(k: 3, n: 4, offset: [1, 0, -1], scale: [3], expose: ["Z"], cast: true).load()
         #expect(fused.graph.steps.count == 1)
-        #expect(apart.graph.steps.count == 3)
+        #expect(apart.graph.steps.count == 2)  // Scaler, then the fused layer; the Cast runs no step.
         let x = try Tensor(shape: [2, 3], floats: [1, 2, 3, -4, 5, 6])
         let got = try Self.run(fused, x)
         let want = try Self.run(apart, x)
@@ -260,5 +260,25 @@ import Testing
         ModelLoaderTests.expectError(.runtimeFailure, containing: "attribute 'offset' has 2 values for 3 features") {
             _ = try Self.run(model, try Tensor(shape: [1, 3], floats: [1, 2, 3]))
         }
+    }
+
+    @Test func sameTypeCastsRunNoStep() throws {
+        var b = ModelBuilder(opsets: [("", 17)])
+        b.input("X", .int64, [nil, 2])
+        b.node("Cast", ["X"], ["A"], name: "same", attributes: [ModelBuilder.intAttribute("to", 7)])
+        b.node("Neg", ["A"], ["B"], name: "neg")
+        b.node("Cast", ["B"], ["C"], name: "same2", attributes: [ModelBuilder.intAttribute("to", 7)])
+        b.node("Cast", ["C"], ["D"], name: "toFloat", attributes: [ModelBuilder.intAttribute("to", 1)])
+        b.output("C", .int64)
+        b.output("D", .float)
+        b.output("A", .int64)
+        let model = try b.load()
+        #expect(model.graph.steps.map(\.label) == ["Neg node 'neg'", "Cast node 'toFloat'"])
+        #expect(model.operatorCounts.first { $0.name == "Cast" }?.count == 3)
+        let x = try Tensor(shape: [1, 2], int64s: [3, -4])
+        let out = try InferenceSession(model: model).run(["X": x])
+        #expect(out["C"]?.tensor == (try Tensor(shape: [1, 2], int64s: [-3, 4])))
+        #expect(out["D"]?.tensor == (try Tensor(shape: [1, 2], floats: [-3, 4])))
+        #expect(out["A"]?.tensor == x)
     }
 }

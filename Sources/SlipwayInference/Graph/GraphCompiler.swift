@@ -325,6 +325,19 @@ final class GraphCompiler {
                     "\(label) declares \(node.output.count) outputs, the operator produces \(compiled.outputTypes.count)"
                 )
             }
+            // A Cast to the type its input already has returns its input: its output names the same slot, and no
+            // step runs (saves the per-step cost; sklearn classifiers end with two int64-to-int64 Casts).
+            if domain == onnxDomain, node.opType == "Cast", node.input.count == 1, node.output.count == 1,
+                !node.output[0].isEmpty, inputSlotsOfNode.count == 1, inputSlotsOfNode[0] >= 0,
+                attributes.keys.allSatisfy({ $0 == "to" }),
+                compiled.outputTypes.first == slotTypes[inputSlotsOfNode[0]]
+            {
+                let slot = inputSlotsOfNode[0]
+                slotOf[node.output[0]] = slot
+                scope.types[node.output[0]] = slotTypes[slot]
+                scope.constants[node.output[0]] = constants[slot]
+                continue
+            }
             var outputSlotsOfNode: [Int] = []
             for (i, name) in node.output.enumerated() {
                 if name.isEmpty || i >= compiled.outputTypes.count {

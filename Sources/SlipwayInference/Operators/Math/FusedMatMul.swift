@@ -111,6 +111,19 @@ struct FusedMatMulKernel: Kernel {
         let features: (offsets: [Float], scales: [Float])?
     }
 
+    /// The smallest number of rows a thread gets: about 16k multiply-adds, counting an exponential as 16. Lower
+    /// than plain MatMul's threshold so that a narrow output layer (`n` = 1 with a sigmoid) also splits.
+    var minimumRowsPerThread: Int {
+        let k = self.packed.k
+        let n = self.packed.n
+        let activationCost: Int
+        switch self.activation {
+        case .sigmoid, .tanh: activationCost = 16 * n
+        case .none, .relu, .leakyRelu: activationCost = 0
+        }
+        return max(4, 16_384 / max(1, k * n + activationCost))
+    }
+
     /// Rows scaled at a time by the tiled Scaler path.
     private static let scalerTile = 64
 
@@ -146,7 +159,7 @@ struct FusedMatMulKernel: Kernel {
             total = plan.total
         }
         let rows = total / n
-        let minimum = LinearAlgebraOperators.minimumRowsPerThread(k: k, n: n)
+        let minimum = self.minimumRowsPerThread
         let tile = Self.scalerTile
         let values = [Float](unsafeUninitializedCapacity: total) { out, count in
             if total > 0 {

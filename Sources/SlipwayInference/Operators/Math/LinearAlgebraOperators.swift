@@ -253,7 +253,19 @@ struct PackedFloatMatrix: Sendable {
                 i += 4
             }
             while i < rows.upperBound {
-                for p in 0..<full {
+                var p = 0
+                while p + 4 <= full {
+                    PackedFloatMatrix.block1x4(
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
+                    p += 4
+                }
+                while p < full {
                     PackedFloatMatrix.block1(
                         SIMD8<Float>.self,
                         a + i * k,
@@ -264,6 +276,7 @@ struct PackedFloatMatrix: Sendable {
                         bias.map { $0 + p * 8 },
                         activation
                     )
+                    p += 1
                 }
                 if tailWidth == 4 {
                     PackedFloatMatrix.block1(
@@ -380,7 +393,9 @@ struct PackedFloatMatrix: Sendable {
         PackedFloatMatrix.store(c3, out + 3 * n, columns, bias, activation)
     }
 
-    /// One row of `a` times one panel; two accumulators halve the dependency chain for single-row calls.
+    /// One row of `a` times one panel. Each output sums its products in the same order as ``block4`` (one
+    /// accumulator, `k` ascending), so a row's result does not depend on how rows were split into blocks or
+    /// threads.
     @inline(__always)
     private static func block1<V: SIMD>(
         _: V.Type,
@@ -393,16 +408,39 @@ struct PackedFloatMatrix: Sendable {
         _ activation: DenseActivation
     ) where V.Scalar == Float {
         let w = V.scalarCount
+        var c = V()
+        for kk in 0..<k { c += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
+        PackedFloatMatrix.store(c, out, columns, bias, activation)
+    }
+
+    /// One row of `a` times four adjacent 8-column panels: four independent accumulators shorten the dependency
+    /// chain of single-row calls, with the same summation order as ``block4``.
+    @inline(__always)
+    private static func block1x4(
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) {
+        typealias V = SIMD8<Float>
+        let step = 8 * k
         var c0 = V()
         var c1 = V()
-        var kk = 0
-        while kk + 2 <= k {
-            c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk]
-            c1 += UnsafeRawPointer(panel + (kk + 1) * w).loadUnaligned(as: V.self) * a[kk + 1]
-            kk += 2
+        var c2 = V()
+        var c3 = V()
+        for kk in 0..<k {
+            let x = a[kk]
+            c0 += UnsafeRawPointer(panel + kk * 8).loadUnaligned(as: V.self) * x
+            c1 += UnsafeRawPointer(panel + step + kk * 8).loadUnaligned(as: V.self) * x
+            c2 += UnsafeRawPointer(panel + 2 * step + kk * 8).loadUnaligned(as: V.self) * x
+            c3 += UnsafeRawPointer(panel + 3 * step + kk * 8).loadUnaligned(as: V.self) * x
         }
-        if kk < k { c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
-        PackedFloatMatrix.store(c0 + c1, out, columns, bias, activation)
+        PackedFloatMatrix.store(c0, out, 8, bias, activation)
+        PackedFloatMatrix.store(c1, out + 8, 8, bias.map { $0 + 8 }, activation)
+        PackedFloatMatrix.store(c2, out + 16, 8, bias.map { $0 + 16 }, activation)
+        PackedFloatMatrix.store(c3, out + 24, 8, bias.map { $0 + 24 }, activation)
     }
 
     /// Stores `activation(v + bias)` (the first `columns` lanes).
