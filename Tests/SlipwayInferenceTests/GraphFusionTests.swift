@@ -65,11 +65,15 @@ import Testing
                     #expect(separate.graph.steps.count == (activation == nil ? 2 : 3))
                     for shape in [[1, k], [7, k], [300, k], [2, 3, k]] {
                         let x = try Tensor(shape: shape, floats: numbers.floats(shape.reduce(1, *)))
+                        var results: [Tensor?] = []
                         for threads in [1, 2] {
                             let got = try Self.run(fused, x, threads: threads)
                             let want = try Self.run(separate, x, threads: threads)
                             #expect(got != nil && got == want, "\(activation ?? "none") k=\(k) n=\(n) \(shape)")
+                            results.append(got)
                         }
+                        // A row's result does not depend on how rows were split across threads.
+                        #expect(results[0] == results[1])
                     }
                 }
             }
