@@ -285,4 +285,53 @@ import Testing
         #expect(out["D"]?.tensor == (try Tensor(shape: [1, 2], floats: [-3, 4])))
         #expect(out["A"]?.tensor == x)
     }
+
+    /// X → three dense layers (Relu, none, Sigmoid) → Y; `expose` adds graph outputs that keep layers apart.
+    static func threeLayers(widths: [Int], biasRank: Int = 1, expose: [String] = []) throws -> ModelBuilder {
+        var numbers = Numbers(state: 5)
+        var b = ModelBuilder(opsets: [("", 17)])
+        b.input("X", .float, nil)
+        var current = "X"
+        for (l, activation) in ["Relu", "None", "Sigmoid"].enumerated() {
+            let (k, n) = (widths[l], widths[l + 1])
+            b.initializer("W\(l)", try Tensor(shape: [k, n], floats: numbers.floats(k * n)))
+            b.initializer("B\(l)", try Tensor(shape: biasRank == 1 ? [n] : [1, n], floats: numbers.floats(n)))
+            b.node("MatMul", [current, "W\(l)"], ["P\(l)"], name: "mm\(l)")
+            let sum = activation == "None" ? "H\(l)" : "S\(l)"
+            b.node("Add", ["P\(l)", "B\(l)"], [sum], name: "add\(l)")
+            if activation != "None" { b.node(activation, [sum], ["H\(l)"], name: "act\(l)") }
+            current = "H\(l)"
+        }
+        b.node("Identity", [current], ["Y"], name: "out")
+        b.output("Y")
+        for name in expose { b.output(name) }
+        return b
+    }
+
+    @Test func chainsLayersThatFeedEachOther() throws {
+        var numbers = Numbers(state: 13)
+        for biasRank in [1, 2] {
+            let widths = [7, 20, 9, 1]
+            let chained = try Self.threeLayers(widths: widths, biasRank: biasRank).load()
+            let apart = try Self.threeLayers(widths: widths, biasRank: biasRank, expose: ["H0", "H1"]).load()
+            #expect(chained.graph.steps.map(\.label) == ["MatMul node 'mm0'", "Identity node 'out'"])
+            #expect(apart.graph.steps.count == 4)
+            for shape in [[1, 7], [3, 7], [200, 7], [2, 3, 7], [7]] {
+                let x = try Tensor(shape: shape, floats: numbers.floats(shape.reduce(1, *)))
+                for threads in [1, 2] {
+                    let got = try Self.run(chained, x, threads: threads)
+                    let want = try Self.run(apart, x, threads: threads)
+                    #expect(got != nil && got == want, "bias rank \(biasRank) \(shape)")
+                }
+            }
+        }
+    }
+
+    @Test func chainStopsAtAnExposedLayer() throws {
+        let model = try Self.threeLayers(widths: [4, 8, 8, 2], expose: ["H1"]).load()
+        #expect(model.graph.steps.map(\.label) == ["MatMul node 'mm0'", "MatMul node 'mm2'", "Identity node 'out'"])
+        ModelLoaderTests.expectError(.runtimeFailure, containing: "MatMul node 'mm0'") {
+            _ = try Self.run(model, try Tensor(shape: [1, 5], floats: [1, 2, 3, 4, 5]))
+        }
+    }
 }

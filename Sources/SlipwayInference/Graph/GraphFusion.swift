@@ -10,7 +10,8 @@ import Foundation
 enum GraphFusion {
     /// The domain of the engine's internal operators; a model file cannot use it.
     static let internalDomain = "com.slipway.internal"
-    /// The internal dense-layer operator: inputs `X, W, B`, attributes `activation` (string) and `alpha` (float).
+    /// The internal dense-layer operator: inputs `X, W1, B1, W2, B2, ...` (one or more layers, each feeding the
+    /// next), attributes `activations` (strings) and `alphas` (floats), one per layer.
     static let fusedMatMul = "FusedMatMul"
 
     /// The node list after fusion, with the label each node's messages use (the first original node's label for
@@ -117,13 +118,13 @@ enum GraphFusion {
                 scalerIndices = [s] + (castIndex.map { [$0] } ?? [])
             }
             var activationAttribute = Onnx_AttributeProto()
-            activationAttribute.name = "activation"
-            activationAttribute.type = .string
-            activationAttribute.s = Data(activation.utf8)
+            activationAttribute.name = "activations"
+            activationAttribute.type = .strings
+            activationAttribute.strings = [Data(activation.utf8)]
             var alphaAttribute = Onnx_AttributeProto()
-            alphaAttribute.name = "alpha"
-            alphaAttribute.type = .float
-            alphaAttribute.f = alpha
+            alphaAttribute.name = "alphas"
+            alphaAttribute.type = .floats
+            alphaAttribute.floats = [alpha]
             fused.attribute += [activationAttribute, alphaAttribute]
             // The fused node takes the Add's (or activation's) place, where all its inputs are defined.
             let position = activationIndex ?? a
@@ -134,7 +135,7 @@ enum GraphFusion {
             removed.formUnion(scalerIndices)
         }
         if replacement.isEmpty { return Result(nodes: nodes, labels: labels) }
-        // A removed node must not be a replacement's position (a Scaler is never an Add or an activation).
+        // A removed node is never a replacement's position (a Scaler is never an Add or an activation).
         var result = Result(nodes: [], labels: [])
         for (i, node) in nodes.enumerated() {
             if let r = replacement[i] {
@@ -145,7 +146,59 @@ enum GraphFusion {
                 result.labels.append(labels[i])
             }
         }
-        return result
+        return Self.chainLayers(result, constants: constants, graphOutputs: graphOutputs)
+    }
+
+    /// Merges fused layers that feed each other (the first's output read only by the second) into one node, so
+    /// that a tile of rows passes through every layer while it is in cache, in one parallel pass.
+    static func chainLayers(_ input: Result, constants: [String: Tensor], graphOutputs: Set<String>) -> Result {
+        var nodes = input.nodes
+        var labels = input.labels
+        func isFused(_ node: Onnx_NodeProto) -> Bool {
+            node.domain == Self.internalDomain && node.opType == Self.fusedMatMul
+        }
+        while true {
+            var reads: [String: Int] = [:]
+            var reader: [String: Int] = [:]
+            for (i, node) in nodes.enumerated() {
+                for name in node.input where !name.isEmpty {
+                    reads[name, default: 0] += 1
+                    reader[name] = i
+                }
+                for attribute in node.attribute {
+                    for g in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
+                        for name in GraphCompiler.freeNames(of: g) { reads[name, default: 0] += 2 }
+                    }
+                }
+            }
+            var merged = false
+            for (i, first) in nodes.enumerated() where isFused(first) {
+                let name = first.output[0]
+                guard reads[name] == 1, !graphOutputs.contains(name), let j = reader[name], j != i else { continue }
+                let second = nodes[j]
+                guard isFused(second), second.input[0] == name,
+                    !second.attribute.contains(where: { $0.name.hasPrefix("scaler_") }),
+                    let last = constants[first.input[first.input.count - 2]],
+                    let next = constants[second.input[1]], last.shape[1] == next.shape[0]
+                else { continue }
+                var chained = first
+                chained.input += second.input.dropFirst()
+                chained.output = second.output
+                for (index, attribute) in chained.attribute.enumerated() {
+                    guard let other = second.attribute.first(where: { $0.name == attribute.name }) else { continue }
+                    if attribute.name == "activations" { chained.attribute[index].strings += other.strings }
+                    if attribute.name == "alphas" { chained.attribute[index].floats += other.floats }
+                }
+                // The chained node takes the second's place, where all its inputs are defined.
+                nodes[j] = chained
+                labels[j] = labels[i]
+                nodes.remove(at: i)
+                labels.remove(at: i)
+                merged = true
+                break
+            }
+            if !merged { return Result(nodes: nodes, labels: labels) }
+        }
     }
 
     /// Whether `node` is an ai.onnx `Cast` to float with no other attribute.

@@ -1,8 +1,8 @@
-/// FusedMatMul (internal domain): a dense layer `activation(MatMul(X, W) + B)` that ``GraphFusion`` makes from a
-/// model's MatMul, Add and activation nodes. `W` is a constant 2-D float matrix `[k, n]`, `B` a constant float
-/// bias `[n]` or `[1, n]`; the bias and activation are applied as each block of the product is stored. When the
-/// node also absorbed an ai.onnx.ml `Scaler` feeding `X` (attributes `scaler_*`), rows are scaled tile by tile just
-/// before they are multiplied.
+/// FusedMatMul (internal domain): dense layers `activation(MatMul(X, W) + B)`, each feeding the next, that
+/// ``GraphFusion`` makes from a model's MatMul, Add and activation nodes. Each `W` is a constant 2-D float matrix
+/// `[k, n]`, each `B` a constant float bias `[n]` or `[1, n]`; the bias and activation are applied as each block of
+/// a product is stored, and tiles of rows go through every layer while they are in cache. When the node also
+/// absorbed an ai.onnx.ml `Scaler` feeding `X` (attributes `scaler_*`), rows are scaled tile by tile first.
 extension LinearAlgebraOperators {
     /// The internal dense-layer operator (not listed among the operators a model can use).
     static let fusedMatMul = OperatorDefinition(
@@ -13,48 +13,58 @@ extension LinearAlgebraOperators {
     )
 
     static func compileFusedMatMul(_ ctx: NodeContext) throws -> CompiledKernel {
-        // Validate as the MatMul node this stands for, so that errors read as the model's own node.
-        var matmul = ctx
-        matmul.opType = "MatMul"
-        matmul.domain = onnxDomain
-        matmul.inputTypes = Array(ctx.inputTypes.prefix(2))
-        if ctx.attributes["scaler_opset"] != nil { matmul.inputTypes[0] = .tensor(.float) }
-        matmul.constantInputs = Array(ctx.constantInputs.prefix(2))
-        let compiled = try LinearAlgebraOperators.compileMatMul(matmul)
-        guard ctx.inputTypes.count == 3, let kernel = compiled.kernel as? MatMulKernel,
-            let packed = kernel.packed, compiled.outputTypes == [.tensor(.float)],
-            let bias = ctx.constant(2), let biasValues = bias.floats,
-            bias.shape == [packed.n] || bias.shape == [1, packed.n]
-        else {
-            throw ctx.error("expects a float MatMul with constant 2-D weights and a constant [n] or [1, n] bias")
+        guard ctx.inputTypes.count >= 3, ctx.inputTypes.count % 2 == 1 else {
+            throw ctx.error("expects X followed by weight and bias pairs")
         }
-        let activation: DenseActivation
-        switch try ctx.string("activation", oneOf: ["None", "Relu", "Sigmoid", "Tanh", "LeakyRelu"]) {
-        case "Relu": activation = .relu
-        case "Sigmoid": activation = .sigmoid
-        case "Tanh": activation = .tanh
-        case "LeakyRelu": activation = .leakyRelu(try ctx.float("alpha", default: 0.01))
-        default: activation = .none
+        let count = (ctx.inputTypes.count - 1) / 2
+        let activationNames = try ctx.strings("activations")
+        let alphas = try ctx.floats("alphas")
+        guard activationNames.count == count, alphas.count == count else {
+            throw ctx.error("expects one activation and one alpha per layer")
         }
-        let scaler = try LinearAlgebraOperators.compileFusedScaler(ctx, k: packed.k)
-        var padded = biasValues
-        padded += [Float](repeating: 0, count: max(0, packed.paddedWidth - padded.count))
+        var layers: [FusedMatMulKernel.Layer] = []
+        var first: MatMulKernel?
+        for l in 0..<count {
+            // Validate as the MatMul node this stands for, so that errors read as the model's own node.
+            var matmul = ctx
+            matmul.opType = "MatMul"
+            matmul.domain = onnxDomain
+            matmul.inputTypes = [l == 0 ? ctx.inputTypes[0] : .tensor(.float), ctx.inputTypes[1 + 2 * l]]
+            if l == 0, ctx.attributes["scaler_opset"] != nil { matmul.inputTypes[0] = .tensor(.float) }
+            matmul.constantInputs = [nil, ctx.constantInputs[1 + 2 * l]]
+            let compiled = try LinearAlgebraOperators.compileMatMul(matmul)
+            guard let kernel = compiled.kernel as? MatMulKernel, let packed = kernel.packed,
+                compiled.outputTypes == [.tensor(.float)],
+                let bias = ctx.constant(2 + 2 * l), let biasValues = bias.floats,
+                bias.shape == [packed.n] || bias.shape == [1, packed.n],
+                l == 0 || layers[l - 1].packed.n == packed.k
+            else {
+                throw ctx.error("expects float MatMuls with constant 2-D weights and constant [n] or [1, n] biases")
+            }
+            if l == 0 { first = kernel }
+            let activation: DenseActivation
+            switch activationNames[l] {
+            case "None": activation = .none
+            case "Relu": activation = .relu
+            case "Sigmoid": activation = .sigmoid
+            case "Tanh": activation = .tanh
+            case "LeakyRelu": activation = .leakyRelu(alphas[l])
+            default: throw ctx.attributeError("activations", "has unknown activation '\(activationNames[l])'")
+            }
+            var padded = biasValues
+            padded += [Float](repeating: 0, count: max(0, packed.paddedWidth - padded.count))
+            layers.append(
+                FusedMatMulKernel.Layer(packed: packed, bias: padded, biasRank: bias.rank, activation: activation)
+            )
+        }
+        guard let first else { throw ctx.error("expects at least one layer") }
+        let scaler = try LinearAlgebraOperators.compileFusedScaler(ctx, k: layers[0].packed.k)
         return CompiledKernel(
-            FusedMatMulKernel(
-                matmul: kernel,
-                packed: packed,
-                bias: padded,
-                biasRank: bias.rank,
-                activation: activation,
-                scaler: scaler
-            ),
+            FusedMatMulKernel(matmul: first, layers: layers, scaler: scaler),
             outputs: [.tensor(.float)]
         )
     }
-}
 
-extension LinearAlgebraOperators {
-    /// The Scaler a FusedMatMul absorbed, compiled by its own definition (which validates it as the model's node).
     static func compileFusedScaler(_ ctx: NodeContext, k: Int) throws -> FusedMatMulKernel.Scaler? {
         guard case .int(let opset)? = ctx.attributes["scaler_opset"] else { return nil }
         var attributes: [String: Attribute] = [:]
@@ -93,15 +103,30 @@ extension LinearAlgebraOperators {
 
 /// The compiled FusedMatMul node.
 struct FusedMatMulKernel: Kernel {
+    /// The first layer's MatMul, for its shape checks and errors.
     let matmul: MatMulKernel
-    let packed: PackedFloatMatrix
-    /// The bias, zero padded to the packed matrix's width.
-    let bias: [Float]
-    /// The rank of the model's bias (a `[1, n]` bias makes a 1-D product 2-D, as Add's broadcasting does).
-    let biasRank: Int
-    let activation: DenseActivation
+    let layers: [Layer]
     /// The Scaler applied to `X` first, if the node absorbed one.
     let scaler: Scaler?
+
+    /// One dense layer.
+    struct Layer: Sendable {
+        let packed: PackedFloatMatrix
+        /// The bias, zero padded to the packed matrix's width.
+        let bias: [Float]
+        /// The rank of the model's bias (a `[1, n]` bias makes a 1-D product 2-D, as Add's broadcasting does).
+        let biasRank: Int
+        let activation: DenseActivation
+
+        /// The work of one row, in multiply-adds, counting an exponential as 16.
+        var cost: Int {
+            let n = self.packed.n
+            switch self.activation {
+            case .sigmoid, .tanh: return self.packed.k * n + 16 * n
+            case .none, .relu, .leakyRelu: return self.packed.k * n
+            }
+        }
+    }
 
     /// A Scaler (`(x - offset) * scale`) applied to `X`.
     struct Scaler: Sendable {
@@ -111,27 +136,18 @@ struct FusedMatMulKernel: Kernel {
         let features: (offsets: [Float], scales: [Float])?
     }
 
-    /// The smallest number of rows a thread gets: about 16k multiply-adds, counting an exponential as 16. Lower
-    /// than plain MatMul's threshold so that a narrow output layer (`n` = 1 with a sigmoid) also splits.
-    var minimumRowsPerThread: Int {
-        let k = self.packed.k
-        let n = self.packed.n
-        let activationCost: Int
-        switch self.activation {
-        case .sigmoid, .tanh: activationCost = 16 * n
-        case .none, .relu, .leakyRelu: activationCost = 0
-        }
-        return max(4, 16_384 / max(1, k * n + activationCost))
-    }
+    /// Rows that go through the layers together.
+    private static let tile = 64
 
-    /// Rows scaled at a time by the tiled Scaler path.
-    private static let scalerTile = 64
+    /// The smallest number of rows a thread gets: about 16k multiply-adds.
+    var minimumRowsPerThread: Int { max(4, 16_384 / max(1, self.layers.reduce(0) { $0 + $1.cost })) }
 
     func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         var a = try inputs.tensor(0)
         var features: (offsets: [Float], scales: [Float])?
+        let k = self.layers[0].packed.k
         if let scaler = self.scaler {
-            if case .float = a.storage, a.rank == 2, a.shape[1] == self.packed.k, let f = scaler.features {
+            if case .float = a.storage, a.rank == 2, a.shape[1] == k, let f = scaler.features {
                 features = f
             } else {
                 // Anything else runs the Scaler as its own node would (including its errors).
@@ -144,62 +160,67 @@ struct FusedMatMulKernel: Kernel {
         guard case .float(let x) = a.storage else {
             throw InferenceError(.runtimeFailure, "input 0 is \(a.elementType), expected float")
         }
-        let k = self.packed.k
-        let n = self.packed.n
+        // Shapes: the first layer's MatMul rules, then each layer replaces the last axis.
         var shape: [Int]
-        let total: Int
+        let rows: Int
         if a.rank == 2, a.shape[1] == k {
-            // The usual `[rows, k]` batch, without the general plan's intermediate arrays.
-            shape = [a.shape[0], n]
-            total = try Tensor.elementCount(of: shape)
+            shape = [a.shape[0], self.layers[0].packed.n]
+            rows = a.shape[0]
         } else {
-            let plan = try self.matmul.plan(a.shape, [k, n])
+            let plan = try self.matmul.plan(a.shape, [k, self.layers[0].packed.n])
             shape = plan.outputShape
-            if shape.count < self.biasRank { shape.insert(1, at: 0) }
-            total = plan.total
+            rows = plan.total / plan.n
         }
-        let rows = total / n
-        let minimum = self.minimumRowsPerThread
-        let tile = Self.scalerTile
+        for (l, layer) in self.layers.enumerated() {
+            if l > 0 { shape[shape.count - 1] = layer.packed.n }
+            if shape.count < layer.biasRank { shape.insert(1, at: 0) }
+        }
+        let total = try Tensor.elementCount(of: shape)
+        let last = self.layers.count - 1
+        let widest = self.layers.dropLast().map(\.packed.paddedWidth).max() ?? 0
+        let tile = Self.tile
         let values = [Float](unsafeUninitializedCapacity: total) { out, count in
             if total > 0 {
                 let o = out.baseAddress!
                 x.withUnsafeBufferPointer { xb in
-                    self.bias.withUnsafeBufferPointer { bb in
-                        let ap = xb.baseAddress!
-                        let bias = bb.baseAddress!
-                        guard let features else {
-                            context.parallelChunks(rows, minimumPerThread: minimum) { range in
-                                self.packed.multiply(ap, o, rows: range, bias: bias, activation: self.activation)
-                            }
-                            return
-                        }
-                        features.offsets.withUnsafeBufferPointer { ob in
-                            features.scales.withUnsafeBufferPointer { sb in
-                                let offsets = ob.baseAddress!
-                                let scales = sb.baseAddress!
-                                context.parallelChunks(rows, minimumPerThread: minimum) { range in
-                                    withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { scratch in
-                                        let t = scratch.baseAddress!
-                                        var r = range.lowerBound
-                                        while r < range.upperBound {
-                                            let m = min(tile, range.upperBound - r)
-                                            for i in 0..<m {
-                                                let src = ap + (r + i) * k
-                                                let dst = t + i * k
-                                                for j in 0..<k { dst[j] = (src[j] - offsets[j]) * scales[j] }
-                                            }
-                                            self.packed.multiply(
-                                                t,
-                                                o + r * n,
-                                                rows: 0..<m,
-                                                bias: bias,
-                                                activation: self.activation
-                                            )
-                                            r += m
+                    let ap = xb.baseAddress!
+                    context.parallelChunks(rows, minimumPerThread: self.minimumRowsPerThread) { range in
+                        // Scratch: the scaled input tile, then two buffers the hidden layers alternate between.
+                        let scaledSize = features == nil ? 0 : tile * k
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: scaledSize + 2 * tile * widest) {
+                            scratch in
+                            let s = scratch.baseAddress!
+                            var r = range.lowerBound
+                            while r < range.upperBound {
+                                let m = min(tile, range.upperBound - r)
+                                var source = ap + r * k
+                                if let features {
+                                    for i in 0..<m {
+                                        let src = ap + (r + i) * k
+                                        let dst = s + i * k
+                                        for j in 0..<k {
+                                            dst[j] = (src[j] - features.offsets[j]) * features.scales[j]
                                         }
                                     }
+                                    source = UnsafePointer(s)
                                 }
+                                for (l, layer) in self.layers.enumerated() {
+                                    let target =
+                                        l == last
+                                        ? o + r * layer.packed.n
+                                        : s + scaledSize + (l % 2) * tile * widest
+                                    layer.bias.withUnsafeBufferPointer { bias in
+                                        layer.packed.multiply(
+                                            source,
+                                            target,
+                                            rows: 0..<m,
+                                            bias: bias.baseAddress!,
+                                            activation: layer.activation
+                                        )
+                                    }
+                                    source = UnsafePointer(target)
+                                }
+                                r += m
                             }
                         }
                     }
