@@ -137,7 +137,7 @@ struct FusedMatMulKernel: Kernel {
     }
 
     /// Rows that go through the layers together.
-    private static let tile = 64
+    private static let tile = 32
 
     /// The smallest number of rows a thread gets: about 16k multiply-adds.
     var minimumRowsPerThread: Int { max(4, 16_384 / max(1, self.layers.reduce(0) { $0 + $1.cost })) }

@@ -81,16 +81,22 @@ extension TensorOperators {
             throw InferenceError(.runtimeFailure, "Concat: input sizes do not match their shapes")
         }
         // Copy through pointers: with many short runs (e.g. two [1000, 1] columns), appending array slices cost
-        // more than the copying.
+        // far more than the copying.
+        let width = runs.reduce(0, +)
         return [T](unsafeUninitializedCapacity: total) { out, count in
-            var position = out.baseAddress!
-            for o in 0..<outer {
-                for (array, run) in zip(arrays, runs) where run > 0 {
-                    array.withUnsafeBufferPointer { source in
-                        position.initialize(from: source.baseAddress! + o * run, count: run)
+            // One pass per input (its buffer opened once), writing its run into every output row.
+            var offset = 0
+            for (array, run) in zip(arrays, runs) where run > 0 {
+                array.withUnsafeBufferPointer { source in
+                    let base = source.baseAddress!
+                    let target = out.baseAddress! + offset
+                    if run == 1 {
+                        for o in 0..<outer { (target + o * width).initialize(to: base[o]) }
+                    } else {
+                        for o in 0..<outer { (target + o * width).initialize(from: base + o * run, count: run) }
                     }
-                    position += run
                 }
+                offset += run
             }
             count = total
         }
