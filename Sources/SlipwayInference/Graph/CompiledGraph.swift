@@ -57,6 +57,8 @@ package struct CompiledGraph: Sendable {
         let outputStart: [Int]
         let releases: [Int]
         let releaseStart: [Int]
+        /// The most inputs any step has.
+        let maximumInputs: Int
 
         init(_ steps: [Step]) {
             self.kernels = steps.map(\.kernel)
@@ -72,6 +74,7 @@ package struct CompiledGraph: Sendable {
             (self.inputs, self.inputStart) = flatten(steps.map(\.inputs))
             (self.outputs, self.outputStart) = flatten(steps.map(\.outputs))
             (self.releases, self.releaseStart) = flatten(steps.map(\.releases))
+            self.maximumInputs = steps.map(\.inputs.count).max() ?? 0
         }
     }
 
@@ -84,9 +87,12 @@ package struct CompiledGraph: Sendable {
         for (slot, value) in zip(self.inputSlots, inputs) where value != nil { slots[slot] = value }
         for (slot, value) in zip(self.outerSlots, outer) { slots[slot] = value }
         let program = self.program
+        // One argument buffer for every step: the kernel's copy is gone when it returns, so the buffer is unique
+        // again and refilling it allocates nothing.
+        var args = [Value?]()
+        args.reserveCapacity(program.maximumInputs)
         for i in 0..<program.kernels.count {
-            var args = [Value?]()
-            args.reserveCapacity(program.inputStart[i + 1] - program.inputStart[i])
+            args.removeAll(keepingCapacity: true)
             for j in program.inputStart[i]..<program.inputStart[i + 1] {
                 let s = program.inputs[j]
                 args.append(s >= 0 ? slots[s] ?? self.initialSlots[s] : nil)

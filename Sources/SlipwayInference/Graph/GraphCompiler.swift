@@ -135,14 +135,33 @@ final class GraphCompiler {
             }
         }
 
+        // Operator counts report the model's own nodes; the internal domain is not the model's to use.
+        for node in proto.node {
+            let domain = node.domain.isEmpty || node.domain == onnxDomain ? onnxDomain : node.domain
+            if domain == GraphFusion.internalDomain {
+                let what = "operator \(domain).\(node.opType) is not supported (unknown domain '\(domain)')"
+                throw InferenceError(.unsupportedOperator, "\(Self.label(node)): \(what)")
+            }
+            self.operatorCounts["\(domain):\(node.opType)", default: 0] += 1
+        }
+        // Fuse dense layers (MatMul + Add + activation) whose weights are constant.
+        let fusion = GraphFusion.fuse(
+            proto.node,
+            constants: initializers.filter { !defaulted.contains($0.key) },
+            graphOutputs: Set(proto.output.map(\.name)),
+            onnxOpset: self.opsets[onnxDomain],
+            mlOpset: self.opsets[onnxMLDomain]
+        )
+        let nodes = fusion.nodes
+        let labels = fusion.labels
+
         // Topological order, counting values read by subgraphs from this scope as node inputs.
-        let nodes = proto.node
         var producer: [String: Int] = [:]
         for (i, node) in nodes.enumerated() {
             for output in node.output where !output.isEmpty {
                 if producer[output] != nil || slotOf[output] != nil {
                     throw InferenceError.invalidGraph(
-                        "\(Self.label(node)) produces '\(output)', which is already defined in the \(graphName)"
+                        "\(labels[i]) produces '\(output)', which is already defined in the \(graphName)"
                     )
                 }
                 producer[output] = i
@@ -167,7 +186,7 @@ final class GraphCompiler {
                     consumers[p].append(i)
                 } else if slotOf[name] == nil, scope.lookup(name) == nil {
                     throw InferenceError.invalidGraph(
-                        "\(Self.label(nodes[i])) reads '\(name)', which no node, initializer or graph input produces"
+                        "\(labels[i]) reads '\(name)', which no node, initializer or graph input produces"
                     )
                 }
             }
@@ -184,7 +203,7 @@ final class GraphCompiler {
         }
         if order.count < nodes.count {
             let stuck = (0..<nodes.count).first { waiting[$0] > 0 }!
-            throw InferenceError.invalidGraph("the \(graphName) has a cycle through \(Self.label(nodes[stuck]))")
+            throw InferenceError.invalidGraph("the \(graphName) has a cycle through \(labels[stuck])")
         }
 
         // Compile nodes in order.
@@ -192,9 +211,10 @@ final class GraphCompiler {
         for index in order {
             let node = nodes[index]
             let domain = node.domain.isEmpty || node.domain == onnxDomain ? onnxDomain : node.domain
-            self.operatorCounts["\(domain):\(node.opType)", default: 0] += 1
-            let label = Self.label(node)
-            guard let opset = self.opsets[domain] else {
+            let label = labels[index]
+            // Internal operators run with the model's ai.onnx opset (they stand for ai.onnx nodes).
+            let importedOpset = domain == GraphFusion.internalDomain ? self.opsets[onnxDomain] : self.opsets[domain]
+            guard let opset = importedOpset else {
                 if domain == onnxDomain || domain == onnxMLDomain {
                     throw InferenceError.invalidGraph("\(label) uses domain \(domain), which the model does not import")
                 }
@@ -286,7 +306,9 @@ final class GraphCompiler {
                 compiled = try definition.compile(context)
             } catch let error as InferenceError {
                 if let subgraphError, subgraphError == error { throw error }
-                if error.message.hasPrefix(label) || error.message.hasPrefix("\(node.opType)") { throw error }
+                // Messages that already name the node (by its model op type, also for a fused node) pass unchanged.
+                let opType = label.prefix { $0 != " " }
+                if error.message.hasPrefix(label) || error.message.hasPrefix(opType) { throw error }
                 throw InferenceError(error.code, "\(label): \(error.message)")
             }
             // Values the subgraphs read from this or enclosing scopes are appended as extra inputs.
@@ -302,6 +324,19 @@ final class GraphCompiler {
                 throw InferenceError.invalidGraph(
                     "\(label) declares \(node.output.count) outputs, the operator produces \(compiled.outputTypes.count)"
                 )
+            }
+            // A Cast to the type its input already has returns its input: its output names the same slot, and no
+            // step runs (saves the per-step cost; sklearn classifiers end with two int64-to-int64 Casts).
+            if domain == onnxDomain, node.opType == "Cast", node.input.count == 1, node.output.count == 1,
+                !node.output[0].isEmpty, inputSlotsOfNode.count == 1, inputSlotsOfNode[0] >= 0,
+                attributes.keys.allSatisfy({ $0 == "to" }),
+                compiled.outputTypes.first == slotTypes[inputSlotsOfNode[0]]
+            {
+                let slot = inputSlotsOfNode[0]
+                slotOf[node.output[0]] = slot
+                scope.types[node.output[0]] = slotTypes[slot]
+                scope.constants[node.output[0]] = constants[slot]
+                continue
             }
             var outputSlotsOfNode: [Int] = []
             for (i, name) in node.output.enumerated() {

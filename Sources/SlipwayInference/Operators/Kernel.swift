@@ -47,17 +47,21 @@ package struct ExecutionContext: Sendable {
     package init(threads: Int) { self.threads = max(1, threads) }
 
     /// Runs `body` over `0..<count` split into contiguous chunks, in parallel when more than one thread is
-    /// allowed and the work is large enough (`count >= minimumPerThread * 2`).
+    /// allowed and the work is large enough (`count >= minimumPerThread * 2`); chunks hold at least
+    /// `minimumPerThread` items.
     package func parallelChunks(
         _ count: Int,
         minimumPerThread: Int = 64,
         _ body: (Range<Int>) -> Void
     ) {
-        let chunks = min(self.threads, count / max(1, minimumPerThread))
-        if chunks <= 1 {
+        let workers = min(self.threads, count / max(1, minimumPerThread))
+        if workers <= 1 {
             body(0..<count)
             return
         }
+        // Up to four chunks per thread, claimed as threads come free: a worker that wakes late takes fewer
+        // instead of the caller waiting for its one large chunk.
+        let chunks = min(workers * 4, count / max(1, minimumPerThread))
         let size = (count + chunks - 1) / chunks
         // Safe: the pool returns only after every chunk has finished, so `body` does not escape; kernels write
         // disjoint ranges of their output.

@@ -2,7 +2,8 @@ extension OperatorRegistry {
     /// A Markdown description of the supported operators, one table per domain (the README's operator section).
     package func markdown() -> String {
         var out = ""
-        let byDomain = Dictionary(grouping: self.all, by: \.domain)
+        // Internal operators (graph fusion's) are not part of what a model can use.
+        let byDomain = Dictionary(grouping: self.all.filter { $0.domain != GraphFusion.internalDomain }, by: \.domain)
         for domain in byDomain.keys.sorted() {
             let definitions = byDomain[domain] ?? []
             let names = Set(definitions.map(\.name)).sorted()

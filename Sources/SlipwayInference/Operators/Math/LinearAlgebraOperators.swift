@@ -6,6 +6,7 @@ package enum LinearAlgebraOperators {
     package static let all: [OperatorDefinition] = [
         OperatorDefinition(onnxDomain, "MatMul", opsets: 7...28, compile: LinearAlgebraOperators.compileMatMul),
         OperatorDefinition(onnxDomain, "Gemm", opsets: 7...28, compile: LinearAlgebraOperators.compileGemm),
+        LinearAlgebraOperators.fusedMatMul,
     ]
 
     /// The element types MatMul and Gemm compute with.
@@ -165,15 +166,29 @@ struct PackedFloatMatrix: Sendable {
         self = b.withUnsafeBufferPointer { PackedFloatMatrix($0.baseAddress!, k: k, n: n, transposed: transposed) }
     }
 
-    /// `out[rows, n] = a[rows, k] * self` (row strides `k` and `n`).
-    func multiply(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    /// The length a bias for ``multiply(_:_:rows:bias:activation:)`` must have: `n` zero padded to whole panels.
+    var paddedWidth: Int { self.usesDotProducts ? self.n : self.fullPanels * 8 + self.tailWidth }
+
+    /// `out[rows, n] = activation(a[rows, k] * self + bias)` (row strides `k` and `n`). `bias`, when given, holds
+    /// ``paddedWidth`` values; it is added to each finished product, as a separate Add would.
+    func multiply(
+        _ a: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        rows: Range<Int>,
+        bias: UnsafePointer<Float>? = nil,
+        activation: DenseActivation = .none
+    ) {
         let k = self.k
         let n = self.n
         self.values.withUnsafeBufferPointer { packed in
             let b = packed.baseAddress!
             if self.usesDotProducts {
                 for i in rows {
-                    for j in 0..<n { out[i * n + j] = PackedFloatMatrix.dot(a + i * k, b + j * k, k) }
+                    for j in 0..<n {
+                        var v = PackedFloatMatrix.dot(a + i * k, b + j * k, k)
+                        if let bias { v += bias[j] }
+                        out[i * n + j] = activation.apply(v)
+                    }
                 }
                 return
             }
@@ -183,8 +198,32 @@ struct PackedFloatMatrix: Sendable {
             let tailColumns = n - full * 8
             var i = rows.lowerBound
             while i + 4 <= rows.upperBound {
-                for p in 0..<full {
-                    PackedFloatMatrix.block4(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, n, 8)
+                // Pairs of panels first: eight independent accumulators hide the add latency.
+                var p = 0
+                while p + 2 <= full {
+                    PackedFloatMatrix.block4x2(
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        n,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
+                    p += 2
+                }
+                if p < full {
+                    PackedFloatMatrix.block4(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        n,
+                        8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
                 }
                 if tailWidth == 4 {
                     PackedFloatMatrix.block4(
@@ -194,7 +233,9 @@ struct PackedFloatMatrix: Sendable {
                         tailBase,
                         out + i * n + full * 8,
                         n,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 } else if tailWidth == 8 {
                     PackedFloatMatrix.block4(
@@ -204,14 +245,38 @@ struct PackedFloatMatrix: Sendable {
                         tailBase,
                         out + i * n + full * 8,
                         n,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 }
                 i += 4
             }
             while i < rows.upperBound {
-                for p in 0..<full {
-                    PackedFloatMatrix.block1(SIMD8<Float>.self, a + i * k, k, b + p * 8 * k, out + i * n + p * 8, 8)
+                var p = 0
+                while p + 4 <= full {
+                    PackedFloatMatrix.block1x4(
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
+                    p += 4
+                }
+                while p < full {
+                    PackedFloatMatrix.block1(
+                        SIMD8<Float>.self,
+                        a + i * k,
+                        k,
+                        b + p * 8 * k,
+                        out + i * n + p * 8,
+                        8,
+                        bias.map { $0 + p * 8 },
+                        activation
+                    )
+                    p += 1
                 }
                 if tailWidth == 4 {
                     PackedFloatMatrix.block1(
@@ -220,7 +285,9 @@ struct PackedFloatMatrix: Sendable {
                         k,
                         tailBase,
                         out + i * n + full * 8,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 } else if tailWidth == 8 {
                     PackedFloatMatrix.block1(
@@ -229,12 +296,66 @@ struct PackedFloatMatrix: Sendable {
                         k,
                         tailBase,
                         out + i * n + full * 8,
-                        tailColumns
+                        tailColumns,
+                        bias.map { $0 + full * 8 },
+                        activation
                     )
                 }
                 i += 1
             }
         }
+    }
+
+    /// Four rows of `a` times two adjacent 8-column panels (16 columns), accumulated in eight registers.
+    @inline(__always)
+    private static func block4x2(
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ n: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) {
+        typealias V = SIMD8<Float>
+        let next = panel + 8 * k
+        let a0 = a
+        let a1 = a0 + k
+        let a2 = a1 + k
+        let a3 = a2 + k
+        var c0 = V()
+        var c1 = V()
+        var c2 = V()
+        var c3 = V()
+        var d0 = V()
+        var d1 = V()
+        var d2 = V()
+        var d3 = V()
+        for kk in 0..<k {
+            let bv = UnsafeRawPointer(panel + kk * 8).loadUnaligned(as: V.self)
+            let bw = UnsafeRawPointer(next + kk * 8).loadUnaligned(as: V.self)
+            let x0 = a0[kk]
+            let x1 = a1[kk]
+            let x2 = a2[kk]
+            let x3 = a3[kk]
+            c0 += bv * x0
+            d0 += bw * x0
+            c1 += bv * x1
+            d1 += bw * x1
+            c2 += bv * x2
+            d2 += bw * x2
+            c3 += bv * x3
+            d3 += bw * x3
+        }
+        let biasNext = bias.map { $0 + 8 }
+        PackedFloatMatrix.store(c0, out, 8, bias, activation)
+        PackedFloatMatrix.store(d0, out + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c1, out + n, 8, bias, activation)
+        PackedFloatMatrix.store(d1, out + n + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c2, out + 2 * n, 8, bias, activation)
+        PackedFloatMatrix.store(d2, out + 2 * n + 8, 8, biasNext, activation)
+        PackedFloatMatrix.store(c3, out + 3 * n, 8, bias, activation)
+        PackedFloatMatrix.store(d3, out + 3 * n + 8, 8, biasNext, activation)
     }
 
     /// Four rows of `a` times one panel (`V.scalarCount` columns), accumulated in registers.
@@ -246,7 +367,9 @@ struct PackedFloatMatrix: Sendable {
         _ panel: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>,
         _ n: Int,
-        _ columns: Int
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
     ) where V.Scalar == Float {
         let w = V.scalarCount
         let a0 = a
@@ -264,13 +387,15 @@ struct PackedFloatMatrix: Sendable {
             c2 += bv * a2[kk]
             c3 += bv * a3[kk]
         }
-        PackedFloatMatrix.store(c0, out, columns)
-        PackedFloatMatrix.store(c1, out + n, columns)
-        PackedFloatMatrix.store(c2, out + 2 * n, columns)
-        PackedFloatMatrix.store(c3, out + 3 * n, columns)
+        PackedFloatMatrix.store(c0, out, columns, bias, activation)
+        PackedFloatMatrix.store(c1, out + n, columns, bias, activation)
+        PackedFloatMatrix.store(c2, out + 2 * n, columns, bias, activation)
+        PackedFloatMatrix.store(c3, out + 3 * n, columns, bias, activation)
     }
 
-    /// One row of `a` times one panel; two accumulators halve the dependency chain for single-row calls.
+    /// One row of `a` times one panel. Each output sums its products in the same order as ``block4`` (one
+    /// accumulator, `k` ascending), so a row's result does not depend on how rows were split into blocks or
+    /// threads.
     @inline(__always)
     private static func block1<V: SIMD>(
         _: V.Type,
@@ -278,28 +403,73 @@ struct PackedFloatMatrix: Sendable {
         _ k: Int,
         _ panel: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>,
-        _ columns: Int
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
     ) where V.Scalar == Float {
         let w = V.scalarCount
-        var c0 = V()
-        var c1 = V()
-        var kk = 0
-        while kk + 2 <= k {
-            c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk]
-            c1 += UnsafeRawPointer(panel + (kk + 1) * w).loadUnaligned(as: V.self) * a[kk + 1]
-            kk += 2
-        }
-        if kk < k { c0 += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
-        PackedFloatMatrix.store(c0 + c1, out, columns)
+        var c = V()
+        for kk in 0..<k { c += UnsafeRawPointer(panel + kk * w).loadUnaligned(as: V.self) * a[kk] }
+        PackedFloatMatrix.store(c, out, columns, bias, activation)
     }
 
+    /// One row of `a` times four adjacent 8-column panels: four independent accumulators shorten the dependency
+    /// chain of single-row calls, with the same summation order as ``block4``.
     @inline(__always)
-    private static func store<V: SIMD>(_ v: V, _ o: UnsafeMutablePointer<Float>, _ columns: Int)
-    where V.Scalar == Float {
+    private static func block1x4(
+        _ a: UnsafePointer<Float>,
+        _ k: Int,
+        _ panel: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) {
+        typealias V = SIMD8<Float>
+        let step = 8 * k
+        var c0 = V()
+        var c1 = V()
+        var c2 = V()
+        var c3 = V()
+        for kk in 0..<k {
+            let x = a[kk]
+            c0 += UnsafeRawPointer(panel + kk * 8).loadUnaligned(as: V.self) * x
+            c1 += UnsafeRawPointer(panel + step + kk * 8).loadUnaligned(as: V.self) * x
+            c2 += UnsafeRawPointer(panel + 2 * step + kk * 8).loadUnaligned(as: V.self) * x
+            c3 += UnsafeRawPointer(panel + 3 * step + kk * 8).loadUnaligned(as: V.self) * x
+        }
+        PackedFloatMatrix.store(c0, out, 8, bias, activation)
+        PackedFloatMatrix.store(c1, out + 8, 8, bias.map { $0 + 8 }, activation)
+        PackedFloatMatrix.store(c2, out + 16, 8, bias.map { $0 + 16 }, activation)
+        PackedFloatMatrix.store(c3, out + 24, 8, bias.map { $0 + 24 }, activation)
+    }
+
+    /// Stores `activation(v + bias)` (the first `columns` lanes).
+    @inline(__always)
+    private static func store<V: SIMD>(
+        _ v: V,
+        _ o: UnsafeMutablePointer<Float>,
+        _ columns: Int,
+        _ bias: UnsafePointer<Float>?,
+        _ activation: DenseActivation
+    ) where V.Scalar == Float {
         if columns == V.scalarCount {
             UnsafeMutableRawPointer(o).storeBytes(of: v, as: V.self)
         } else {
             for j in 0..<columns { o[j] = v[j] }
+        }
+        guard let bias else { return }
+        // Scalar loops over the stored block (the compiler vectorizes them); the activation is chosen once.
+        switch activation {
+        case .none:
+            for j in 0..<columns { o[j] = o[j] + bias[j] }
+        case .relu:
+            for j in 0..<columns { o[j] = ReluOp.apply(o[j] + bias[j]) }
+        case .leakyRelu(let alpha):
+            for j in 0..<columns { o[j] = LeakyReluOp.apply(o[j] + bias[j], alpha) }
+        case .sigmoid:
+            for j in 0..<columns { o[j] = SigmoidOp.apply(o[j] + bias[j], 0) }
+        case .tanh:
+            for j in 0..<columns { o[j] = TanhOp.apply(o[j] + bias[j], 0) }
         }
     }
 
@@ -320,5 +490,27 @@ struct PackedFloatMatrix: Sendable {
             kk += 1
         }
         return s
+    }
+}
+
+/// The activation a fused dense layer applies to its outputs, with the same arithmetic as the standalone
+/// operators (``ReluOp``, ``SigmoidOp``, ``TanhOp``, ``LeakyReluOp``) so that fusing does not change results.
+enum DenseActivation: Sendable, Equatable {
+    case none
+    case relu
+    case sigmoid
+    case tanh
+    case leakyRelu(Float)
+
+    /// The activation of one value.
+    @inline(__always)
+    func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: x
+        case .relu: ReluOp.apply(x)
+        case .sigmoid: SigmoidOp.apply(x, 0)
+        case .tanh: TanhOp.apply(x, 0)
+        case .leakyRelu(let alpha): LeakyReluOp.apply(x, alpha)
+        }
     }
 }

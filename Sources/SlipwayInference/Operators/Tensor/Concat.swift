@@ -77,13 +77,28 @@ extension TensorOperators {
             }
             return v
         }
-        var out = [T]()
-        out.reserveCapacity(total)
-        for o in 0..<outer {
-            for (array, run) in zip(arrays, runs) where run > 0 {
-                out.append(contentsOf: array[(o * run)..<((o + 1) * run)])
-            }
+        guard zip(arrays, runs).allSatisfy({ $0.count >= outer * $1 }), runs.reduce(0, +) * outer == total else {
+            throw InferenceError(.runtimeFailure, "Concat: input sizes do not match their shapes")
         }
-        return out
+        // Copy through pointers: with many short runs (e.g. two [1000, 1] columns), appending array slices cost
+        // far more than the copying.
+        let width = runs.reduce(0, +)
+        return [T](unsafeUninitializedCapacity: total) { out, count in
+            // One pass per input (its buffer opened once), writing its run into every output row.
+            var offset = 0
+            for (array, run) in zip(arrays, runs) where run > 0 {
+                array.withUnsafeBufferPointer { source in
+                    let base = source.baseAddress!
+                    let target = out.baseAddress! + offset
+                    if run == 1 {
+                        for o in 0..<outer { (target + o * width).initialize(to: base[o]) }
+                    } else {
+                        for o in 0..<outer { (target + o * width).initialize(from: base + o * run, count: run) }
+                    }
+                }
+                offset += run
+            }
+            count = total
+        }
     }
 }
