@@ -207,3 +207,13 @@ import Testing
         }
     }
 }
+
+extension ModelLoaderTests {
+    @Test func rejectsNodesThatDeclareMoreOutputsThanTheOperatorHas() {
+        var b = ModelBuilder()
+        b.input("X")
+        b.node("Relu", ["X"], ["Y", "Z"], name: "r")
+        b.output("Y")
+        Self.expectError(.invalidGraph, containing: "declares 2 outputs, the operator produces 1") { _ = try b.load() }
+    }
+}

@@ -317,10 +317,7 @@ final class GraphCompiler {
                 inputSlotsOfNode.append(s)
                 constantInputs.append(constants[s])
             }
-            guard
-                compiled.outputTypes.count >= node.output.filter({ !$0.isEmpty }).count
-                    || compiled.outputTypes.count >= node.output.count
-            else {
+            if let last = node.output.lastIndex(where: { !$0.isEmpty }), last >= compiled.outputTypes.count {
                 throw InferenceError.invalidGraph(
                     "\(label) declares \(node.output.count) outputs, the operator produces \(compiled.outputTypes.count)"
                 )

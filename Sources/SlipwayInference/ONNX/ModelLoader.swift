@@ -1,11 +1,11 @@
 import Foundation
+import SwiftProtobuf
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SwiftProtobuf
 
 /// Loads and validates ONNX models.
 ///
