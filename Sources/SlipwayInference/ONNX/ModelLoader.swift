@@ -26,7 +26,8 @@ public enum ModelLoader {
             if let size = attributes[.size] as? Int, size > Self.maximumByteCount {
                 throw InferenceError.unsupportedModel("\(path) is \(size) bytes, larger than the 2 GiB limit")
             }
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            // Mapped rather than read: the bytes are only parsed once, so copying them is wasted work.
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch let error as InferenceError {
             throw error
         } catch {
@@ -46,6 +47,18 @@ public enum ModelLoader {
         guard data.count <= Self.maximumByteCount else {
             throw InferenceError.unsupportedModel("the model is \(data.count) bytes, larger than the 2 GiB limit")
         }
+        let model = try Self.decodeAndLoad(data)
+        #if canImport(Glibc)
+        // Hand the decoded protobuf's freed pages back to the system: a loaded model should cost only what
+        // its compiled form keeps.
+        _ = glibcMallocTrim(0)
+        #endif
+        return model
+    }
+
+    /// Decodes and compiles the model; the decoded protobuf is released when this returns, before the caller
+    /// trims the heap.
+    private static func decodeAndLoad(_ data: Data) throws -> Model {
         let proto: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -54,13 +67,7 @@ public enum ModelLoader {
         } catch {
             throw InferenceError.invalidModel("not an ONNX model: the protobuf does not parse (\(error))")
         }
-        let model = try Self.load(proto: proto, byteCount: data.count)
-        #if canImport(Glibc)
-        // Hand the decoded protobuf's freed pages back to the system: a loaded model should cost only what
-        // its compiled form keeps.
-        _ = glibcMallocTrim(0)
-        #endif
-        return model
+        return try Self.load(proto: proto, byteCount: data.count)
     }
 
     static func load(proto: Onnx_ModelProto, byteCount: Int) throws -> Model {
