@@ -391,6 +391,9 @@ struct LeafTable<A: BinaryFloatingPoint & Sendable>: Sendable {
     let start: [Int32]
     let targets: [Int32]
     let weights: [A]
+    /// The target of every leaf when each leaf has exactly one weight and all weights share one target
+    /// (binary classifiers), else -1: rows then sum `first` in a register.
+    let uniformTarget: Int32
 
     init(_ spec: ForestSpec) {
         var first = [A](repeating: 0, count: spec.leafCount)
@@ -401,6 +404,10 @@ struct LeafTable<A: BinaryFloatingPoint & Sendable>: Sendable {
         self.start = spec.leafStart.map { Int32($0) }
         self.targets = spec.leafTargets.map { Int32($0) }
         self.weights = spec.leafWeights.map { A($0) }
+        var uniform = spec.leafTargets.first.map { Int32($0) } ?? -1
+        for l in 0..<spec.leafCount where spec.leafStart[l + 1] - spec.leafStart[l] != 1 { uniform = -1 }
+        if uniform >= 0, spec.leafTargets.contains(where: { $0 != Int(uniform) }) { uniform = -1 }
+        self.uniformTarget = uniform
     }
 }
 
@@ -651,6 +658,16 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
             return
         }
         let base = r * width
+        let uniform = Int(self.leaves.uniformTarget)
+        if uniform >= 0 && (self.aggregate == .sum || self.aggregate == .average) {
+            // One weight per leaf, all for one target: sum in a register, in tree order.
+            let k = base + uniform
+            var a = acc[k]
+            for t in 0..<treeCount { a += p.first[Int(treeLeaves[t])] }
+            acc[k] = a
+            if treeCount > 0 { has[k] = true }
+            return
+        }
         for t in 0..<treeCount {
             let l = Int(treeLeaves[t])
             for e in Int(p.start[l])..<Int(p.start[l + 1]) {
