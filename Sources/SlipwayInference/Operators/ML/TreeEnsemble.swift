@@ -62,8 +62,13 @@ enum TreeEnsembleOperators {
                 "has \(missing.count) entries, expected 0 or \(n)"
             )
         }
-        if let hit = try ctx.floatsOrTensor("nodes_hitrates"), !hit.values.isEmpty, hit.values.count != n {
-            throw ctx.attributeError("nodes_hitrates", "has \(hit.values.count) entries, expected 0 or \(n)")
+        // Only the count of the (unused) hit rates is checked: converting them would cost a copy.
+        let hitCount =
+            ctx.has("nodes_hitrates_as_tensor")
+            ? try ctx.floatsOrTensor("nodes_hitrates")?.values.count ?? 0
+            : try ctx.floats("nodes_hitrates", default: []).count
+        if hitCount != 0, hitCount != n {
+            throw ctx.attributeError("nodes_hitrates", "has \(hitCount) entries, expected 0 or \(n)")
         }
         let m = weights.ids.count
         try ctx.requireCount(weightNames.nodes, weights.nodeIds.count, m, like: weightNames.ids)
@@ -173,15 +178,32 @@ enum TreeEnsembleOperators {
     /// The code of a legacy `nodes_modes` entry from its UTF-8 bytes: 0...5 for the branch modes
     /// (LEQ, LT, GTE, GT, EQ, NEQ), 6 for LEAF, -1 for anything else.
     static func legacyModeCode(_ bytes: UnsafeRawBufferPointer) -> Int8 {
-        for (code, name) in Self.legacyModeNames.enumerated() where name.count == bytes.count {
-            if name.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return Int8(code) }
+        func byte(_ i: Int) -> UInt8 { bytes.load(fromByteOffset: i, as: UInt8.self) }
+        switch bytes.count {
+        case 4:
+            return UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)) == Self.leafWord ? 6 : -1
+        case 9, 10:
+            // "BRANCH_" then LT, GT, EQ (9 bytes) or LEQ, GTE, NEQ (10 bytes).
+            let word = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+            guard word & 0x00FF_FFFF_FFFF_FFFF == Self.branchPrefix else { return -1 }
+            let suffix = (byte(7), byte(8), bytes.count == 10 ? byte(9) : 0)
+            switch suffix {
+            case (0x4C, 0x45, 0x51): return 0  // LEQ
+            case (0x4C, 0x54, 0): return 1  // LT
+            case (0x47, 0x54, 0x45): return 2  // GTE
+            case (0x47, 0x54, 0): return 3  // GT
+            case (0x45, 0x51, 0): return 4  // EQ
+            case (0x4E, 0x45, 0x51): return 5  // NEQ
+            default: return -1
+            }
+        default:
+            return -1
         }
-        return -1
     }
 
-    private static let legacyModeNames: [[UInt8]] = [
-        "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF",
-    ].map { Array($0.utf8) }
+    /// "LEAF" and "BRANCH_" as little-endian words.
+    private static let leafWord: UInt32 = "LEAF".utf8.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    private static let branchPrefix: UInt64 = "BRANCH_".utf8.reversed().reduce(0) { $0 << 8 | UInt64($1) }
 
     static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError
     {
@@ -661,8 +683,13 @@ struct TreeEnsembleKernel: Kernel {
         let labelTensor: Tensor
         let labelShape = matrix.rows == 1 ? self.oneRowShapes.labels : [matrix.rows]
         switch labels {
-        case .int64(let names): labelTensor = Tensor(unchecked: labelShape, elements: r.labels.map { names[$0] })
-        case .string(let names): labelTensor = Tensor(unchecked: labelShape, elements: r.labels.map { names[$0] })
+        case .int64(let names):
+            // Label indices become the labels in place (no second array).
+            var values = r.labels
+            for i in values.indices { values[i] = names[Int(values[i])] }
+            labelTensor = Tensor(unchecked: labelShape, elements: values)
+        case .string(let names):
+            labelTensor = Tensor(unchecked: labelShape, elements: r.labels.map { names[Int($0)] })
         default: throw InferenceError(.runtimeFailure, "\(self.op): unsupported label type")
         }
         return [.tensor(labelTensor), .tensor(scores)]

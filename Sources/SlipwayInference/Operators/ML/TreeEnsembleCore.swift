@@ -444,7 +444,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         op: String,
         convert: (A) -> O,
         convertFloat: (Float) -> O
-    ) throws -> (scores: [O], labels: [Int]) where O: BinaryFloatingPoint {
+    ) throws -> (scores: [O], labels: [Int64]) where O: BinaryFloatingPoint {
         guard x.columns >= self.forest.requiredColumns else {
             throw InferenceError(
                 .runtimeFailure,
@@ -452,9 +452,12 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
             )
         }
         let width = self.width
-        let total = try Tensor.elementCount(of: [x.rows, width])
+        // Checked without building a shape array (this runs once per call, also for one row).
+        let (product, overflow) = x.rows.multipliedReportingOverflow(by: width)
+        let total =
+            !overflow && product <= Tensor.elementLimit ? product : try Tensor.elementCount(of: [x.rows, width])
         var scores = [O](repeating: 0, count: total)
-        var labels = [Int](
+        var labels = [Int64](
             repeating: 0,
             count: {
                 if case .classification = self.output { return x.rows }
@@ -485,7 +488,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         _ x: UnsafePointer<T>,
         _ columns: Int,
         _ scores: UnsafeMutablePointer<O>,
-        _ labels: UnsafeMutablePointer<Int>?,
+        _ labels: UnsafeMutablePointer<Int64>?,
         _ convert: (A) -> O,
         _ convertFloat: (Float) -> O
     ) {
@@ -555,15 +558,17 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                                             convertFloat
                                         )
                                     case .classification(let classes, let binaryCase, let allPositive):
-                                        labels?[row] = self.finalizeClassification(
-                                            acc + r * width,
-                                            has + r * width,
-                                            classes,
-                                            binaryCase,
-                                            allPositive,
-                                            out,
-                                            temp,
-                                            convertFloat
+                                        labels?[row] = Int64(
+                                            self.finalizeClassification(
+                                                acc + r * width,
+                                                has + r * width,
+                                                classes,
+                                                binaryCase,
+                                                allPositive,
+                                                out,
+                                                temp,
+                                                convertFloat
+                                            )
                                         )
                                     }
                                 }

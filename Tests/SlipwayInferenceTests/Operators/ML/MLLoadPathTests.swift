@@ -64,6 +64,20 @@ import Testing
         }
     }
 
+    @Test func legacyModeNamesMapToTheirCodes() {
+        let names = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"]
+        for (code, name) in names.enumerated() {
+            var s = name
+            #expect(s.withUTF8 { TreeEnsembleOperators.legacyModeCode(UnsafeRawBufferPointer($0)) } == Int8(code))
+        }
+        for bad in [
+            "", "LEAF ", "leaf", "BRANCH_", "BRANCH_LTE", "BRANCH_XY", "BRANCX_LEQ", "BRANCH_LEQQ", "BRANCH_NE",
+        ] {
+            var s = bad
+            #expect(s.withUTF8 { TreeEnsembleOperators.legacyModeCode(UnsafeRawBufferPointer($0)) } == -1, "\(bad)")
+        }
+    }
+
     @Test func legacyTreeModesAreReadFromProtoBytes() throws {
         // One tree: node 0 splits on feature 0 at 0.5 (mode given as protobuf bytes), leaves 1 and 2.
         var attributes: [String: Attribute] = [:]
