@@ -13,23 +13,25 @@ public enum ModelLoader {
 
     /// Loads a model from a file.
     public static func load(contentsOf path: String) throws -> Model {
-        let data: Data
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw InferenceError.invalidModel("model file \(path) does not exist")
+        // One stat() call: FileManager's attributesOfItem also resolves owner and group names, which costs
+        // milliseconds on a process's first call (NSS set-up).
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = errno
+            if reason == ENOENT || reason == ENOTDIR {
+                throw InferenceError.invalidModel("model file \(path) does not exist")
+            }
+            throw InferenceError.invalidModel("cannot read model file \(path): \(String(cString: strerror(reason)))")
         }
-        guard !isDirectory.boolValue else {
+        guard info.st_mode & S_IFMT != S_IFDIR else {
             throw InferenceError.invalidModel("\(path) is a directory, expected an .onnx file")
         }
+        guard Int(info.st_size) <= Self.maximumByteCount else {
+            throw InferenceError.unsupportedModel("\(path) is \(info.st_size) bytes, larger than the 2 GiB limit")
+        }
+        let data: Data
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            if let size = attributes[.size] as? Int, size > Self.maximumByteCount {
-                throw InferenceError.unsupportedModel("\(path) is \(size) bytes, larger than the 2 GiB limit")
-            }
-            // Mapped rather than read: the bytes are only parsed once, so copying them is wasted work.
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch let error as InferenceError {
-            throw error
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw InferenceError.invalidModel("cannot read model file \(path): \(error.localizedDescription)")
         }
