@@ -201,9 +201,10 @@ enum TreeEnsembleOperators {
         }
     }
 
-    /// "LEAF" and "BRANCH_" as little-endian words.
-    private static let leafWord: UInt32 = "LEAF".utf8.reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    private static let branchPrefix: UInt64 = "BRANCH_".utf8.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    /// "LEAF" as a little-endian word.
+    private static var leafWord: UInt32 { 0x4641_454C }
+    /// "BRANCH_" as the low 7 bytes of a little-endian word.
+    private static var branchPrefix: UInt64 { 0x005F_4843_4E41_5242 }
 
     static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError
     {
@@ -574,8 +575,15 @@ struct NodeLookup {
         }
         if self.dense {
             var table = [Int32](repeating: -1, count: total)
+            // Nodes come grouped by tree: look the tree up once per run.
+            var runTree: Int64 = 0
+            var run: (offset: Int, count: Int)? = nil
             for i in 0..<n {
-                guard let t = self.trees[Int(treeIds[i])] else { continue }
+                if i == 0 || treeIds[i] != runTree {
+                    runTree = treeIds[i]
+                    run = self.trees[Int(runTree)]
+                }
+                guard let t = run else { continue }
                 let slot = t.offset + Int(nodeIds[i])
                 guard table[slot] < 0 else {
                     throw ctx.attributeError(
