@@ -76,17 +76,21 @@ enum TreeEnsembleOperators {
         try ctx.requireCount(weightNames.weights, weights.weights.count, m, like: weightNames.ids)
 
         let lookup = try NodeLookup(treeIds: treeIds, nodeIds: nodeIds, ctx: ctx)
-        var isLeaf = [Bool](repeating: false, count: n)
-        var modes = [BranchMode](repeating: .leq, count: n)
+        // Codes 0...5 are branch modes, 6 is LEAF (see `legacyModeCode`); leaves are tested on the codes
+        // directly rather than through extra per-node arrays (fewer fresh pages on large forests).
+        guard n < Int(Int32.max) else { throw ctx.attributeError("nodes_treeids", "has too many entries (\(n))") }
+        // Number branch nodes and leaves separately.
+        var encodedBuilder = [Int32](repeating: 0, count: n)
+        var branchCount: Int32 = 0
+        var leafCount: Int32 = 0
         for i in 0..<n {
             switch modeCodes[i] {
-            case 0: modes[i] = .leq
-            case 1: modes[i] = .lt
-            case 2: modes[i] = .gte
-            case 3: modes[i] = .gt
-            case 4: modes[i] = .eq
-            case 5: modes[i] = .neq
-            case 6: isLeaf[i] = true
+            case 6:
+                encodedBuilder[i] = ~leafCount
+                leafCount += 1
+            case 0...5:
+                encodedBuilder[i] = branchCount
+                branchCount += 1
             default:
                 let name = (try? ctx.strings("nodes_modes"))?[i] ?? "?"
                 throw ctx.attributeError(
@@ -96,29 +100,16 @@ enum TreeEnsembleOperators {
                 )
             }
         }
-        // Number branch nodes and leaves separately.
-        var encodedBuilder = [Int](repeating: 0, count: n)
-        var branchCount = 0
-        var leafCount = 0
-        for i in 0..<n {
-            if isLeaf[i] {
-                encodedBuilder[i] = ~leafCount
-                leafCount += 1
-            } else {
-                encodedBuilder[i] = branchCount
-                branchCount += 1
-            }
-        }
         let encoded = encodedBuilder
         var spec = ForestSpec()
-        spec.features.reserveCapacity(branchCount)
-        spec.modes.reserveCapacity(branchCount)
-        spec.thresholds.reserveCapacity(branchCount)
-        spec.missingTrue.reserveCapacity(branchCount)
-        spec.trueChild.reserveCapacity(branchCount)
-        spec.falseChild.reserveCapacity(branchCount)
-        spec.leafCount = leafCount
-        for i in 0..<n where !isLeaf[i] {
+        spec.features.reserveCapacity(Int(branchCount))
+        spec.modes.reserveCapacity(Int(branchCount))
+        spec.thresholds.reserveCapacity(Int(branchCount))
+        spec.missingTrue.reserveCapacity(Int(branchCount))
+        spec.trueChild.reserveCapacity(Int(branchCount))
+        spec.falseChild.reserveCapacity(Int(branchCount))
+        spec.leafCount = Int(leafCount)
+        for i in 0..<n where modeCodes[i] != 6 {
             guard featureIds[i] >= 0 else {
                 throw ctx.attributeError("nodes_featureids", "entry \(i) is \(featureIds[i]), expected >= 0")
             }
@@ -129,9 +120,9 @@ enum TreeEnsembleOperators {
             guard let f = lookup.index(tree: tree, node: Int(falseIds[i])), f != i else {
                 throw Self.childError(ctx, "nodes_falsenodeids", tree, Int(nodeIds[i]), Int(falseIds[i]))
             }
-            let children = (encoded[t], encoded[f])
+            let children = (Int(encoded[t]), Int(encoded[f]))
             spec.features.append(Int(featureIds[i]))
-            spec.modes.append(modes[i])
+            spec.modes.append(Self.legacyBranchModes[Int(modeCodes[i])])
             spec.thresholds.append(values.values[i])
             spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
             spec.trueChild.append(children.0)
@@ -140,11 +131,12 @@ enum TreeEnsembleOperators {
         // Roots: the first node of each tree id, in order of appearance.
         var seenTrees = Set<Int64>()
         for i in 0..<n where (i == 0 || treeIds[i] != treeIds[i - 1]) && seenTrees.insert(treeIds[i]).inserted {
-            spec.roots.append(encoded[i])
+            spec.roots.append(Int(encoded[i]))
         }
         // Leaf weights, in attribute order per leaf (counting sort by leaf).
-        var leafOf = [Int](repeating: -1, count: m)
-        var counts = [Int](repeating: 0, count: leafCount + 1)
+        let leaves = Int(leafCount)
+        var leafOf = [Int32](repeating: -1, count: m)
+        var counts = [Int](repeating: 0, count: leaves + 1)
         for j in 0..<m {
             guard let i = lookup.index(tree: Int(weights.treeIds[j]), node: Int(weights.nodeIds[j])) else {
                 throw ctx.attributeError(
@@ -157,20 +149,21 @@ enum TreeEnsembleOperators {
                 throw ctx.attributeError(weightNames.ids, "entry \(j) is \(target), expected a value in 0..<\(width)")
             }
             // Weights on branch nodes are never reached (ONNX Runtime ignores them too).
-            guard isLeaf[i] else { continue }
+            guard modeCodes[i] == 6 else { continue }
             leafOf[j] = ~encoded[i]
-            counts[~encoded[i] + 1] += 1
+            counts[Int(~encoded[i]) + 1] += 1
         }
-        for l in 0..<leafCount { counts[l + 1] += counts[l] }
+        for l in 0..<leaves { counts[l + 1] += counts[l] }
         spec.leafStart = counts
         var fill = counts
-        spec.leafTargets = [Int](repeating: 0, count: counts[leafCount])
-        spec.leafWeights = [Double](repeating: 0, count: counts[leafCount])
+        spec.leafTargets = [Int](repeating: 0, count: counts[leaves])
+        spec.leafWeights = [Double](repeating: 0, count: counts[leaves])
         for j in 0..<m where leafOf[j] >= 0 {
-            let slot = fill[leafOf[j]]
+            let leaf = Int(leafOf[j])
+            let slot = fill[leaf]
             spec.leafTargets[slot] = Int(weights.ids[j])
             spec.leafWeights[slot] = weights.weights[j]
-            fill[leafOf[j]] = slot + 1
+            fill[leaf] = slot + 1
         }
         return (spec, values.isDouble)
     }
@@ -200,6 +193,9 @@ enum TreeEnsembleOperators {
             return -1
         }
     }
+
+    /// The branch modes of legacy mode codes 0...5.
+    static let legacyBranchModes: [BranchMode] = [.leq, .lt, .gte, .gt, .eq, .neq]
 
     /// "LEAF" as a little-endian word.
     private static var leafWord: UInt32 { 0x4641_454C }
