@@ -169,6 +169,29 @@ import Testing
         Self.expectError(.invalidModel, containing: "initializer 'H'") { _ = try huge.load() }
     }
 
+    @Test func namesMissingFilesAndDirectoriesByPath() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-loader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = [
+            (dir.appendingPathComponent("missing.onnx").path, "does not exist"),
+            (dir.appendingPathComponent("missing/inner.onnx").path, "does not exist"),
+            (dir.path, "is a directory"),
+        ]
+        for (path, text) in cases {
+            do {
+                _ = try ModelLoader.load(contentsOf: path)
+                Issue.record("expected \(path) to be rejected")
+            } catch let error as InferenceError {
+                #expect(error.code == .invalidModel)
+                #expect(error.message.contains(path) && error.message.contains(text), "\(error.message)")
+            }
+        }
+        let empty = dir.appendingPathComponent("empty.onnx")
+        try Data().write(to: empty)
+        #expect(throws: InferenceError.self) { try ModelLoader.load(contentsOf: empty.path) }
+    }
+
     @Test func rejectsGarbageTruncatedAndBitFlippedFiles() throws {
         Self.expectError(.invalidModel, containing: "empty") { _ = try ModelLoader.load(bytes: []) }
         var generator = SystemRandomNumberGenerator()

@@ -20,8 +20,8 @@ extension Onnx_AttributeProto {
             return .tensor(try self.t.makeTensor(what: what))
         case .graph: return .graph(self.g)
         case .floats: return .floats(self.floats)
-        case .ints: return .ints(self.ints.map { Int(clamping: $0) })
-        case .strings: return .strings(self.strings.map { String(decoding: $0, as: UTF8.self) })
+        case .ints: return .int64s(self.ints)
+        case .strings: return .stringBytes(self.strings)
         case .tensors: return .tensors(try self.tensors.map { try $0.makeTensor(what: what) })
         case .graphs: return .graphs(self.graphs)
         case .sparseTensor, .sparseTensors:

@@ -19,21 +19,23 @@ public enum ModelLoader {
 
     /// Loads a model from a file.
     public static func load(contentsOf path: String) throws -> Model {
-        let data: Data
-        // stat(2) rather than FileManager.attributesOfItem, which also resolves owner names (reading
-        // /etc/passwd and /etc/group on every load).
+        // One stat() call: FileManager's attributesOfItem also resolves owner and group names (reading
+        // /etc/passwd and /etc/group, milliseconds on a process's first call).
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw InferenceError.invalidModel("model file \(path) does not exist")
+            let reason = errno
+            if reason == ENOENT || reason == ENOTDIR {
+                throw InferenceError.invalidModel("model file \(path) does not exist")
+            }
+            throw InferenceError.invalidModel("cannot read model file \(path): \(String(cString: strerror(reason)))")
         }
-        guard (info.st_mode & S_IFMT) != S_IFDIR else {
+        guard info.st_mode & S_IFMT != S_IFDIR else {
             throw InferenceError.invalidModel("\(path) is a directory, expected an .onnx file")
         }
         guard Int(info.st_size) <= Self.maximumByteCount else {
             throw InferenceError.unsupportedModel("\(path) is \(info.st_size) bytes, larger than the 2 GiB limit")
         }
-        data = try Self.readFile(path, size: Int(info.st_size))
-        return try Self.load(data: data)
+        return try Self.load(data: try Self.readFile(path, size: Int(info.st_size)))
     }
 
     /// Reads a whole file into an exactly sized buffer with read(2). (`Data(contentsOf:)` kept about 120 KB
@@ -71,6 +73,18 @@ public enum ModelLoader {
         guard data.count <= Self.maximumByteCount else {
             throw InferenceError.unsupportedModel("the model is \(data.count) bytes, larger than the 2 GiB limit")
         }
+        let model = try Self.decodeAndLoad(data)
+        #if canImport(Glibc)
+        // Hand the decoded protobuf's freed pages back to the system: a loaded model should cost only what
+        // its compiled form keeps.
+        _ = glibcMallocTrim(0)
+        #endif
+        return model
+    }
+
+    /// Decodes and compiles the model; the decoded protobuf is released when this returns, before the caller
+    /// trims the heap.
+    private static func decodeAndLoad(_ data: Data) throws -> Model {
         let proto: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -79,13 +93,7 @@ public enum ModelLoader {
         } catch {
             throw InferenceError.invalidModel("not an ONNX model: the protobuf does not parse (\(error))")
         }
-        let model = try Self.load(proto: proto, byteCount: data.count)
-        #if canImport(Glibc)
-        // Hand the decoded protobuf's freed pages back to the system: a loaded model should cost only what
-        // its compiled form keeps.
-        _ = glibcMallocTrim(0)
-        #endif
-        return model
+        return try Self.load(proto: proto, byteCount: data.count)
     }
 
     static func load(proto: Onnx_ModelProto, byteCount: Int) throws -> Model {

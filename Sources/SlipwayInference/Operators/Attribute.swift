@@ -1,3 +1,5 @@
+import Foundation
+
 /// A node attribute, converted from `AttributeProto`.
 package enum Attribute: Sendable {
     case float(Float)
@@ -7,7 +9,11 @@ package enum Attribute: Sendable {
     case graph(Onnx_GraphProto)
     case floats([Float])
     case ints([Int])
+    /// An `ints` attribute as the protobuf decoded it (converted on access, so unread lists cost no copy).
+    case int64s([Int64])
     case strings([String])
+    /// A `strings` attribute as the protobuf decoded it (UTF-8 bytes, decoded on access).
+    case stringBytes([Data])
     case tensors([Tensor])
     case graphs([Onnx_GraphProto])
     /// A tensor of an element type the engine does not compute with (uint8, int8, float16, …).
@@ -24,8 +30,8 @@ package enum Attribute: Sendable {
         case .tensor: "tensor"
         case .graph: "graph"
         case .floats: "floats"
-        case .ints: "ints"
-        case .strings: "strings"
+        case .ints, .int64s: "ints"
+        case .strings, .stringBytes: "strings"
         case .tensors: "tensors"
         case .graphs: "graphs"
         case .unsupportedTensor(let t): "tensor(\(ElementType.onnxName(Int(t.dataType))))"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything an operator needs to know about one node when it compiles it: attributes, the opset in force,
 /// the types of its inputs and the values of inputs that are constant (initializers, `Constant` outputs).
 package struct NodeContext {
@@ -159,6 +161,19 @@ package struct NodeContext {
     package func ints(_ name: String, default value: [Int]? = nil) throws -> [Int] {
         switch self.attributes[name] {
         case .ints(let v)?: return v
+        case .int64s(let v)?: return v.map { Int(clamping: $0) }
+        case nil:
+            guard let value else { throw self.attributeError(name, "is required") }
+            return value
+        case let other?: throw self.typeError(name, "ints", other)
+        }
+    }
+
+    /// An `ints` attribute as 64-bit integers (the protobuf's own list, not copied), or `default` when absent.
+    package func int64s(_ name: String, default value: [Int64]? = nil) throws -> [Int64] {
+        switch self.attributes[name] {
+        case .int64s(let v)?: return v
+        case .ints(let v)?: return v.map { Int64($0) }
         case nil:
             guard let value else { throw self.attributeError(name, "is required") }
             return value
@@ -181,9 +196,31 @@ package struct NodeContext {
     package func strings(_ name: String, default value: [String]? = nil) throws -> [String] {
         switch self.attributes[name] {
         case .strings(let v)?: return v
+        case .stringBytes(let v)?: return v.map { String(decoding: $0, as: UTF8.self) }
         case nil:
             guard let value else { throw self.attributeError(name, "is required") }
             return value
+        case let other?: throw self.typeError(name, "strings", other)
+        }
+    }
+
+    /// A `strings` attribute with each entry mapped from its UTF-8 bytes (no `String` is built); `nil` when absent.
+    package func mappedStrings<T>(
+        _ name: String,
+        _ transform: (UnsafeRawBufferPointer) throws -> T
+    ) throws -> [T]? {
+        switch self.attributes[name] {
+        case .stringBytes(let v)?:
+            var out: [T] = []
+            out.reserveCapacity(v.count)
+            for data in v { out.append(try data.withUnsafeBytes(transform)) }
+            return out
+        case .strings(let v)?:
+            var out: [T] = []
+            out.reserveCapacity(v.count)
+            for var s in v { out.append(try s.withUTF8 { try transform(UnsafeRawBufferPointer($0)) }) }
+            return out
+        case nil: return nil
         case let other?: throw self.typeError(name, "strings", other)
         }
     }

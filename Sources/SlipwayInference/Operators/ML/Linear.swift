@@ -34,14 +34,14 @@ enum LinearOperators {
 
         static func parse(_ ctx: NodeContext, intName: String) throws -> Labels {
             let strings = try ctx.strings("classlabels_strings", default: [])
-            let ints = try ctx.ints(intName, default: [])
+            let ints = try ctx.int64s(intName, default: [])
             guard strings.isEmpty != ints.isEmpty else {
                 throw ctx.attributeError(
                     "classlabels_strings",
                     "exactly one of classlabels_strings and \(intName) must be given"
                 )
             }
-            return strings.isEmpty ? .ints(ints.map { Int64($0) }) : .strings(strings)
+            return strings.isEmpty ? .ints(ints) : .strings(strings)
         }
 
         /// A tensor of labels picked by index; `fallback` gives the label for an index when it is negative
@@ -108,48 +108,15 @@ enum LinearOperators {
         }
         let features = coefficients.count / classes
         let addSecondClass = classes == 1 && labels.count == 2
-        let width = addSecondClass ? 2 : classes
-        let label = ctx.label
-        let kernel = ClosureKernel { inputs, context in
-            let x = try FeatureMatrix.floats(try inputs.tensor(0), op: label)
-            guard x.columns == features else {
-                throw InferenceError(.runtimeFailure, "\(label): input has \(x.columns) features, expected \(features)")
-            }
-            let raw = LinearOperators.affine(
-                x,
-                coefficients,
-                intercepts.isEmpty ? nil : intercepts,
-                outputs: classes,
-                context: context
-            )
-            var indices = [Int](repeating: 0, count: x.rows)
-            for n in 0..<x.rows {
-                if classes == 1 {
-                    // Binary with one score: the second label when positive (ONNX Runtime: 1 / 0 without labels).
-                    let positive = raw[n] > 0
-                    indices[n] = labels.count == 2 ? (positive ? 1 : 0) : (positive ? -1 : -2)
-                } else {
-                    var best = 0
-                    for c in 1..<classes where raw[n * classes + c] > raw[n * classes + best] { best = c }
-                    indices[n] = best
-                }
-            }
-            var scores = [Float](repeating: 0, count: x.rows * width)
-            for n in 0..<x.rows {
-                scores.withUnsafeMutableBufferPointer { sp in
-                    let row = UnsafeMutableBufferPointer(rebasing: sp[(n * width)..<(n * width + width)])
-                    for c in 0..<classes { row[c] = raw[n * classes + c] }
-                    LinearOperators.finishScores(
-                        row,
-                        scores: classes,
-                        transform: transform,
-                        addSecondClass: addSecondClass ? 1 : -1
-                    )
-                }
-            }
-            let y = labels.tensor(indices) { $0 == -1 ? ("1", 1) : ("0", 0) }
-            return [.tensor(y), .tensor(Tensor(unchecked: [x.rows, width], elements: scores))]
-        }
+        let kernel = LinearClassifierKernel(
+            weights: PackedWeights(coefficients, outputs: classes, features: features),
+            intercepts: intercepts.isEmpty ? nil : intercepts,
+            classes: classes,
+            width: addSecondClass ? 2 : classes,
+            transform: transform,
+            labels: labels,
+            op: ctx.label
+        )
         return CompiledKernel(kernel, outputs: [.tensor(labels.elementType), .tensor(.float)])
     }
 
@@ -222,5 +189,181 @@ enum LinearOperators {
             return [.tensor(Tensor(unchecked: [x.rows, targets], elements: y))]
         }
         return CompiledKernel(kernel, outputs: [.tensor(.float)])
+    }
+}
+
+/// A `[outputs, features]` weight matrix packed at load time as `[features, padded outputs]` (outputs padded to a
+/// multiple of 4), so that a row's scores accumulate as SIMD vectors over the outputs.
+struct PackedWeights: Sendable {
+    let values: [Float]
+    let outputs: Int
+    let features: Int
+    let padded: Int
+
+    init(_ weights: [Float], outputs: Int, features: Int) {
+        let padded = (outputs + 3) / 4 * 4
+        var values = [Float](repeating: 0, count: padded * features)
+        for c in 0..<outputs {
+            for f in 0..<features { values[f * padded + c] = weights[c * features + f] }
+        }
+        self.values = values
+        self.outputs = outputs
+        self.features = features
+        self.padded = padded
+    }
+
+    /// Writes `outputs` scores `sum_f x[f] * w[c][f]` of one row to `out`.
+    @inline(__always)
+    func scores(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        switch self.padded {
+        case 4: Self.dot(SIMD4<Float>.self, x, w, self.features, out, self.outputs)
+        case 8: Self.dot(SIMD8<Float>.self, x, w, self.features, out, self.outputs)
+        case 12, 16: Self.dot(SIMD16<Float>.self, x, w, self.features, out, self.outputs, stride: self.padded)
+        default:
+            for block in stride(from: 0, to: self.padded, by: 4) {
+                var acc = SIMD4<Float>()
+                for f in 0..<self.features {
+                    let v = UnsafeRawPointer(w + f * self.padded + block).loadUnaligned(as: SIMD4<Float>.self)
+                    acc += SIMD4(repeating: x[f]) * v
+                }
+                for lane in 0..<Swift.min(4, self.outputs - block) { out[block + lane] = acc[lane] }
+            }
+        }
+    }
+
+    /// One row's scores with `V`-wide vectors when `stride` (floats per feature) is `V`'s width, else with
+    /// 4-wide blocks for strides 12 and 16.
+    @inline(__always)
+    private static func dot<V: SIMD>(
+        _: V.Type,
+        _ x: UnsafePointer<Float>,
+        _ w: UnsafePointer<Float>,
+        _ features: Int,
+        _ out: UnsafeMutablePointer<Float>,
+        _ outputs: Int,
+        stride: Int = V.scalarCount
+    ) where V.Scalar == Float {
+        if stride == V.scalarCount {
+            var even = V()
+            var odd = V()
+            var f = 0
+            while f + 1 < features {
+                even += V(repeating: x[f]) * UnsafeRawPointer(w + f * stride).loadUnaligned(as: V.self)
+                odd += V(repeating: x[f + 1]) * UnsafeRawPointer(w + (f + 1) * stride).loadUnaligned(as: V.self)
+                f += 2
+            }
+            if f < features {
+                even += V(repeating: x[f]) * UnsafeRawPointer(w + f * stride).loadUnaligned(as: V.self)
+            }
+            let sum = even + odd
+            for c in 0..<outputs { out[c] = sum[c] }
+            return
+        }
+        // A stride narrower than the vector (12 outputs in 16 lanes): accumulate 4-wide blocks.
+        var a0 = SIMD4<Float>()
+        var a1 = SIMD4<Float>()
+        var a2 = SIMD4<Float>()
+        var b0 = SIMD4<Float>()
+        var b1 = SIMD4<Float>()
+        var b2 = SIMD4<Float>()
+        var f = 0
+        while f + 1 < features {
+            let p = UnsafeRawPointer(w + f * stride)
+            let q = UnsafeRawPointer(w + (f + 1) * stride)
+            let xf = SIMD4<Float>(repeating: x[f])
+            let xg = SIMD4<Float>(repeating: x[f + 1])
+            a0 += xf * p.loadUnaligned(as: SIMD4<Float>.self)
+            a1 += xf * p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+            a2 += xf * p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+            b0 += xg * q.loadUnaligned(as: SIMD4<Float>.self)
+            b1 += xg * q.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+            b2 += xg * q.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+            f += 2
+        }
+        if f < features {
+            let p = UnsafeRawPointer(w + f * stride)
+            let xf = SIMD4<Float>(repeating: x[f])
+            a0 += xf * p.loadUnaligned(as: SIMD4<Float>.self)
+            a1 += xf * p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+            a2 += xf * p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+        }
+        a0 += b0
+        a1 += b1
+        a2 += b2
+        if stride == 16 {
+            var a3 = SIMD4<Float>()
+            for f in 0..<features {
+                a3 +=
+                    SIMD4(repeating: x[f])
+                    * UnsafeRawPointer(w + f * stride).loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+            }
+            for c in 12..<outputs { out[c] = a3[c - 12] }
+        }
+        for c in 0..<Swift.min(outputs, 12) { out[c] = c < 4 ? a0[c] : (c < 8 ? a1[c - 4] : a2[c - 8]) }
+    }
+}
+
+/// `LinearClassifier`: scores, post transform and label of each row, rows split across threads.
+struct LinearClassifierKernel: Kernel {
+    let weights: PackedWeights
+    let intercepts: [Float]?
+    let classes: Int
+    let width: Int
+    let transform: PostTransform
+    let labels: LinearOperators.Labels
+    let op: String
+
+    func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
+        let x = try FeatureMatrix.floats(try inputs.tensor(0), op: self.op)
+        let features = self.weights.features
+        guard x.columns == features else {
+            throw InferenceError(.runtimeFailure, "\(self.op): input has \(x.columns) features, expected \(features)")
+        }
+        let rows = x.rows
+        let classes = self.classes
+        let width = self.width
+        var scores = [Float](repeating: 0, count: try Tensor.elementCount(of: [rows, width]))
+        var indices = [Int](repeating: 0, count: rows)
+        let twoLabels = self.labels.count == 2
+        let addSecond = width == 2 && classes == 1 ? 1 : -1
+        let transform = self.transform
+        let weights = self.weights
+        let bias = self.intercepts ?? []
+        x.values.withUnsafeBufferPointer { xb in
+            weights.values.withUnsafeBufferPointer { wb in
+                scores.withUnsafeMutableBufferPointer { sb in
+                    indices.withUnsafeMutableBufferPointer { ib in
+                        guard let xp = xb.baseAddress, let wp = wb.baseAddress, let sp = sb.baseAddress,
+                            let ip = ib.baseAddress
+                        else { return }
+                        context.parallelChunks(rows, minimumPerThread: 64) { range in
+                            for n in range {
+                                let row = sp + n * width
+                                weights.scores(xp + n * features, wp, row)
+                                if !bias.isEmpty { for c in 0..<classes { row[c] += bias[c] } }
+                                if classes == 1 {
+                                    // Binary with one score: the second label when positive
+                                    // (ONNX Runtime: 1 / 0 without labels).
+                                    let positive = row[0] > 0
+                                    ip[n] = twoLabels ? (positive ? 1 : 0) : (positive ? -1 : -2)
+                                } else {
+                                    var best = 0
+                                    for c in 1..<classes where row[c] > row[best] { best = c }
+                                    ip[n] = best
+                                }
+                                LinearOperators.finishScores(
+                                    UnsafeMutableBufferPointer(start: row, count: width),
+                                    scores: classes,
+                                    transform: transform,
+                                    addSecondClass: addSecond
+                                )
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let y = self.labels.tensor(indices) { $0 == -1 ? ("1", 1) : ("0", 0) }
+        return [.tensor(y), .tensor(Tensor(unchecked: [rows, width], elements: scores))]
     }
 }

@@ -22,30 +22,17 @@ enum PreprocessingOperators {
             default: .max
             }
         let label = ctx.label
-        let kernel = ClosureKernel { inputs, _ in
+        let kernel = ClosureKernel { inputs, context in
             let t = try inputs.tensor(0)
             let x = try FeatureMatrix.floats(t, op: label)
             var y = x.values
             let c = x.columns
-            for n in 0..<x.rows {
-                let row = n * c
-                switch norm {
-                case .max:
-                    var m = -Float.greatestFiniteMagnitude
-                    for i in 0..<c { m = Swift.max(m, x.values[row + i]) }
-                    if m != 0 { for i in 0..<c { y[row + i] = x.values[row + i] / m } }
-                case .l1:
-                    var sum: Float = 0
-                    for i in 0..<c { sum += abs(x.values[row + i]) }
-                    if sum != 0 { for i in 0..<c { y[row + i] = x.values[row + i] / sum } }
-                case .l2:
-                    var sum: Float = 0
-                    for i in 0..<c { sum += x.values[row + i] * x.values[row + i] }
-                    if sum != 0 {
-                        for i in 0..<c {
-                            let v = x.values[row + i]
-                            let r = (v * v / sum).squareRoot()
-                            y[row + i] = v < 0 ? -r : r
+            x.values.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
+                    context.parallelChunks(x.rows, minimumPerThread: 128) { range in
+                        for n in range {
+                            Self.normalize(xp + n * c, yp + n * c, c, norm)
                         }
                     }
                 }
@@ -53,6 +40,31 @@ enum PreprocessingOperators {
             return [.tensor(Tensor(unchecked: t.shape, elements: y))]
         }
         return CompiledKernel(kernel, outputs: [.tensor(.float)])
+    }
+
+    /// Normalizes one row of `c` values from `x` into `y` (which holds a copy of the row).
+    @inline(__always)
+    static func normalize(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ c: Int, _ norm: Norm) {
+        switch norm {
+        case .max:
+            var m = -Float.greatestFiniteMagnitude
+            for i in 0..<c { m = Swift.max(m, x[i]) }
+            if m != 0 { for i in 0..<c { y[i] = x[i] / m } }
+        case .l1:
+            var sum: Float = 0
+            for i in 0..<c { sum += abs(x[i]) }
+            if sum != 0 { for i in 0..<c { y[i] = x[i] / sum } }
+        case .l2:
+            var sum: Float = 0
+            for i in 0..<c { sum += x[i] * x[i] }
+            if sum != 0 {
+                for i in 0..<c {
+                    let v = x[i]
+                    let r = (v * v / sum).squareRoot()
+                    y[i] = v < 0 ? -r : r
+                }
+            }
+        }
     }
 
     /// `(x - offset) * scale`, per feature or with one value for all features.

@@ -22,9 +22,9 @@ enum TreeEnsembleOperators {
 
     /// The leaf weights of the legacy encoding: `<prefix>_ids`, `_nodeids`, `_treeids`, `_weights`.
     struct LegacyWeights {
-        var ids: [Int]
-        var nodeIds: [Int]
-        var treeIds: [Int]
+        var ids: [Int64]
+        var nodeIds: [Int64]
+        var treeIds: [Int64]
         var weights: [Double]
         var isDouble: Bool
     }
@@ -36,31 +36,39 @@ enum TreeEnsembleOperators {
         weightNames: (ids: String, nodes: String, trees: String, weights: String),
         width: Int
     ) throws -> (spec: ForestSpec, thresholdsDouble: Bool) {
-        let treeIds = try ctx.ints("nodes_treeids")
-        let nodeIds = try ctx.ints("nodes_nodeids")
+        let treeIds = try ctx.int64s("nodes_treeids")
+        let nodeIds = try ctx.int64s("nodes_nodeids")
         let n = treeIds.count
         try ctx.requireCount("nodes_nodeids", nodeIds.count, n, like: "nodes_treeids")
-        let featureIds = try ctx.ints("nodes_featureids")
+        let featureIds = try ctx.int64s("nodes_featureids")
         try ctx.requireCount("nodes_featureids", featureIds.count, n, like: "nodes_treeids")
-        let modeNames = try ctx.strings("nodes_modes")
-        try ctx.requireCount("nodes_modes", modeNames.count, n, like: "nodes_treeids")
-        let trueIds = try ctx.ints("nodes_truenodeids")
+        // Modes are read from the attribute's bytes: 40k-node forests would otherwise build 40k strings.
+        guard let modeCodes = try ctx.mappedStrings("nodes_modes", Self.legacyModeCode) else {
+            throw ctx.attributeError("nodes_modes", "is required")
+        }
+        try ctx.requireCount("nodes_modes", modeCodes.count, n, like: "nodes_treeids")
+        let trueIds = try ctx.int64s("nodes_truenodeids")
         try ctx.requireCount("nodes_truenodeids", trueIds.count, n, like: "nodes_treeids")
-        let falseIds = try ctx.ints("nodes_falsenodeids")
+        let falseIds = try ctx.int64s("nodes_falsenodeids")
         try ctx.requireCount("nodes_falsenodeids", falseIds.count, n, like: "nodes_treeids")
         guard let values = try ctx.floatsOrTensor("nodes_values") else {
             throw ctx.attributeError("nodes_values", "is required (or nodes_values_as_tensor)")
         }
         try ctx.requireCount("nodes_values", values.values.count, n, like: "nodes_treeids")
-        let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
+        let missing = try ctx.int64s("nodes_missing_value_tracks_true", default: [])
         guard missing.isEmpty || missing.count == n else {
             throw ctx.attributeError(
                 "nodes_missing_value_tracks_true",
                 "has \(missing.count) entries, expected 0 or \(n)"
             )
         }
-        if let hit = try ctx.floatsOrTensor("nodes_hitrates"), !hit.values.isEmpty, hit.values.count != n {
-            throw ctx.attributeError("nodes_hitrates", "has \(hit.values.count) entries, expected 0 or \(n)")
+        // Only the count of the (unused) hit rates is checked: converting them would cost a copy.
+        let hitCount =
+            ctx.has("nodes_hitrates_as_tensor")
+            ? try ctx.floatsOrTensor("nodes_hitrates")?.values.count ?? 0
+            : try ctx.floats("nodes_hitrates", default: []).count
+        if hitCount != 0, hitCount != n {
+            throw ctx.attributeError("nodes_hitrates", "has \(hitCount) entries, expected 0 or \(n)")
         }
         let m = weights.ids.count
         try ctx.requireCount(weightNames.nodes, weights.nodeIds.count, m, like: weightNames.ids)
@@ -68,102 +76,131 @@ enum TreeEnsembleOperators {
         try ctx.requireCount(weightNames.weights, weights.weights.count, m, like: weightNames.ids)
 
         let lookup = try NodeLookup(treeIds: treeIds, nodeIds: nodeIds, ctx: ctx)
-        var isLeaf = [Bool](repeating: false, count: n)
-        var modes = [BranchMode](repeating: .leq, count: n)
+        // Codes 0...5 are branch modes, 6 is LEAF (see `legacyModeCode`); leaves are tested on the codes
+        // directly rather than through extra per-node arrays (fewer fresh pages on large forests).
+        guard n < Int(Int32.max) else { throw ctx.attributeError("nodes_treeids", "has too many entries (\(n))") }
+        // Number branch nodes and leaves separately.
+        var encodedBuilder = [Int32](repeating: 0, count: n)
+        var branchCount: Int32 = 0
+        var leafCount: Int32 = 0
         for i in 0..<n {
-            switch modeNames[i] {
-            case "BRANCH_LEQ": modes[i] = .leq
-            case "BRANCH_LT": modes[i] = .lt
-            case "BRANCH_GTE": modes[i] = .gte
-            case "BRANCH_GT": modes[i] = .gt
-            case "BRANCH_EQ": modes[i] = .eq
-            case "BRANCH_NEQ": modes[i] = .neq
-            case "LEAF": isLeaf[i] = true
+            switch modeCodes[i] {
+            case 6:
+                encodedBuilder[i] = ~leafCount
+                leafCount += 1
+            case 0...5:
+                encodedBuilder[i] = branchCount
+                branchCount += 1
             default:
+                let name = (try? ctx.strings("nodes_modes"))?[i] ?? "?"
                 throw ctx.attributeError(
                     "nodes_modes",
-                    "entry \(i) is '\(modeNames[i])', expected BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, "
+                    "entry \(i) is '\(name)', expected BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, "
                         + "BRANCH_EQ, BRANCH_NEQ or LEAF"
                 )
             }
         }
-        // Number branch nodes and leaves separately.
-        var encodedBuilder = [Int](repeating: 0, count: n)
-        var branchCount = 0
-        var leafCount = 0
-        for i in 0..<n {
-            if isLeaf[i] {
-                encodedBuilder[i] = ~leafCount
-                leafCount += 1
-            } else {
-                encodedBuilder[i] = branchCount
-                branchCount += 1
-            }
-        }
         let encoded = encodedBuilder
         var spec = ForestSpec()
-        spec.features.reserveCapacity(branchCount)
-        spec.modes.reserveCapacity(branchCount)
-        spec.thresholds.reserveCapacity(branchCount)
-        spec.missingTrue.reserveCapacity(branchCount)
-        spec.trueChild.reserveCapacity(branchCount)
-        spec.falseChild.reserveCapacity(branchCount)
-        spec.leafCount = leafCount
-        for i in 0..<n where !isLeaf[i] {
+        spec.features.reserveCapacity(Int(branchCount))
+        spec.modes.reserveCapacity(Int(branchCount))
+        spec.thresholds.reserveCapacity(Int(branchCount))
+        spec.missingTrue.reserveCapacity(Int(branchCount))
+        spec.trueChild.reserveCapacity(Int(branchCount))
+        spec.falseChild.reserveCapacity(Int(branchCount))
+        spec.leafCount = Int(leafCount)
+        for i in 0..<n where modeCodes[i] != 6 {
             guard featureIds[i] >= 0 else {
                 throw ctx.attributeError("nodes_featureids", "entry \(i) is \(featureIds[i]), expected >= 0")
             }
-            guard let t = lookup.index(tree: treeIds[i], node: trueIds[i]), t != i else {
-                throw Self.childError(ctx, "nodes_truenodeids", treeIds[i], nodeIds[i], trueIds[i])
+            let tree = Int(treeIds[i])
+            guard let t = lookup.index(tree: tree, node: Int(trueIds[i])), t != i else {
+                throw Self.childError(ctx, "nodes_truenodeids", tree, Int(nodeIds[i]), Int(trueIds[i]))
             }
-            guard let f = lookup.index(tree: treeIds[i], node: falseIds[i]), f != i else {
-                throw Self.childError(ctx, "nodes_falsenodeids", treeIds[i], nodeIds[i], falseIds[i])
+            guard let f = lookup.index(tree: tree, node: Int(falseIds[i])), f != i else {
+                throw Self.childError(ctx, "nodes_falsenodeids", tree, Int(nodeIds[i]), Int(falseIds[i]))
             }
-            let children = (encoded[t], encoded[f])
-            spec.features.append(featureIds[i])
-            spec.modes.append(modes[i])
+            let children = (Int(encoded[t]), Int(encoded[f]))
+            spec.features.append(Int(featureIds[i]))
+            spec.modes.append(Self.legacyBranchModes[Int(modeCodes[i])])
             spec.thresholds.append(values.values[i])
             spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
             spec.trueChild.append(children.0)
             spec.falseChild.append(children.1)
         }
         // Roots: the first node of each tree id, in order of appearance.
-        var seenTrees = Set<Int>()
+        var seenTrees = Set<Int64>()
         for i in 0..<n where (i == 0 || treeIds[i] != treeIds[i - 1]) && seenTrees.insert(treeIds[i]).inserted {
-            spec.roots.append(encoded[i])
+            spec.roots.append(Int(encoded[i]))
         }
         // Leaf weights, in attribute order per leaf (counting sort by leaf).
-        var leafOf = [Int](repeating: -1, count: m)
-        var counts = [Int](repeating: 0, count: leafCount + 1)
+        let leaves = Int(leafCount)
+        var leafOf = [Int32](repeating: -1, count: m)
+        var counts = [Int](repeating: 0, count: leaves + 1)
         for j in 0..<m {
-            guard let i = lookup.index(tree: weights.treeIds[j], node: weights.nodeIds[j]) else {
+            guard let i = lookup.index(tree: Int(weights.treeIds[j]), node: Int(weights.nodeIds[j])) else {
                 throw ctx.attributeError(
                     weightNames.nodes,
                     "entry \(j) refers to node \(weights.nodeIds[j]) of tree \(weights.treeIds[j]), which does not exist"
                 )
             }
-            let target = weights.ids[j]
+            let target = Int(weights.ids[j])
             guard target >= 0, target < width else {
                 throw ctx.attributeError(weightNames.ids, "entry \(j) is \(target), expected a value in 0..<\(width)")
             }
             // Weights on branch nodes are never reached (ONNX Runtime ignores them too).
-            guard isLeaf[i] else { continue }
+            guard modeCodes[i] == 6 else { continue }
             leafOf[j] = ~encoded[i]
-            counts[~encoded[i] + 1] += 1
+            counts[Int(~encoded[i]) + 1] += 1
         }
-        for l in 0..<leafCount { counts[l + 1] += counts[l] }
+        for l in 0..<leaves { counts[l + 1] += counts[l] }
         spec.leafStart = counts
         var fill = counts
-        spec.leafTargets = [Int](repeating: 0, count: counts[leafCount])
-        spec.leafWeights = [Double](repeating: 0, count: counts[leafCount])
+        spec.leafTargets = [Int](repeating: 0, count: counts[leaves])
+        spec.leafWeights = [Double](repeating: 0, count: counts[leaves])
         for j in 0..<m where leafOf[j] >= 0 {
-            let slot = fill[leafOf[j]]
-            spec.leafTargets[slot] = weights.ids[j]
+            let leaf = Int(leafOf[j])
+            let slot = fill[leaf]
+            spec.leafTargets[slot] = Int(weights.ids[j])
             spec.leafWeights[slot] = weights.weights[j]
-            fill[leafOf[j]] = slot + 1
+            fill[leaf] = slot + 1
         }
         return (spec, values.isDouble)
     }
+
+    /// The code of a legacy `nodes_modes` entry from its UTF-8 bytes: 0...5 for the branch modes
+    /// (LEQ, LT, GTE, GT, EQ, NEQ), 6 for LEAF, -1 for anything else.
+    static func legacyModeCode(_ bytes: UnsafeRawBufferPointer) -> Int8 {
+        func byte(_ i: Int) -> UInt8 { bytes.load(fromByteOffset: i, as: UInt8.self) }
+        switch bytes.count {
+        case 4:
+            return UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)) == Self.leafWord ? 6 : -1
+        case 9, 10:
+            // "BRANCH_" then LT, GT, EQ (9 bytes) or LEQ, GTE, NEQ (10 bytes).
+            let word = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+            guard word & 0x00FF_FFFF_FFFF_FFFF == Self.branchPrefix else { return -1 }
+            let suffix = (byte(7), byte(8), bytes.count == 10 ? byte(9) : 0)
+            switch suffix {
+            case (0x4C, 0x45, 0x51): return 0  // LEQ
+            case (0x4C, 0x54, 0): return 1  // LT
+            case (0x47, 0x54, 0x45): return 2  // GTE
+            case (0x47, 0x54, 0): return 3  // GT
+            case (0x45, 0x51, 0): return 4  // EQ
+            case (0x4E, 0x45, 0x51): return 5  // NEQ
+            default: return -1
+            }
+        default:
+            return -1
+        }
+    }
+
+    /// The branch modes of legacy mode codes 0...5.
+    static let legacyBranchModes: [BranchMode] = [.leq, .lt, .gte, .gt, .eq, .neq]
+
+    /// "LEAF" as a little-endian word.
+    private static var leafWord: UInt32 { 0x4641_454C }
+    /// "BRANCH_" as the low 7 bytes of a little-endian word.
+    private static var branchPrefix: UInt64 { 0x005F_4843_4E41_5242 }
 
     static func childError(_ ctx: NodeContext, _ name: String, _ tree: Int, _ node: Int, _ child: Int) -> InferenceError
     {
@@ -184,8 +221,8 @@ enum TreeEnsembleOperators {
             default: .sum
             }
         let transform = try PostTransform.parse(ctx)
-        let targetIds = try ctx.ints("target_ids", default: [])
-        let targets = try ctx.int("n_targets", default: (targetIds.max() ?? 0) + 1)
+        let targetIds = try ctx.int64s("target_ids", default: [])
+        let targets = try ctx.int("n_targets", default: Int(clamping: min(targetIds.max() ?? 0, 1 << 40)) + 1)
         guard targets >= 1, targets <= 1 << 20 else {
             throw ctx.attributeError("n_targets", "is \(targets), expected a value in 1...\(1 << 20)")
         }
@@ -196,8 +233,8 @@ enum TreeEnsembleOperators {
         }
         let legacy = LegacyWeights(
             ids: targetIds,
-            nodeIds: try ctx.ints("target_nodeids", default: []),
-            treeIds: try ctx.ints("target_treeids", default: []),
+            nodeIds: try ctx.int64s("target_nodeids", default: []),
+            treeIds: try ctx.int64s("target_treeids", default: []),
             weights: weights.values,
             isDouble: weights.isDouble
         )
@@ -226,7 +263,7 @@ enum TreeEnsembleOperators {
         let inputType = try ctx.requireInputType(0, in: featureTypes)
         let transform = try PostTransform.parse(ctx)
         let stringLabels = try ctx.strings("classlabels_strings", default: [])
-        let intLabels = try ctx.ints("classlabels_int64s", default: [])
+        let intLabels = try ctx.int64s("classlabels_int64s", default: [])
         guard stringLabels.isEmpty != intLabels.isEmpty else {
             throw ctx.attributeError(
                 "classlabels_strings",
@@ -237,7 +274,7 @@ enum TreeEnsembleOperators {
         guard classes >= 2 else {
             throw ctx.attributeError("classlabels_int64s", "must list at least 2 classes, found \(classes)")
         }
-        let classIds = try ctx.ints("class_ids", default: [])
+        let classIds = try ctx.int64s("class_ids", default: [])
         let weights = try ctx.floatsOrTensor("class_weights") ?? ([], false)
         let base = try ctx.floatsOrTensor("base_values") ?? ([], false)
         guard classes <= 2 ? base.values.count <= 2 : (base.values.isEmpty || base.values.count == classes) else {
@@ -248,8 +285,8 @@ enum TreeEnsembleOperators {
         }
         let legacy = LegacyWeights(
             ids: classIds,
-            nodeIds: try ctx.ints("class_nodeids", default: []),
-            treeIds: try ctx.ints("class_treeids", default: []),
+            nodeIds: try ctx.int64s("class_nodeids", default: []),
+            treeIds: try ctx.int64s("class_treeids", default: []),
             weights: weights.values,
             isDouble: weights.isDouble
         )
@@ -261,7 +298,7 @@ enum TreeEnsembleOperators {
         )
         let weightClasses = Set(classIds)
         let allPositive = !weights.values.contains { $0 < 0 }
-        let labels: Tensor.Storage = stringLabels.isEmpty ? .int64(intLabels.map { Int64($0) }) : .string(stringLabels)
+        let labels: Tensor.Storage = stringLabels.isEmpty ? .int64(intLabels) : .string(stringLabels)
         return try makeKernel(
             ctx,
             spec: spec,
@@ -325,26 +362,28 @@ enum TreeEnsembleOperators {
         }
         let splits = try numbers("nodes_splits")!
         let n = splits.values.count
-        let features = try ctx.ints("nodes_featureids")
+        let features = try ctx.int64s("nodes_featureids")
         try ctx.requireCount("nodes_featureids", features.count, n, like: "nodes_splits")
         let modeValues: [Int]
         if case .ints(let v)? = ctx.attributes["nodes_modes"] {
             modeValues = v
+        } else if case .int64s(let v)? = ctx.attributes["nodes_modes"] {
+            modeValues = v.map { Int(clamping: $0) }
         } else if let v = try ctx.integerTensor("nodes_modes") {
             modeValues = v
         } else {
             throw ctx.attributeError("nodes_modes", "is required")
         }
         try ctx.requireCount("nodes_modes", modeValues.count, n, like: "nodes_splits")
-        let trueIds = try ctx.ints("nodes_truenodeids")
+        let trueIds = try ctx.int64s("nodes_truenodeids")
         try ctx.requireCount("nodes_truenodeids", trueIds.count, n, like: "nodes_splits")
-        let falseIds = try ctx.ints("nodes_falsenodeids")
+        let falseIds = try ctx.int64s("nodes_falsenodeids")
         try ctx.requireCount("nodes_falsenodeids", falseIds.count, n, like: "nodes_splits")
         let trueLeafs = try ctx.ints("nodes_trueleafs")
         try ctx.requireCount("nodes_trueleafs", trueLeafs.count, n, like: "nodes_splits")
         let falseLeafs = try ctx.ints("nodes_falseleafs")
         try ctx.requireCount("nodes_falseleafs", falseLeafs.count, n, like: "nodes_splits")
-        let missing = try ctx.ints("nodes_missing_value_tracks_true", default: [])
+        let missing = try ctx.int64s("nodes_missing_value_tracks_true", default: [])
         guard missing.isEmpty || missing.count == n else {
             throw ctx.attributeError(
                 "nodes_missing_value_tracks_true",
@@ -378,7 +417,7 @@ enum TreeEnsembleOperators {
                 while let v = memberIterator.next(), !v.isNaN { set.append(v) }
                 spec.memberSets[spec.features.count] = set
             }
-            func child(_ id: Int, _ leaf: Int, _ name: String) throws -> Int {
+            func child(_ id: Int64, _ leaf: Int, _ name: String) throws -> Int {
                 if leaf != 0 {
                     guard id >= 0, id < leafTargets.count else {
                         throw ctx.attributeError(
@@ -386,15 +425,15 @@ enum TreeEnsembleOperators {
                             "entry \(i) is leaf \(id), out of range 0..<\(leafTargets.count)"
                         )
                     }
-                    return ~id
+                    return ~Int(id)
                 }
                 guard id >= 0, id < n else {
                     throw ctx.attributeError(name, "entry \(i) is node \(id), out of range 0..<\(n)")
                 }
                 guard id != i else { throw ctx.attributeError(name, "node \(i) points to itself") }
-                return id
+                return Int(id)
             }
-            spec.features.append(features[i])
+            spec.features.append(Int(features[i]))
             spec.modes.append(mode)
             spec.thresholds.append(mode == .member ? 0 : splits.values[i])
             spec.missingTrue.append(missing.isEmpty ? false : missing[i] == 1)
@@ -496,12 +535,12 @@ struct NodeLookup {
     private var map: [Int64: Int] = [:]
     private var dense = true
 
-    init(treeIds: [Int], nodeIds: [Int], ctx: NodeContext) throws {
+    init(treeIds: [Int64], nodeIds: [Int64], ctx: NodeContext) throws {
         let n = treeIds.count
         var maxNode: [Int: Int] = [:]
         for i in 0..<n {
-            if nodeIds[i] < 0 || nodeIds[i] > Int(Int32.max) || treeIds[i] < Int(Int32.min)
-                || treeIds[i] > Int(Int32.max)
+            if nodeIds[i] < 0 || nodeIds[i] > Int64(Int32.max) || treeIds[i] < Int64(Int32.min)
+                || treeIds[i] > Int64(Int32.max)
             {
                 throw ctx.attributeError(
                     "nodes_nodeids",
@@ -510,13 +549,13 @@ struct NodeLookup {
             }
             // Nodes come grouped by tree: update the dictionary once per run of one tree.
             if i + 1 == n || treeIds[i + 1] != treeIds[i] {
-                var top = nodeIds[i]
+                var top = Int(nodeIds[i])
                 var j = i
                 while j > 0 && treeIds[j - 1] == treeIds[i] {
                     j -= 1
-                    top = Swift.max(top, nodeIds[j])
+                    top = Swift.max(top, Int(nodeIds[j]))
                 }
-                maxNode[treeIds[i]] = Swift.max(maxNode[treeIds[i], default: -1], top)
+                maxNode[Int(treeIds[i])] = Swift.max(maxNode[Int(treeIds[i]), default: -1], top)
             }
         }
         var total = 0
@@ -532,9 +571,16 @@ struct NodeLookup {
         }
         if self.dense {
             var table = [Int32](repeating: -1, count: total)
+            // Nodes come grouped by tree: look the tree up once per run.
+            var runTree: Int64 = 0
+            var run: (offset: Int, count: Int)? = nil
             for i in 0..<n {
-                guard let t = self.trees[treeIds[i]] else { continue }
-                let slot = t.offset + nodeIds[i]
+                if i == 0 || treeIds[i] != runTree {
+                    runTree = treeIds[i]
+                    run = self.trees[Int(runTree)]
+                }
+                guard let t = run else { continue }
+                let slot = t.offset + Int(nodeIds[i])
                 guard table[slot] < 0 else {
                     throw ctx.attributeError(
                         "nodes_nodeids",
@@ -547,7 +593,7 @@ struct NodeLookup {
         } else {
             var map = [Int64: Int](minimumCapacity: n)
             for i in 0..<n {
-                guard map.updateValue(i, forKey: Int64(treeIds[i]) << 32 | Int64(nodeIds[i])) == nil else {
+                guard map.updateValue(i, forKey: treeIds[i] << 32 | nodeIds[i]) == nil else {
                     throw ctx.attributeError(
                         "nodes_nodeids",
                         "node \(nodeIds[i]) of tree \(treeIds[i]) is defined more than once"
@@ -590,6 +636,23 @@ struct TreeEnsembleKernel: Kernel {
     let outputType: ElementType
     /// Class labels for a classifier (`nil` for regression).
     let labels: Tensor.Storage?
+    /// The output shapes of a one-row call, built once (`[1, width]` and `[1]`).
+    let oneRowShapes: (scores: [Int], labels: [Int])
+
+    init(evaluator: AnyForestEvaluator, op: String, outputType: ElementType, labels: Tensor.Storage?) {
+        self.evaluator = evaluator
+        self.op = op
+        self.outputType = outputType
+        self.labels = labels
+        let width: Int =
+            switch evaluator {
+            case .floatFloat(let e): e.width
+            case .doubleFloat(let e): e.width
+            case .floatDouble(let e): e.width
+            case .doubleDouble(let e): e.width
+            }
+        self.oneRowShapes = ([1, width], [1])
+    }
 
     func run(_ inputs: KernelInputs, _ context: ExecutionContext) throws -> [Value] {
         let x = try inputs.tensor(0)
@@ -607,7 +670,7 @@ struct TreeEnsembleKernel: Kernel {
         _ matrix: FeatureMatrix<T>,
         _ context: ExecutionContext
     ) throws -> [Value] {
-        let shape = [matrix.rows, evaluator.width]
+        let shape = matrix.rows == 1 ? self.oneRowShapes.scores : [matrix.rows, evaluator.width]
         if self.outputType == .double {
             let r = try evaluator.run(
                 matrix,
@@ -622,9 +685,15 @@ struct TreeEnsembleKernel: Kernel {
         let scores = Tensor(unchecked: shape, elements: r.scores)
         guard let labels = self.labels else { return [.tensor(scores)] }
         let labelTensor: Tensor
+        let labelShape = matrix.rows == 1 ? self.oneRowShapes.labels : [matrix.rows]
         switch labels {
-        case .int64(let names): labelTensor = Tensor(unchecked: [matrix.rows], elements: r.labels.map { names[$0] })
-        case .string(let names): labelTensor = Tensor(unchecked: [matrix.rows], elements: r.labels.map { names[$0] })
+        case .int64(let names):
+            // Label indices become the labels in place (no second array).
+            var values = r.labels
+            for i in values.indices { values[i] = names[Int(values[i])] }
+            labelTensor = Tensor(unchecked: labelShape, elements: values)
+        case .string(let names):
+            labelTensor = Tensor(unchecked: labelShape, elements: r.labels.map { names[Int($0)] })
         default: throw InferenceError(.runtimeFailure, "\(self.op): unsupported label type")
         }
         return [.tensor(labelTensor), .tensor(scores)]

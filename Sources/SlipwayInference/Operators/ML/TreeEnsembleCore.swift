@@ -391,6 +391,9 @@ struct LeafTable<A: BinaryFloatingPoint & Sendable>: Sendable {
     let start: [Int32]
     let targets: [Int32]
     let weights: [A]
+    /// The target of every leaf when each leaf has exactly one weight and all weights share one target
+    /// (binary classifiers), else -1: rows then sum `first` in a register.
+    let uniformTarget: Int32
 
     init(_ spec: ForestSpec) {
         var first = [A](repeating: 0, count: spec.leafCount)
@@ -401,6 +404,10 @@ struct LeafTable<A: BinaryFloatingPoint & Sendable>: Sendable {
         self.start = spec.leafStart.map { Int32($0) }
         self.targets = spec.leafTargets.map { Int32($0) }
         self.weights = spec.leafWeights.map { A($0) }
+        var uniform = spec.leafTargets.first.map { Int32($0) } ?? -1
+        for l in 0..<spec.leafCount where spec.leafStart[l + 1] - spec.leafStart[l] != 1 { uniform = -1 }
+        if uniform >= 0, spec.leafTargets.contains(where: { $0 != Int(uniform) }) { uniform = -1 }
+        self.uniformTarget = uniform
     }
 }
 
@@ -437,7 +444,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         op: String,
         convert: (A) -> O,
         convertFloat: (Float) -> O
-    ) throws -> (scores: [O], labels: [Int]) where O: BinaryFloatingPoint {
+    ) throws -> (scores: [O], labels: [Int64]) where O: BinaryFloatingPoint {
         guard x.columns >= self.forest.requiredColumns else {
             throw InferenceError(
                 .runtimeFailure,
@@ -445,9 +452,12 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
             )
         }
         let width = self.width
-        let total = try Tensor.elementCount(of: [x.rows, width])
+        // Checked without building a shape array (this runs once per call, also for one row).
+        let (product, overflow) = x.rows.multipliedReportingOverflow(by: width)
+        let total =
+            !overflow && product <= Tensor.elementLimit ? product : try Tensor.elementCount(of: [x.rows, width])
         var scores = [O](repeating: 0, count: total)
-        var labels = [Int](
+        var labels = [Int64](
             repeating: 0,
             count: {
                 if case .classification = self.output { return x.rows }
@@ -478,7 +488,7 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
         _ x: UnsafePointer<T>,
         _ columns: Int,
         _ scores: UnsafeMutablePointer<O>,
-        _ labels: UnsafeMutablePointer<Int>?,
+        _ labels: UnsafeMutablePointer<Int64>?,
         _ convert: (A) -> O,
         _ convertFloat: (Float) -> O
     ) {
@@ -548,15 +558,17 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
                                             convertFloat
                                         )
                                     case .classification(let classes, let binaryCase, let allPositive):
-                                        labels?[row] = self.finalizeClassification(
-                                            acc + r * width,
-                                            has + r * width,
-                                            classes,
-                                            binaryCase,
-                                            allPositive,
-                                            out,
-                                            temp,
-                                            convertFloat
+                                        labels?[row] = Int64(
+                                            self.finalizeClassification(
+                                                acc + r * width,
+                                                has + r * width,
+                                                classes,
+                                                binaryCase,
+                                                allPositive,
+                                                out,
+                                                temp,
+                                                convertFloat
+                                            )
                                         )
                                     }
                                 }
@@ -651,6 +663,16 @@ struct ForestEvaluator<T: BinaryFloatingPoint & Sendable, A: BinaryFloatingPoint
             return
         }
         let base = r * width
+        let uniform = Int(self.leaves.uniformTarget)
+        if uniform >= 0 && (self.aggregate == .sum || self.aggregate == .average) {
+            // One weight per leaf, all for one target: sum in a register, in tree order.
+            let k = base + uniform
+            var a = acc[k]
+            for t in 0..<treeCount { a += p.first[Int(treeLeaves[t])] }
+            acc[k] = a
+            if treeCount > 0 { has[k] = true }
+            return
+        }
         for t in 0..<treeCount {
             let l = Int(treeLeaves[t])
             for e in Int(p.start[l])..<Int(p.start[l + 1]) {
