@@ -10,6 +10,7 @@
 #   PYTHON          python interpreter (default: python3)
 #   ITERATIONS_1    calls timed for the 1-row scenario      (default: 20000)
 #   ITERATIONS_1000 calls timed for the 1000-row scenarios  (default: 200)
+#   REPEATS         processes per scenario; the lowest median is kept (default: 3)
 #   WORK            scratch directory for requests and raw JSON (default: .work/bench)
 #   OUT             report path (default: benchmarks/results/engine.md)
 #
@@ -22,6 +23,7 @@ ROOT=$(pwd)
 PYTHON=${PYTHON:-python3}
 ITERATIONS_1=${ITERATIONS_1:-20000}
 ITERATIONS_1000=${ITERATIONS_1000:-200}
+REPEATS=${REPEATS:-3}
 WORK=${WORK:-$ROOT/.work/bench}
 OUT=${OUT:-$ROOT/benchmarks/results/engine.md}
 ZOO=$ROOT/Tests/Fixtures/zoo
@@ -70,6 +72,28 @@ run() {
     fi
 }
 
+# best OUTFILE COMMAND...: run the command REPEATS times (separate processes) and keep the run with the lowest
+# median; both engines get the same treatment. On this shared 2-vCPU machine a whole process sometimes runs with
+# its threads on one core, so single runs of the 2-thread scenario are bimodal.
+best() {
+    local out=$1
+    shift
+    local i
+    for ((i = 0; i < REPEATS; i++)); do
+        run "$out.$i" "$@"
+    done
+    "$PYTHON" - "$out" "$REPEATS" <<'PY'
+import json, sys
+out, n = sys.argv[1], int(sys.argv[2])
+runs = [json.load(open(f"{out}.{i}")) for i in range(n)]
+ok = [r for r in runs if "error" not in r]
+best = min(ok, key=lambda r: r["median_us_per_call"]) if ok else runs[0]
+best["repeats"] = n
+json.dump(best, open(out, "w"))
+PY
+    for ((i = 0; i < REPEATS; i++)); do rm -f "$out.$i"; done
+}
+
 for m in "${MODELS[@]}"; do
     model=$ZOO/$m/model.onnx
     request=$WORK/requests/$m.json
@@ -77,12 +101,12 @@ for m in "${MODELS[@]}"; do
     echo "$m" >&2
     for rows in 1 1000; do
         if [[ $rows == 1 ]]; then iters=$ITERATIONS_1; else iters=$ITERATIONS_1000; fi
-        run "$WORK/raw/$m.slipway.r$rows.t1.json" \
+        best "$WORK/raw/$m.slipway.r$rows.t1.json" \
             "$SLIPWAY" bench "$model" --rows "$rows" --iterations "$iters" --threads 1 --request "$request"
-        run "$WORK/raw/$m.ort.r$rows.t1.json" \
+        best "$WORK/raw/$m.ort.r$rows.t1.json" \
             "$PYTHON" benchmarks/ort_bench.py "$model" --rows "$rows" --iterations "$iters" --request "$request"
     done
-    run "$WORK/raw/$m.slipway.r1000.t2.json" \
+    best "$WORK/raw/$m.slipway.r1000.t2.json" \
         "$SLIPWAY" bench "$model" --rows 1000 --iterations "$ITERATIONS_1000" --threads 2 --request "$request"
 done
 

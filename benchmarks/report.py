@@ -171,7 +171,7 @@ def build_report(raw: str, zoo: str, models: list[str], swift_version: str,
         f"- Python: {platform.python_version()}",
         "",
         "Ratios are ONNX Runtime / Slipway: above 1 means Slipway is faster (or smaller).",
-        "Rows come from each model's expected.json inputs, repeated to the batch size.",
+        "Rows come from each model's expected.json inputs, repeated to the batch size. Each figure is the best (lowest median) of several separate processes (REPEATS, default 3) for both engines; load time is the median of five loads and memory the average resident growth per loaded copy of five, for both engines.",
         "",
     ]
     failures = []

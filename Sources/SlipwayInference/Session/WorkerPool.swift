@@ -55,8 +55,10 @@ final class WorkerPool: @unchecked Sendable {
     private var current: Job?
     private var sleepers = 0
 
-    /// How many polls a worker makes before going to sleep (on the order of 100 µs).
-    private static let spinLimit = 100_000
+    /// How long a worker keeps polling for the next job before it sleeps. Between back-to-back calls a model
+    /// spends tens of microseconds in serial nodes; a poll count ran out within that on some calls, so the
+    /// next call paid a wake-up and ran nearly single-threaded.
+    private static let spinNanoseconds: UInt64 = 500_000
 
     init(workers: Int) {
         self.workerCount = workers
@@ -98,9 +100,10 @@ final class WorkerPool: @unchecked Sendable {
         var seen = self.generation.load(ordering: .acquiring)
         while true {
             var spins = 0
+            let spinStart = Self.now()
             while self.generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins < Self.spinLimit { continue }
+                if spins & 1023 != 0 || Self.now() &- spinStart < Self.spinNanoseconds { continue }
                 pthread_mutex_lock(&self.mutex)
                 while self.generation.load(ordering: .acquiring) == seen {
                     self.sleepers += 1
@@ -115,6 +118,15 @@ final class WorkerPool: @unchecked Sendable {
             pthread_mutex_unlock(&self.mutex)
             job?.work()
         }
+    }
+}
+
+extension WorkerPool {
+    /// A monotonic clock reading in nanoseconds.
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 }
 
