@@ -39,3 +39,27 @@ func runOperator(
     }
     return outputs
 }
+
+/// Asserts that `body` throws an ``InferenceError`` with `code` whose message contains every fragment.
+func expectError(
+    _ code: InferenceError.Code,
+    _ fragments: [String],
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) {
+    do {
+        try body()
+        Issue.record("expected \(code) error", sourceLocation: sourceLocation)
+    } catch let error as InferenceError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        for fragment in fragments {
+            #expect(
+                error.message.contains(fragment),
+                "'\(error.message)' lacks '\(fragment)'",
+                sourceLocation: sourceLocation
+            )
+        }
+    } catch {
+        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+    }
+}

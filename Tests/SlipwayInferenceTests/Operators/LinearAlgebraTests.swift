@@ -41,28 +41,6 @@ private func expectClose(
     #expect(worst <= 1e-4, "max deviation \(worst)", sourceLocation: sourceLocation)
 }
 
-private func expectError(
-    _ code: InferenceError.Code,
-    _ fragments: [String],
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws -> Void
-) {
-    do {
-        try body()
-        Issue.record("expected \(code) error", sourceLocation: sourceLocation)
-    } catch let error as InferenceError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(
-                error.message.contains(fragment),
-                "'\(error.message)' lacks '\(fragment)'",
-                sourceLocation: sourceLocation
-            )
-        }
-    } catch {
-        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-    }
-}
 
 private func f(_ shape: [Int], _ values: [Float]) -> Tensor { Tensor(unchecked: shape, elements: values) }
 
