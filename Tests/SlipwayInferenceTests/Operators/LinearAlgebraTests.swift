@@ -41,7 +41,6 @@ private func expectClose(
     #expect(worst <= 1e-4, "max deviation \(worst)", sourceLocation: sourceLocation)
 }
 
-
 private func f(_ shape: [Int], _ values: [Float]) -> Tensor { Tensor(unchecked: shape, elements: values) }
 
 private func output(_ values: [Value]) -> Tensor? { values.first?.tensor }

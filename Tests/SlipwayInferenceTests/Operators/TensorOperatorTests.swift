@@ -28,7 +28,6 @@ private func run1(_ op: String, opset: Int? = nil, _ inputs: [Tensor?], constant
     try run1(op, opset: opset, [:], inputs, constants: constants)
 }
 
-
 @Suite struct TensorOperatorTests {
     // MARK: Identity / Reshape / Flatten
 
