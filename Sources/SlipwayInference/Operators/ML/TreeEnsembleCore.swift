@@ -305,24 +305,38 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
         _: M.Type
     ) {
         for t in 0..<treeCount {
-            var i = roots[t]
-            while i >= 0 {
-                let node = nodes[Int(i)]
-                let goTrue: Bool
-                if M.tracksMissing {
-                    let v = row[Int(node.feature & Int32.max)]
-                    goTrue = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN)
-                } else {
-                    goTrue = S.test(row[Int(node.feature)], node.threshold)
-                }
-                if _fastPath(goTrue) {
-                    i = node.left
-                } else {
-                    i = node.right
-                }
-            }
-            out[t] = ~i
+            out[t] = Self.leaf(nodes, roots[t], row, S.self, M.self)
         }
+    }
+
+    /// The leaf one row reaches from `root`, for ensembles whose branch nodes all use one comparison.
+    @inline(__always)
+    private static func leaf<S: SplitTest, M: MissingPolicy>(
+        _ nodes: UnsafePointer<TreeNode<T>>,
+        _ root: Int32,
+        _ row: UnsafePointer<T>,
+        _: S.Type,
+        _: M.Type
+    ) -> Int32 {
+        var i = root
+        while i >= 0 {
+            let node = nodes[Int(i)]
+            let goTrue: Bool
+            if M.tracksMissing {
+                let v = row[Int(node.feature & Int32.max)]
+                goTrue = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN)
+            } else {
+                goTrue = S.test(row[Int(node.feature)], node.threshold)
+            }
+            // A real (predicted) branch rather than a select: the CPU runs ahead on the predicted path
+            // instead of waiting for every comparison (the compiler turns a ternary into a dependent load).
+            if _fastPath(goTrue) {
+                i = node.left
+            } else {
+                i = node.right
+            }
+        }
+        return ~i
     }
 
     /// The specialised walk for ensembles whose branch nodes all use one comparison.
@@ -339,25 +353,7 @@ struct CompiledForest<T: BinaryFloatingPoint & Sendable>: Sendable {
     ) {
         var row = x
         for k in 0..<count {
-            var i = root
-            while i >= 0 {
-                let node = nodes[Int(i)]
-                let goTrue: Bool
-                if M.tracksMissing {
-                    let v = row[Int(node.feature & Int32.max)]
-                    goTrue = S.test(v, node.threshold) || (node.feature < 0 && v.isNaN)
-                } else {
-                    goTrue = S.test(row[Int(node.feature)], node.threshold)
-                }
-                // A real (predicted) branch rather than a select: the CPU runs ahead on the predicted path
-                // instead of waiting for every comparison (the compiler turns a ternary into a dependent load).
-                if _fastPath(goTrue) {
-                    i = node.left
-                } else {
-                    i = node.right
-                }
-            }
-            out[k] = ~i
+            out[k] = Self.leaf(nodes, root, row, S.self, M.self)
             row += columns
         }
     }
