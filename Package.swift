@@ -31,6 +31,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird",
+            from: "2.28.1",
+            traits: ["ConfigurationSupport"]
+        ),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         // MARK: Targets
@@ -44,9 +58,53 @@ let package = Package(
             ] + inferenceCPUFlags
         ),
         .target(
+            name: "SlipwayRegistry",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayStorage",
+            dependencies: [
+                "SlipwayRegistry",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayAPI",
+            dependencies: [
+                "SlipwayRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayServer",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayStorage",
+                "SlipwayAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayCLI",
             dependencies: [
                 "SlipwayInference",
+                "SlipwayServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -68,6 +126,27 @@ let package = Package(
         .testTarget(
             name: "SlipwayInferenceTests",
             dependencies: ["SlipwayInference"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayRegistryTests",
+            dependencies: ["SlipwayRegistry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayStorageTests",
+            dependencies: ["SlipwayRegistry", "SlipwayStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayAPITests",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayStorage",
+                "SlipwayAPI",
+                "SlipwayServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
