@@ -62,7 +62,7 @@ public struct ModelCardPatch: Sendable {
     public init() {}
 
     /// Applies the patch; returns whether any section was given.
-    func apply(to card: inout ModelCard) -> Bool {
+    public func apply(to card: inout ModelCard) -> Bool {
         let sections: [(String?, WritableKeyPath<ModelCard, String>)] = [
             (self.intendedUse, \.intendedUse), (self.factors, \.factors), (self.metrics, \.metrics),
             (self.evaluationData, \.evaluationData), (self.trainingData, \.trainingData),
