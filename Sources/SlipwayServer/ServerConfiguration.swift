@@ -52,10 +52,14 @@ public struct ServerConfiguration: Sendable {
         self.dataDirectory = config.string(forKey: "dataDir", default: self.dataDirectory)
         self.databaseURL = config.string(forKey: "databaseUrl").flatMap { $0.isEmpty ? nil : $0 }
         self.adminToken = config.string(forKey: "adminToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        self.maximumArtifactBytes = Int64(config.int(forKey: "maxArtifactBytes", default: Int(self.maximumArtifactBytes)))
+        self.maximumArtifactBytes = Int64(
+            config.int(forKey: "maxArtifactBytes", default: Int(self.maximumArtifactBytes))
+        )
         let level = config.string(forKey: "logLevel", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
-            throw ConfigurationError("logLevel must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+            throw ConfigurationError(
+                "logLevel must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'"
+            )
         }
         self.logLevel = logLevel
         guard (0...65_535).contains(self.port) else {
@@ -65,13 +69,22 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("maxArtifactBytes must be positive; got \(self.maximumArtifactBytes)")
         }
         if let url = self.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
-            throw ConfigurationError("databaseUrl must start with postgres:// (omit it for the embedded SQLite database)")
+            throw ConfigurationError(
+                "databaseUrl must start with postgres:// (omit it for the embedded SQLite database)"
+            )
         }
     }
 
     /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment
     /// variables, and the JSON file at `configFile` when given.
-    public static func reader(overrides: [String: String], configFile: String?) async throws -> ConfigReader {
+    ///
+    /// - Parameters:
+    ///   - environment: the environment variables to read (the process's by default).
+    public static func reader(
+        overrides: [String: String],
+        configFile: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in overrides {
             let content: ConfigContent
@@ -84,7 +97,10 @@ public struct ServerConfiguration: Sendable {
         }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
-            EnvironmentVariablesProvider(secretsSpecifier: .specific(["SLIPWAY_ADMIN_TOKEN"])).prefixKeys(with: "slipway"),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment,
+                secretsSpecifier: .specific(["SLIPWAY_ADMIN_TOKEN"])
+            ).prefixKeys(with: "slipway"),
         ]
         if let configFile {
             do {

@@ -3,7 +3,8 @@ import Testing
 @testable import SlipwayRegistry
 
 @Suite struct DeploymentInputTests {
-    let schema = #"{"features": {"age": {"type": "integer", "min": 0, "max": 120, "help": "years"}, "city": {"type": "string", "allowed": ["a", "b"], "pii": true}}, "ndarray": [["age", "city"]]}"#
+    let schema =
+        #"{"features": {"age": {"type": "integer", "min": 0, "max": 120, "help": "years"}, "city": {"type": "string", "allowed": ["a", "b"], "pii": true}}, "ndarray": [["age", "city"]]}"#
 
     @Test func acceptsACompleteDeployment() throws {
         let input = DeploymentInput(
@@ -33,7 +34,10 @@ import Testing
         (DeploymentInput(summary: "x", schema: #"{"features": {"a": {"colour": 1}}}"#), "schema.features.a.colour"),
         (DeploymentInput(summary: "x", schema: #"{"features": {"a": {"min": "1"}}}"#), "schema.features.a.min"),
         (DeploymentInput(summary: "x", schema: #"{"features": {"a": {"min": 5, "max": 1}}}"#), "schema.features.a.min"),
-        (DeploymentInput(summary: "x", schema: #"{"features": {"a": {"maxlength": -1}}}"#), "schema.features.a.maxlength"),
+        (
+            DeploymentInput(summary: "x", schema: #"{"features": {"a": {"maxlength": -1}}}"#),
+            "schema.features.a.maxlength"
+        ),
         (DeploymentInput(summary: "x", schema: #"{"features": {"a": {"pii": 1}}}"#), "schema.features.a.pii"),
         (DeploymentInput(summary: "x", schema: #"{"features": {"a": {}}, "ndarray": [["b"]]}"#), "schema.ndarray"),
         (DeploymentInput(summary: "x", schema: #"{"ndarray": [["a", "a"]]}"#), "schema.ndarray"),

@@ -1,0 +1,67 @@
+import Configuration
+import Foundation
+import Logging
+import Testing
+
+@testable import SlipwayServer
+
+@Suite struct ServerConfigurationTests {
+    @Test func defaultsToTheEmbeddedSetup() async throws {
+        let reader = try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.dataDirectory == "./slipway-data")
+        #expect(configuration.databaseURL == nil)
+        #expect(configuration.adminToken == nil)
+        #expect(configuration.maximumArtifactBytes == 2 << 30)
+        #expect(configuration.logLevel == .info)
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString).json")
+        try Data(#"{"port": 7000, "dataDir": "/from/file", "logLevel": "debug", "host": "0.0.0.0"}"#.utf8).write(
+            to: file
+        )
+        defer { try? FileManager.default.removeItem(at: file) }
+        let reader = try await ServerConfiguration.reader(
+            overrides: ["port": "9000"],
+            configFile: file.path,
+            environment: [
+                "SLIPWAY_PORT": "8000", "SLIPWAY_DATA_DIR": "/from/env", "SLIPWAY_MAX_ARTIFACT_BYTES": "1024",
+            ]
+        )
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(configuration.port == 9000)
+        #expect(configuration.dataDirectory == "/from/env")
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.maximumArtifactBytes == 1024)
+    }
+
+    @Test(arguments: [
+        (["SLIPWAY_LOG_LEVEL": "loud"], "logLevel"),
+        (["SLIPWAY_PORT": "70000"], "port"),
+        (["SLIPWAY_DATABASE_URL": "mysql://x"], "databaseUrl"),
+        (["SLIPWAY_MAX_ARTIFACT_BYTES": "0"], "maxArtifactBytes"),
+    ])
+    func rejectsBadValuesNamingTheKey(_ environment: [String: String], key: String) async throws {
+        let reader = try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: environment)
+        do {
+            _ = try ServerConfiguration(config: reader)
+            Issue.record("expected \(key) to be rejected")
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains(key))
+        }
+    }
+
+    @Test func reportsAMissingConfigFile() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: "/nonexistent/slipway.json",
+                environment: [:]
+            )
+        }
+    }
+}
