@@ -1,7 +1,7 @@
-import Logging
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import SlipwayRegistry
 
@@ -94,12 +94,20 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 detail: error.body ?? Self.detail(for: error.status, request: request)
             )
         } catch let error as any HTTPResponseError {
-            throw APIError(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error.status, request: request))
+            throw APIError(
+                error.status,
+                code: Self.code(for: error.status),
+                detail: Self.detail(for: error.status, request: request)
+            )
         } catch is CancellationError {
             throw APIError(.serviceUnavailable, code: "unavailable", detail: "the server is shutting down")
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
-            throw APIError(.internalServerError, code: "internal", detail: "internal error; the server log has the details (request \(context.id))")
+            throw APIError(
+                .internalServerError,
+                code: "internal",
+                detail: "internal error; the server log has the details (request \(context.id))"
+            )
         }
     }
 

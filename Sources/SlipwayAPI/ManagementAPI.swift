@@ -1,6 +1,6 @@
-import Logging
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import SlipwayRegistry
 

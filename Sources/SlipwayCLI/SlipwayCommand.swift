@@ -5,7 +5,9 @@ public struct SlipwayCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "slipway",
         abstract: "Slipway: deploy, serve and monitor machine-learning models.",
-        subcommands: [ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self]
+        subcommands: [
+            ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
+        ]
     )
 
     public init() {}

@@ -54,7 +54,10 @@ public struct DeploymentInput: Sendable {
             throw RegistryError.invalid("summary", "summary must be one line; put details in description")
         }
         guard self.description.count <= Registry.maximumTextLength else {
-            throw RegistryError.invalid("description", "description must be at most \(Registry.maximumTextLength) characters")
+            throw RegistryError.invalid(
+                "description",
+                "description must be at most \(Registry.maximumTextLength) characters"
+            )
         }
         guard Self.formats.contains(self.format) else {
             throw RegistryError.invalid(
@@ -84,16 +87,24 @@ public struct DeploymentInput: Sendable {
     }
 
     static let featureTypes: Set<String> = ["float", "integer", "number", "string", "boolean"]
-    static let ruleKeys: Set<String> = ["type", "allowed", "min", "max", "minlength", "maxlength", "help", "pii", "required"]
+    static let ruleKeys: Set<String> = [
+        "type", "allowed", "min", "max", "minlength", "maxlength", "help", "pii", "required",
+    ]
 
     static func validateSchema(_ schema: [String: JSONTree]) throws {
         for key in schema.keys where key != "features" && key != "ndarray" {
-            throw RegistryError.invalid("schema.\(key)", "schema.\(key) is not a schema field; expected features or ndarray")
+            throw RegistryError.invalid(
+                "schema.\(key)",
+                "schema.\(key) is not a schema field; expected features or ndarray"
+            )
         }
         var names: Set<String> = []
         if let features = schema["features"], !features.isNull {
             guard let features = features.object, !features.isEmpty else {
-                throw RegistryError.invalid("schema.features", "schema.features must be a non-empty object of feature rules")
+                throw RegistryError.invalid(
+                    "schema.features",
+                    "schema.features must be a non-empty object of feature rules"
+                )
             }
             for (name, rules) in features {
                 let path = "schema.features.\(name)"
@@ -170,7 +181,10 @@ public struct DeploymentInput: Sendable {
 
     static func validateSamples(_ samples: [String: JSONTree], schema: [String: JSONTree]?) throws {
         for key in samples.keys where key != "features" && key != "ndarray" {
-            throw RegistryError.invalid("samples.\(key)", "samples.\(key) is not a samples field; expected ndarray or features")
+            throw RegistryError.invalid(
+                "samples.\(key)",
+                "samples.\(key) is not a samples field; expected ndarray or features"
+            )
         }
         let ndarray = samples["ndarray"].flatMap { $0.isNull ? nil : $0 }
         let features = samples["features"].flatMap { $0.isNull ? nil : $0 }
@@ -179,7 +193,10 @@ public struct DeploymentInput: Sendable {
         }
         if let ndarray {
             guard let rows = ndarray.array, !rows.isEmpty, rows.allSatisfy({ $0.array?.isEmpty == false }) else {
-                throw RegistryError.invalid("samples.ndarray", "samples.ndarray must be a non-empty list of non-empty rows")
+                throw RegistryError.invalid(
+                    "samples.ndarray",
+                    "samples.ndarray must be a non-empty list of non-empty rows"
+                )
             }
             if Set(rows.compactMap { $0.array?.count }).count != 1 {
                 throw RegistryError.invalid("samples.ndarray", "samples.ndarray rows must all have the same length")
@@ -188,7 +205,10 @@ public struct DeploymentInput: Sendable {
         if let features {
             let rows = features.array ?? [features]
             guard !rows.isEmpty, rows.allSatisfy({ $0.object != nil }) else {
-                throw RegistryError.invalid("samples.features", "samples.features must be an object or a list of objects")
+                throw RegistryError.invalid(
+                    "samples.features",
+                    "samples.features must be an object or a list of objects"
+                )
             }
             if schema?["features"]?.object == nil {
                 throw RegistryError.invalid("samples.features", "samples.features needs a schema with features")

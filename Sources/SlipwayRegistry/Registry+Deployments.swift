@@ -11,7 +11,12 @@ public struct DeployTarget: Sendable {
 
 extension Registry {
     /// Checks that the caller may deploy to `environment` before any byte is uploaded.
-    public func authorizeDeploy(owner: String, name: String, environment: String, by principal: Principal)
+    public func authorizeDeploy(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    )
         async throws -> DeployTarget
     {
         let (model, target) = try await self.deployableEnvironment(
@@ -105,7 +110,13 @@ extension Registry {
     }
 
     /// One deployment by environment and version, with its environment.
-    public func deployment(owner: String, name: String, environment: String, version: Int, by principal: Principal)
+    public func deployment(
+        owner: String,
+        name: String,
+        environment: String,
+        version: Int,
+        by principal: Principal
+    )
         async throws -> (Deployment, Environment)
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)
@@ -143,7 +154,10 @@ extension Registry {
             by: principal
         )
         guard description.count <= Self.maximumTextLength else {
-            throw RegistryError.invalid("description", "description must be at most \(Self.maximumTextLength) characters")
+            throw RegistryError.invalid(
+                "description",
+                "description must be at most \(Self.maximumTextLength) characters"
+            )
         }
         let (deployment, _) = try await self.deployment(in: model, environment: environment, version: version)
         return try await self.repository.updateDeploymentDescription(
@@ -173,7 +187,8 @@ extension Registry {
         try self.requireAdministrator(principal)
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)
         let (deployment, _) = try await self.deployment(in: model, environment: environment, version: version)
-        return try await self.recordVerification(of: deployment, status: status, reason: reason, actor: principal.actor).0
+        return try await self.recordVerification(of: deployment, status: status, reason: reason, actor: principal.actor)
+            .0
     }
 
     /// Moves a pending deployment to verified or failed, activating it when it asked to be.
@@ -322,7 +337,13 @@ extension Registry {
     }
 
     /// The version live in an environment at `date`, with its deployment.
-    public func liveVersion(owner: String, name: String, environment: String, at date: Date, by principal: Principal)
+    public func liveVersion(
+        owner: String,
+        name: String,
+        environment: String,
+        at date: Date,
+        by principal: Principal
+    )
         async throws -> (Int?, Deployment?)
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)
@@ -335,7 +356,13 @@ extension Registry {
     }
 
     /// A model's activity log, newest first.
-    public func activity(owner: String, name: String, filter: ActivityFilter, page: PageRequest, by principal: Principal)
+    public func activity(
+        owner: String,
+        name: String,
+        filter: ActivityFilter,
+        page: PageRequest,
+        by principal: Principal
+    )
         async throws -> Page<ActivityEvent>
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)

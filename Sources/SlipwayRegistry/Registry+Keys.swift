@@ -35,12 +35,18 @@ extension Registry {
                 throw RegistryError.invalid("rate_limit", "rate_limit applies to serving keys only")
             }
             guard (1...Self.maximumRateLimit).contains(rateLimit) else {
-                throw RegistryError.invalid("rate_limit", "rate_limit must be between 1 and \(Self.maximumRateLimit) requests per second")
+                throw RegistryError.invalid(
+                    "rate_limit",
+                    "rate_limit must be between 1 and \(Self.maximumRateLimit) requests per second"
+                )
             }
         }
         let existing = try await self.repository.listKeys(modelID: model.id)
         if existing.contains(where: { $0.kind == kind && $0.name == keyName && $0.revokedAt == nil }) {
-            throw RegistryError.conflict("a \(kind.rawValue) key named '\(keyName)' already exists in \(model.fullName)", field: "name")
+            throw RegistryError.conflict(
+                "a \(kind.rawValue) key named '\(keyName)' already exists in \(model.fullName)",
+                field: "name"
+            )
         }
         let secret = Secret.generate(kind == .deploy ? .deployKey : .servingKey)
         var unique: [String] = []

@@ -89,7 +89,9 @@ extension Registry {
     public func createModel(_ input: ModelInput, by principal: Principal) async throws -> Model {
         try self.requireManagementCredential(principal)
         guard let user = principal.user else {
-            if principal == .anonymous { throw RegistryError(.unauthenticated, "an API token is required to create models") }
+            if principal == .anonymous {
+                throw RegistryError(.unauthenticated, "an API token is required to create models")
+            }
             throw RegistryError.forbidden("keys cannot create models; use an API token")
         }
         try Names.validate(input.owner, field: "owner")
@@ -155,7 +157,12 @@ extension Registry {
     }
 
     /// Applies a partial update (maintainers; visibility needs owner rights).
-    public func updateModel(owner: String, name: String, patch: ModelPatch, by principal: Principal) async throws
+    public func updateModel(
+        owner: String,
+        name: String,
+        patch: ModelPatch,
+        by principal: Principal
+    ) async throws
         -> Model
     {
         var model = try await self.model(owner: owner, name: name, requiring: .maintainer, by: principal)
@@ -168,14 +175,35 @@ extension Registry {
             model.isPublic = isPublic
             changed.append(isPublic ? "made public" : "made private")
         }
-        if let value = patch.description { model.metadata.description = value; changed.append("description") }
-        if let value = patch.topics { model.metadata.topics = value; changed.append("topics") }
-        if let value = patch.homepageURL { model.metadata.homepageURL = value; changed.append("homepage_url") }
-        if let value = patch.sourceURL { model.metadata.sourceURL = value; changed.append("source_url") }
-        if let value = patch.datasetURL { model.metadata.datasetURL = value; changed.append("dataset_url") }
-        if let value = patch.licenseURL { model.metadata.licenseURL = value; changed.append("license_url") }
+        if let value = patch.description {
+            model.metadata.description = value
+            changed.append("description")
+        }
+        if let value = patch.topics {
+            model.metadata.topics = value
+            changed.append("topics")
+        }
+        if let value = patch.homepageURL {
+            model.metadata.homepageURL = value
+            changed.append("homepage_url")
+        }
+        if let value = patch.sourceURL {
+            model.metadata.sourceURL = value
+            changed.append("source_url")
+        }
+        if let value = patch.datasetURL {
+            model.metadata.datasetURL = value
+            changed.append("dataset_url")
+        }
+        if let value = patch.licenseURL {
+            model.metadata.licenseURL = value
+            changed.append("license_url")
+        }
         if patch.card.apply(to: &model.card) { changed.append("card") }
-        if let value = patch.keyMetric { model.keyMetric = value; changed.append("key_metric") }
+        if let value = patch.keyMetric {
+            model.keyMetric = value
+            changed.append("key_metric")
+        }
         try Self.validate(metadata: model.metadata, card: model.card, keyMetric: model.keyMetric)
         guard !changed.isEmpty else { return model }
         model.updatedAt = self.now()
@@ -196,7 +224,10 @@ extension Registry {
 
     static func validate(metadata: ModelMetadata, card: ModelCard, keyMetric: KeyMetric?) throws {
         if metadata.description.count > self.maximumTextLength {
-            throw RegistryError.invalid("description", "description must be at most \(self.maximumTextLength) characters")
+            throw RegistryError.invalid(
+                "description",
+                "description must be at most \(self.maximumTextLength) characters"
+            )
         }
         if metadata.topics.count > 20 {
             throw RegistryError.invalid("topics", "at most 20 topics are allowed")
@@ -240,7 +271,12 @@ extension Registry {
     }
 
     /// One environment.
-    public func environment(owner: String, name: String, environment: String, by principal: Principal) async throws
+    public func environment(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    ) async throws
         -> Environment
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)
@@ -251,13 +287,21 @@ extension Registry {
     }
 
     /// Creates a custom environment (maintainers).
-    public func createEnvironment(owner: String, name: String, environment: String, by principal: Principal)
+    public func createEnvironment(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    )
         async throws -> Environment
     {
         let model = try await self.model(owner: owner, name: name, requiring: .maintainer, by: principal)
         try Names.validate(environment, field: "name")
         if try await self.repository.environment(modelID: model.id, name: environment) != nil {
-            throw RegistryError.conflict("environment '\(environment)' already exists in \(model.fullName)", field: "name")
+            throw RegistryError.conflict(
+                "environment '\(environment)' already exists in \(model.fullName)",
+                field: "name"
+            )
         }
         let created = Environment(modelID: model.id, name: environment, createdAt: self.now())
         try await self.repository.createEnvironment(
@@ -268,7 +312,12 @@ extension Registry {
     }
 
     /// Deletes an environment and its deployments (maintainers); refused while one is active.
-    public func deleteEnvironment(owner: String, name: String, environment: String, by principal: Principal)
+    public func deleteEnvironment(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    )
         async throws
     {
         let model = try await self.model(owner: owner, name: name, requiring: .maintainer, by: principal)

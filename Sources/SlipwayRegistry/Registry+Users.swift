@@ -16,7 +16,10 @@ extension Registry {
     /// Creates the first administrator when none exists, with a generated token or `token` when given.
     ///
     /// - Returns: the administrator and its secret when one was created now; `nil` when one already existed.
-    public func bootstrapAdministrator(username: String = "admin", token: String? = nil) async throws
+    public func bootstrapAdministrator(
+        username: String = "admin",
+        token: String? = nil
+    ) async throws
         -> IssuedSecret<User>?
     {
         guard try await !self.repository.hasAdministrator() else { return nil }
@@ -69,9 +72,18 @@ extension Registry {
         try Self.validateLabel(displayName, field: "display_name", allowEmpty: true)
         if let email { try Self.validateLabel(email, field: "email", allowEmpty: false) }
         guard try await !self.repository.isOwnerNameTaken(username) else {
-            throw RegistryError.conflict("the name '\(username)' is already taken by a user or an organisation", field: "username")
+            throw RegistryError.conflict(
+                "the name '\(username)' is already taken by a user or an organisation",
+                field: "username"
+            )
         }
-        let user = User(username: username, displayName: displayName, email: email, isAdmin: isAdmin, createdAt: self.now())
+        let user = User(
+            username: username,
+            displayName: displayName,
+            email: email,
+            isAdmin: isAdmin,
+            createdAt: self.now()
+        )
         try await self.repository.createUser(user)
         let token = try await self.issueToken(for: user, name: "initial", expiresAt: nil)
         return (user, token)
@@ -90,7 +102,11 @@ extension Registry {
     }
 
     /// Creates an API token for the caller.
-    public func createToken(name: String, expiresAt: Date?, by principal: Principal) async throws -> IssuedSecret<APIToken> {
+    public func createToken(
+        name: String,
+        expiresAt: Date?,
+        by principal: Principal
+    ) async throws -> IssuedSecret<APIToken> {
         let user = try self.currentUser(principal)
         try Self.validateLabel(name, field: "name", allowEmpty: false)
         if let expiresAt, expiresAt <= self.now() {
@@ -146,14 +162,21 @@ extension Registry {
     // MARK: Organisations
 
     /// Creates an organisation; the caller becomes its owner.
-    public func createOrganization(name: String, displayName: String = "", by principal: Principal) async throws
+    public func createOrganization(
+        name: String,
+        displayName: String = "",
+        by principal: Principal
+    ) async throws
         -> Organization
     {
         let user = try self.currentUser(principal)
         try Names.validate(name, field: "name")
         try Self.validateLabel(displayName, field: "display_name", allowEmpty: true)
         guard try await !self.repository.isOwnerNameTaken(name) else {
-            throw RegistryError.conflict("the name '\(name)' is already taken by a user or an organisation", field: "name")
+            throw RegistryError.conflict(
+                "the name '\(name)' is already taken by a user or an organisation",
+                field: "name"
+            )
         }
         let organization = Organization(name: name, displayName: displayName, createdAt: self.now())
         try await self.repository.createOrganization(organization, owner: user.id)
@@ -186,16 +209,25 @@ extension Registry {
     }
 
     /// Adds a member or changes a member's role (organisation owners only).
-    public func setMember(_ username: String, role: Role, in name: String, by principal: Principal) async throws
+    public func setMember(
+        _ username: String,
+        role: Role,
+        in name: String,
+        by principal: Principal
+    ) async throws
         -> Membership
     {
         let (organization, callerRole) = try await self.organization(named: name, by: principal)
-        guard callerRole == .owner else { throw RegistryError.forbidden("only owners of \(name) may manage its members") }
+        guard callerRole == .owner else {
+            throw RegistryError.forbidden("only owners of \(name) may manage its members")
+        }
         guard let member = try await self.repository.user(named: username) else {
             throw RegistryError.notFound("user \(username) does not exist")
         }
         if role != .owner, try await self.repository.role(userID: member.id, inOrganization: name) == .owner {
-            let owners = try await self.repository.memberships(organizationID: organization.id).filter { $0.role == .owner }
+            let owners = try await self.repository.memberships(organizationID: organization.id).filter {
+                $0.role == .owner
+            }
             if owners.count == 1 {
                 throw RegistryError.conflict("\(username) is the last owner of \(name); make someone else owner first")
             }
@@ -207,7 +239,9 @@ extension Registry {
     /// Removes a member (organisation owners only; never the last owner).
     public func removeMember(_ username: String, from name: String, by principal: Principal) async throws {
         let (organization, callerRole) = try await self.organization(named: name, by: principal)
-        guard callerRole == .owner else { throw RegistryError.forbidden("only owners of \(name) may manage its members") }
+        guard callerRole == .owner else {
+            throw RegistryError.forbidden("only owners of \(name) may manage its members")
+        }
         guard let member = try await self.repository.user(named: username),
             try await self.repository.role(userID: member.id, inOrganization: name) != nil
         else { throw RegistryError.notFound("\(username) is not a member of \(name)") }

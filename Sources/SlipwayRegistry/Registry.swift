@@ -71,7 +71,9 @@ public struct Registry: Sendable {
             guard let key = try await self.repository.key(id: parsed.id),
                 key.kind == (parsed.kind == .deployKey ? .deploy : .serving),
                 Secret.matches(random: parsed.random, storedHash: key.secretHash)
-            else { throw RegistryError(.unauthenticated, "unknown \(parsed.kind == .deployKey ? "deploy" : "serving") key") }
+            else {
+                throw RegistryError(.unauthenticated, "unknown \(parsed.kind == .deployKey ? "deploy" : "serving") key")
+            }
             guard key.isUsable(at: now) else {
                 throw RegistryError(
                     .unauthenticated,
@@ -186,7 +188,10 @@ public struct Registry: Sendable {
                     try self.artifacts.delete(digest: digest)
                 }
             } catch {
-                self.logger.info("artifact left in place", metadata: ["artifact.sha256": "\(digest)", "error": "\(error)"])
+                self.logger.info(
+                    "artifact left in place",
+                    metadata: ["artifact.sha256": "\(digest)", "error": "\(error)"]
+                )
             }
         }
     }

@@ -21,7 +21,9 @@ struct DeploymentsController {
                 by: principal
             )
             let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) { DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil) }
+            return try Wire.page(page, request: request) {
+                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
+            }
         }
         api.get("models/:owner/:name/environments/:env/deployments") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -35,7 +37,9 @@ struct DeploymentsController {
                 by: principal
             )
             let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) { DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil) }
+            return try Wire.page(page, request: request) {
+                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
+            }
         }
         api.post("models/:owner/:name/environments/:env/deployments") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -81,7 +85,9 @@ struct DeploymentsController {
                 by: principal
             )
             let active = try await self.activeIDs(of: model)
-            return try Wire.json(DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil))
+            return try Wire.json(
+                DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil)
+            )
         }
         api.get("models/:owner/:name/environments/:env/deployments/:version/artifact") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -117,7 +123,9 @@ struct DeploymentsController {
                 by: principal
             )
             let active = try await self.activeIDs(of: model)
-            return try Wire.json(DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil))
+            return try Wire.json(
+                DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil)
+            )
         }
         api.post("models/:owner/:name/environments/:env/deployments/:version/promote") { request, context in
             var request = request
@@ -144,7 +152,11 @@ struct DeploymentsController {
                 var request = request
                 let principal = try await self.registry.principal(for: request)
                 let (body, _) = try await Wire.decode(Activate.self, from: &request, allowed: ["version"])
-                let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
+                let model = try await self.registry.model(
+                    owner: try context.owner,
+                    name: try context.name,
+                    by: principal
+                )
                 let activation = try await self.registry.activate(
                     owner: model.owner,
                     name: model.name,
@@ -180,13 +192,19 @@ struct DeploymentsController {
                     environment: environment,
                     at: at,
                     version: version,
-                    deployment: deployment.map { DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil) }
+                    deployment: deployment.map {
+                        DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
+                    }
                 )
             )
         }
     }
 
-    func find(_ request: Request, _ context: SlipwayRequestContext, _ principal: Principal) async throws
+    func find(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        _ principal: Principal
+    ) async throws
         -> (Model, Deployment, SlipwayRegistry.Environment)
     {
         let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
@@ -233,7 +251,10 @@ struct DeploymentsController {
     struct Promote: Decodable {
         var toEnvironment: String
         var summary: String?
-        enum CodingKeys: String, CodingKey { case toEnvironment = "to_environment", summary }
+        enum CodingKeys: String, CodingKey {
+            case toEnvironment = "to_environment"
+            case summary
+        }
     }
 
     struct Activate: Decodable {
@@ -244,7 +265,11 @@ struct DeploymentsController {
         var environment: String
         var previousVersion: Int?
         var active: DeploymentDTO
-        enum CodingKeys: String, CodingKey { case environment, previousVersion = "previous_version", active }
+        enum CodingKeys: String, CodingKey {
+            case environment
+            case previousVersion = "previous_version"
+            case active
+        }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(self.environment, forKey: .environment)

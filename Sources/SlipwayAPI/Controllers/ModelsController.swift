@@ -228,8 +228,14 @@ struct ModelsController {
             "license_url", "card", "key_metric",
         ]
         enum CodingKeys: String, CodingKey {
-            case owner, name, isPublic = "public", description, topics, homepageUrl = "homepage_url"
-            case sourceUrl = "source_url", datasetUrl = "dataset_url", licenseUrl = "license_url", card
+            case owner, name
+            case isPublic = "public"
+            case description, topics
+            case homepageUrl = "homepage_url"
+            case sourceUrl = "source_url"
+            case datasetUrl = "dataset_url"
+            case licenseUrl = "license_url"
+            case card
             case keyMetric = "key_metric"
         }
     }
@@ -247,8 +253,13 @@ struct ModelsController {
 
         static let fields = CreateModel.fields.subtracting(["owner", "name"])
         enum CodingKeys: String, CodingKey {
-            case isPublic = "public", description, topics, homepageUrl = "homepage_url"
-            case sourceUrl = "source_url", datasetUrl = "dataset_url", licenseUrl = "license_url", card
+            case isPublic = "public"
+            case description, topics
+            case homepageUrl = "homepage_url"
+            case sourceUrl = "source_url"
+            case datasetUrl = "dataset_url"
+            case licenseUrl = "license_url"
+            case card
             case keyMetric = "key_metric"
         }
     }
@@ -265,9 +276,13 @@ struct ModelsController {
         var expiresInDays: Int?
         var rateLimit: Int?
 
-        static let fields: Set<String> = ["kind", "name", "environments", "expires_at", "expires_in_days", "rate_limit"]
+        static let fields: Set<String> = [
+            "kind", "name", "environments", "expires_at", "expires_in_days", "rate_limit",
+        ]
         enum CodingKeys: String, CodingKey {
-            case kind, name, environments, expiresAt = "expires_at", expiresInDays = "expires_in_days"
+            case kind, name, environments
+            case expiresAt = "expires_at"
+            case expiresInDays = "expires_in_days"
             case rateLimit = "rate_limit"
         }
     }

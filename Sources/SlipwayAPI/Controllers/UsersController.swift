@@ -61,13 +61,19 @@ struct UsersController {
         }
 
         api.get("orgs") { request, _ in
-            let organizations = try await self.registry.listOrganizations(by: try await self.registry.principal(for: request))
+            let organizations = try await self.registry.listOrganizations(
+                by: try await self.registry.principal(for: request)
+            )
             return try Wire.json(organizations.map(OrganizationDTO.init))
         }
         api.post("orgs") { request, _ in
             var request = request
             let principal = try await self.registry.principal(for: request)
-            let (body, _) = try await Wire.decode(CreateOrganization.self, from: &request, allowed: CreateOrganization.fields)
+            let (body, _) = try await Wire.decode(
+                CreateOrganization.self,
+                from: &request,
+                allowed: CreateOrganization.fields
+            )
             let organization = try await self.registry.createOrganization(
                 name: body.name,
                 displayName: body.displayName ?? "",
@@ -118,7 +124,10 @@ struct UsersController {
         var isAdmin: Bool?
         static let fields: Set<String> = ["username", "display_name", "email", "is_admin"]
         enum CodingKeys: String, CodingKey {
-            case username, displayName = "display_name", email, isAdmin = "is_admin"
+            case username
+            case displayName = "display_name"
+            case email
+            case isAdmin = "is_admin"
         }
     }
 
@@ -131,14 +140,20 @@ struct UsersController {
         var name: String
         var expiresInDays: Int?
         static let fields: Set<String> = ["name", "expires_in_days"]
-        enum CodingKeys: String, CodingKey { case name, expiresInDays = "expires_in_days" }
+        enum CodingKeys: String, CodingKey {
+            case name
+            case expiresInDays = "expires_in_days"
+        }
     }
 
     struct CreateOrganization: Decodable {
         var name: String
         var displayName: String?
         static let fields: Set<String> = ["name", "display_name"]
-        enum CodingKeys: String, CodingKey { case name, displayName = "display_name" }
+        enum CodingKeys: String, CodingKey {
+            case name
+            case displayName = "display_name"
+        }
     }
 
     struct SetMember: Decodable {

@@ -13,7 +13,8 @@ enum APIDocsPage {
         for operation in OpenAPIDocument.operations {
             if operation.tag != currentTag {
                 currentTag = operation.tag
-                rows += "<tr><th colspan=\"4\" id=\"\(escape(currentTag))\">\(escape(currentTag.capitalized))</th></tr>\n"
+                rows +=
+                    "<tr><th colspan=\"4\" id=\"\(escape(currentTag))\">\(escape(currentTag.capitalized))</th></tr>\n"
             }
             let query = operation.query.map { "<code>\(escape($0.0))</code>" }.joined(separator: " ")
             let body: String
@@ -22,8 +23,10 @@ enum APIDocsPage {
                     body = escape(String(reference.split(separator: "/").last ?? ""))
                 } else if let properties = schema["properties"] as? [String: Any] {
                     let required = Set(schema["required"] as? [String] ?? [])
-                    body = properties.keys.sorted().map { required.contains($0) ? "<code><b>\(escape($0))</b></code>" : "<code>\(escape($0))</code>" }
-                        .joined(separator: " ")
+                    body = properties.keys.sorted().map {
+                        required.contains($0) ? "<code><b>\(escape($0))</b></code>" : "<code>\(escape($0))</code>"
+                    }
+                    .joined(separator: " ")
                 } else {
                     body = ""
                 }

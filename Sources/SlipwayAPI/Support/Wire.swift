@@ -36,7 +36,11 @@ enum Wire {
     }
 
     /// A JSON response.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
+    static func json(
+        _ value: some Encodable,
+        status: HTTPResponse.Status = .ok,
+        headers: HTTPFields = [:]
+    ) throws
         -> Response
     {
         var headers = headers
@@ -114,7 +118,11 @@ enum Wire {
     /// Decodes a JSON object body strictly: unknown fields, wrong types and malformed JSON are 400s naming the field.
     ///
     /// - Returns: the value and the set of top-level keys that were present (to tell `null` from absent).
-    static func decode<T: Decodable>(_ type: T.Type, from request: inout Request, allowed: Set<String>) async throws
+    static func decode<T: Decodable>(
+        _ type: T.Type,
+        from request: inout Request,
+        allowed: Set<String>
+    ) async throws
         -> (T, Set<String>)
     {
         let contentType = request.headers[.contentType] ?? ""
@@ -143,7 +151,9 @@ enum Wire {
             )
         }
         do {
-            return (try self.decoder().decode(T.self, from: data.isEmpty ? Data("{}".utf8) : data), Set(dictionary.keys))
+            return (
+                try self.decoder().decode(T.self, from: data.isEmpty ? Data("{}".utf8) : data), Set(dictionary.keys)
+            )
         } catch let error as DecodingError {
             throw self.describe(error)
         }

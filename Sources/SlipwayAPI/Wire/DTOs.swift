@@ -30,7 +30,13 @@ struct UserDTO: Encodable {
         try container.encode(self.createdAt, forKey: .createdAt)
     }
 
-    enum CodingKeys: String, CodingKey { case id, username, displayName = "display_name", email, isAdmin = "is_admin", createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, username
+        case displayName = "display_name"
+        case email
+        case isAdmin = "is_admin"
+        case createdAt = "created_at"
+    }
 }
 
 struct TokenDTO: Encodable {
@@ -60,11 +66,21 @@ struct TokenDTO: Encodable {
         try container.encodeIfPresent(self.secret, forKey: .secret)
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, createdAt = "created_at", expiresAt = "expires_at", revokedAt = "revoked_at", secret }
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+        case secret
+    }
 }
 
 struct OrganizationDTO: Encodable {
-    enum CodingKeys: String, CodingKey { case id, name, displayName = "display_name", createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case displayName = "display_name"
+        case createdAt = "created_at"
+    }
 
     var id: String
     var name: String
@@ -86,9 +102,13 @@ struct MemberDTO: Encodable {
 
 struct CardDTO: Codable {
     enum CodingKeys: String, CodingKey {
-        case intendedUse = "intended_use", factors, metrics, evaluationData = "evaluation_data"
-        case trainingData = "training_data", quantitativeAnalyses = "quantitative_analyses"
-        case ethicalConsiderations = "ethical_considerations", caveatsAndRecommendations = "caveats_and_recommendations"
+        case intendedUse = "intended_use"
+        case factors, metrics
+        case evaluationData = "evaluation_data"
+        case trainingData = "training_data"
+        case quantitativeAnalyses = "quantitative_analyses"
+        case ethicalConsiderations = "ethical_considerations"
+        case caveatsAndRecommendations = "caveats_and_recommendations"
     }
 
     var intendedUse: String?
@@ -172,7 +192,12 @@ struct EnvironmentDTO: Encodable {
         try container.encode(self.createdAt, forKey: .createdAt)
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, activeVersion = "active_version", activeDeploymentId = "active_deployment_id", createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case activeVersion = "active_version"
+        case activeDeploymentId = "active_deployment_id"
+        case createdAt = "created_at"
+    }
 }
 
 struct ActiveDeploymentDTO: Encodable {
@@ -228,7 +253,23 @@ struct ModelDTO: Encodable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case id, owner, name, fullName = "full_name", isPublic = "public", description, topics, homepageUrl = "homepage_url", sourceUrl = "source_url", datasetUrl = "dataset_url", licenseUrl = "license_url", card, keyMetric = "key_metric", defaultEnvironment = "default_environment", environments, activeDeployments = "active_deployments", createdAt = "created_at", updatedAt = "updated_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, owner, name
+        case fullName = "full_name"
+        case isPublic = "public"
+        case description, topics
+        case homepageUrl = "homepage_url"
+        case sourceUrl = "source_url"
+        case datasetUrl = "dataset_url"
+        case licenseUrl = "license_url"
+        case card
+        case keyMetric = "key_metric"
+        case defaultEnvironment = "default_environment"
+        case environments
+        case activeDeployments = "active_deployments"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -347,7 +388,10 @@ struct StatusDTO: Encodable {
         try container.encode(self.verifiedAt, forKey: .verifiedAt)
     }
 
-    enum CodingKeys: String, CodingKey { case state, reason, verifiedAt = "verified_at" }
+    enum CodingKeys: String, CodingKey {
+        case state, reason
+        case verifiedAt = "verified_at"
+    }
 }
 
 struct ArtifactDTO: Encodable {
@@ -366,7 +410,15 @@ struct DeploymentDTO: Encodable {
         self.isActive = activeID == deployment.id
     }
 
-    enum CodingKeys: String, CodingKey { case id, uuid, model, environment, version, status, isActive = "is_active", format, summary, description, artifact, schema, samples, classes, context, params, activateOnVerify = "activate_on_verify", promotedFromId = "promoted_from_id", createdBy = "created_by", createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, uuid, model, environment, version, status
+        case isActive = "is_active"
+        case format, summary, description, artifact, schema, samples, classes, context, params
+        case activateOnVerify = "activate_on_verify"
+        case promotedFromId = "promoted_from_id"
+        case createdBy = "created_by"
+        case createdAt = "created_at"
+    }
 
     func encode(to encoder: any Encoder) throws {
         let deployment = self.deployment
@@ -385,7 +437,10 @@ struct DeploymentDTO: Encodable {
         try container.encode(deployment.format, forKey: .format)
         try container.encode(deployment.summary, forKey: .summary)
         try container.encode(deployment.description, forKey: .description)
-        try container.encode(ArtifactDTO(sha256: deployment.artifactDigest, size: deployment.artifactSize), forKey: .artifact)
+        try container.encode(
+            ArtifactDTO(sha256: deployment.artifactDigest, size: deployment.artifactSize),
+            forKey: .artifact
+        )
         try container.encode(RawJSON(text: deployment.schema), forKey: .schema)
         try container.encode(RawJSON(text: deployment.samples), forKey: .samples)
         try container.encode(RawJSON(text: deployment.classes), forKey: .classes)
@@ -402,7 +457,15 @@ struct KeyDTO: Encodable {
     var key: AccessKey
     var secret: String?
 
-    enum CodingKeys: String, CodingKey { case id, kind, name, environments, rateLimit = "rate_limit", expiresAt = "expires_at", revokedAt = "revoked_at", createdBy = "created_by", createdAt = "created_at", secret }
+    enum CodingKeys: String, CodingKey {
+        case id, kind, name, environments
+        case rateLimit = "rate_limit"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+        case createdBy = "created_by"
+        case createdAt = "created_at"
+        case secret
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -422,7 +485,12 @@ struct KeyDTO: Encodable {
 struct ActivityEventDTO: Encodable {
     var event: ActivityEvent
 
-    enum CodingKeys: String, CodingKey { case id, at, actor, action, environment, fromVersion = "from_version", toVersion = "to_version", detail }
+    enum CodingKeys: String, CodingKey {
+        case id, at, actor, action, environment
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+        case detail
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -23,7 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
 
-    @Option(name: .customLong("data-dir"), help: "The folder for the SQLite database and artifacts (default ./slipway-data).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The folder for the SQLite database and artifacts (default ./slipway-data)."
+    )
     var dataDirectory: String?
 
     @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/database to use PostgreSQL.")
@@ -67,8 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             app = try await buildApplication(configuration: configuration, logger: logger) { port in
                 let elapsed = ContinuousClock.now - started
-                let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-                printLine("Slipway is ready on http://\(configuration.host):\(port) (\(String(format: "%.0f", milliseconds)) ms)")
+                let milliseconds =
+                    Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+                printLine(
+                    "Slipway is ready on http://\(configuration.host):\(port) (\(String(format: "%.0f", milliseconds)) ms)"
+                )
             }
         } catch {
             throw Self.fail("cannot start: \(error)")
@@ -85,7 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("slipway: error: \(message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
+        FileHandle.standardError.write(
+            Data("slipway: error: \(message.replacingOccurrences(of: "\n", with: " "))\n".utf8)
+        )
         return ExitCode.failure
     }
 }
