@@ -5,7 +5,12 @@ public struct SlipwayCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "slipway",
         abstract: "Slipway: deploy, serve and monitor machine-learning models.",
-        subcommands: [InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self]
+        subcommands: [
+            InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
+            ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
+            RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
+            WhoamiCommand.self,
+        ]
     )
 
     public init() {}
