@@ -1,0 +1,56 @@
+import Logging
+import Foundation
+import Hummingbird
+import NIOCore
+import SlipwayRegistry
+
+/// The management API under `/api/v1`, the health routes and the API reference.
+///
+/// ```swift
+/// let router = Router(context: SlipwayRequestContext.self)
+/// ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
+/// ```
+public struct ManagementAPI: Sendable {
+    /// The registry the routes call.
+    public let registry: Registry
+    /// Throws when the server should not take traffic (`/readyz` answers 503).
+    public let readiness: @Sendable () async throws -> Void
+
+    /// Creates the API over a registry.
+    public init(registry: Registry, readiness: @escaping @Sendable () async throws -> Void) {
+        self.registry = registry
+        self.readiness = readiness
+    }
+
+    /// Adds every route (and the error middleware) to `router`.
+    public func register(on router: Router<SlipwayRequestContext>) {
+        router.add(middleware: ErrorMiddleware())
+        router.get("healthz") { _, _ in try Wire.json(["status": "ok"]) }
+        router.get("readyz") { _, context in
+            do {
+                try await self.readiness()
+                return try Wire.json(["status": "ready"])
+            } catch {
+                context.logger.info("not ready", metadata: ["error": "\(error)"])
+                return try Wire.json(["status": "unavailable"], status: .serviceUnavailable)
+            }
+        }
+        let document = OpenAPIDocument.json()
+        router.get("api/v1/openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
+        }
+        let page = APIDocsPage.html()
+        router.get("api/docs") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+        }
+        let api = router.group("api/v1")
+        UsersController(registry: self.registry).register(on: api)
+        ModelsController(registry: self.registry).register(on: api)
+        DeploymentsController(registry: self.registry).register(on: api)
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+
+/// The OpenAPI 3.1 description of every route the server answers, built from one table.
+///
+/// Tests check the table against the router in both directions, so a route cannot be added without documenting it.
+public enum OpenAPIDocument {
+    /// One documented operation.
+    struct Operation {
+        var method: String
+        var path: String
+        var summary: String
+        var tag: String
+        var query: [(String, String, [String: Any])] = []
+        var body: [String: Any]? = nil
+        var bodyType = "application/json"
+        var status = 200
+        var response: [String: Any]? = nil
+        var responseType = "application/json"
+        var isPublic = false
+        var headers: [String] = []
+    }
+
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    static func array(_ item: [String: Any]) -> [String: Any] { ["type": "array", "items": item] }
+    static var string: [String: Any] { ["type": "string"] }
+    static var integer: [String: Any] { ["type": "integer"] }
+    static var boolean: [String: Any] { ["type": "boolean"] }
+    static var time: [String: Any] { ["type": "string", "format": "date-time"] }
+    static func nullable(_ schema: [String: Any]) -> [String: Any] {
+        ["oneOf": [schema, ["type": "null"]]]
+    }
+    static func object(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
+        var object: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false]
+        if !required.isEmpty { object["required"] = required }
+        return object
+    }
+
+    static var pageQuery: [(String, String, [String: Any])] {
+        [
+            ("page", "1-based page number (default 1)", ["type": "integer", "minimum": 1]),
+            ("per_page", "items per page, 1–200 (default 50)", ["type": "integer", "minimum": 1, "maximum": 200]),
+        ]
+    }
+
+    /// Every operation, in the order the docs list them.
+    static var operations: [Operation] {
+        let model = "/api/v1/models/{owner}/{name}"
+        let environment = "\(model)/environments/{environment}"
+        let deployment = "\(environment)/deployments/{version}"
+        return [
+            Operation(method: "get", path: "/healthz", summary: "Liveness: 200 while the process runs", tag: "system", response: object(["status": string]), isPublic: true),
+            Operation(method: "get", path: "/readyz", summary: "Readiness: 200 when the database answers, else 503", tag: "system", response: object(["status": string]), isPublic: true),
+            Operation(method: "get", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "system", response: ["type": "object"], isPublic: true),
+            Operation(method: "get", path: "/api/docs", summary: "Browsable API reference (HTML)", tag: "system", response: string, responseType: "text/html", isPublic: true),
+
+            Operation(method: "get", path: "/api/v1/users/me", summary: "The caller's user", tag: "users", response: ref("User")),
+            Operation(method: "get", path: "/api/v1/users", summary: "List users (administrators)", tag: "users", query: pageQuery, response: array(ref("User")), headers: ["Link", "X-Total-Count"]),
+            Operation(method: "post", path: "/api/v1/users", summary: "Create a user with a first API token (administrators)", tag: "users",
+                      body: object(["username": string, "display_name": string, "email": string, "is_admin": boolean], required: ["username"]),
+                      status: 201, response: object(["user": ref("User"), "token": ref("Token")])),
+            Operation(method: "get", path: "/api/v1/users/me/tokens", summary: "The caller's API tokens", tag: "users", response: array(ref("Token"))),
+            Operation(method: "post", path: "/api/v1/users/me/tokens", summary: "Create an API token (the secret is shown once)", tag: "users",
+                      body: object(["name": string, "expires_in_days": integer], required: ["name"]), status: 201, response: ref("Token")),
+            Operation(method: "delete", path: "/api/v1/users/me/tokens/{id}", summary: "Revoke an API token", tag: "users", status: 204),
+
+            Operation(method: "get", path: "/api/v1/orgs", summary: "Organisations the caller belongs to", tag: "organisations", response: array(ref("Organization"))),
+            Operation(method: "post", path: "/api/v1/orgs", summary: "Create an organisation; the caller becomes its owner", tag: "organisations",
+                      body: object(["name": string, "display_name": string], required: ["name"]), status: 201, response: ref("Organization")),
+            Operation(method: "get", path: "/api/v1/orgs/{org}", summary: "One organisation", tag: "organisations", response: ref("Organization")),
+            Operation(method: "get", path: "/api/v1/orgs/{org}/members", summary: "An organisation's members", tag: "organisations", response: array(ref("Member"))),
+            Operation(method: "put", path: "/api/v1/orgs/{org}/members/{username}", summary: "Add a member or change a role (organisation owners)", tag: "organisations",
+                      body: object(["role": ref("Role")], required: ["role"]), response: ref("Member")),
+            Operation(method: "delete", path: "/api/v1/orgs/{org}/members/{username}", summary: "Remove a member (not the last owner)", tag: "organisations", status: 204),
+
+            Operation(method: "get", path: "/api/v1/models", summary: "List the models the caller may read", tag: "models",
+                      query: [("owner", "only this owner's models", string), ("visibility", "public or private", ["type": "string", "enum": ["public", "private"]]),
+                              ("topic", "only models with this topic", string), ("q", "substring of the name or description", string)] + pageQuery,
+                      response: array(ref("Model")), isPublic: true, headers: ["Link", "X-Total-Count"]),
+            Operation(method: "post", path: "/api/v1/models", summary: "Create a model (with production and staging environments)", tag: "models",
+                      body: ref("ModelCreate"), status: 201, response: ref("Model")),
+            Operation(method: "get", path: model, summary: "One model with its environments", tag: "models", response: ref("Model"), isPublic: true),
+            Operation(method: "patch", path: model, summary: "Update a model's fields (maintainers; visibility needs owners)", tag: "models",
+                      body: ref("ModelUpdate"), response: ref("Model")),
+            Operation(method: "delete", path: model, summary: "Delete a model and everything in it (owners)", tag: "models", status: 204),
+
+            Operation(method: "get", path: "\(model)/environments", summary: "A model's environments", tag: "environments", response: array(ref("Environment")), isPublic: true),
+            Operation(method: "post", path: "\(model)/environments", summary: "Create an environment", tag: "environments",
+                      body: object(["name": string], required: ["name"]), status: 201, response: ref("Environment")),
+            Operation(method: "get", path: environment, summary: "One environment", tag: "environments", response: ref("Environment"), isPublic: true),
+            Operation(method: "delete", path: environment, summary: "Delete an environment (refused while one of its deployments is active)", tag: "environments", status: 204),
+
+            Operation(method: "get", path: "\(model)/deployments", summary: "A model's deployments, newest first", tag: "deployments",
+                      query: [("environment", "only this environment", string), ("version", "only this version", integer),
+                              ("status", "pending, verified or failed", ref("DeploymentState"))] + pageQuery,
+                      response: array(ref("Deployment")), isPublic: true, headers: ["Link", "X-Total-Count"]),
+            Operation(method: "get", path: "\(environment)/deployments", summary: "An environment's deployments, newest first", tag: "deployments",
+                      query: [("status", "pending, verified or failed", ref("DeploymentState"))] + pageQuery,
+                      response: array(ref("Deployment")), isPublic: true, headers: ["Link", "X-Total-Count"]),
+            Operation(method: "post", path: "\(environment)/deployments", summary: "Deploy: upload a model file with its metadata", tag: "deployments",
+                      body: ref("DeploymentUpload"), bodyType: "multipart/form-data", status: 201, response: ref("Deployment")),
+            Operation(method: "get", path: deployment, summary: "One deployment", tag: "deployments", response: ref("Deployment"), isPublic: true),
+            Operation(method: "patch", path: deployment, summary: "Edit a deployment's description", tag: "deployments",
+                      body: object(["description": string], required: ["description"]), response: ref("Deployment")),
+            Operation(method: "get", path: "\(deployment)/artifact", summary: "Download the artifact (hash-checked)", tag: "deployments",
+                      response: ["type": "string", "contentMediaType": "application/octet-stream"], responseType: "application/octet-stream"),
+            Operation(method: "post", path: "\(deployment)/status", summary: "Record a verification result (administrators; used by verifiers)", tag: "deployments",
+                      body: object(["state": ["type": "string", "enum": ["verified", "failed"]], "reason": string], required: ["state"]), response: ref("Deployment")),
+            Operation(method: "post", path: "\(deployment)/promote", summary: "Promote into another environment (a new deployment reusing the artifact)", tag: "deployments",
+                      body: object(["to_environment": string, "summary": string], required: ["to_environment"]), status: 201, response: ref("Deployment")),
+            Operation(method: "post", path: "\(environment)/activate", summary: "Activate a verified version", tag: "deployments",
+                      body: object(["version": integer], required: ["version"]), response: ref("Activation")),
+            Operation(method: "post", path: "\(environment)/rollback", summary: "Roll back to an earlier verified version", tag: "deployments",
+                      body: object(["version": integer], required: ["version"]), response: ref("Activation")),
+            Operation(method: "get", path: "\(environment)/live", summary: "Which version was live at a time", tag: "deployments",
+                      query: [("at", "RFC 3339 time (default: now)", time)],
+                      response: object(["environment": string, "at": time, "version": nullable(integer), "deployment": nullable(ref("Deployment"))]), isPublic: true),
+
+            Operation(method: "get", path: "\(model)/activity", summary: "The activity log, newest first", tag: "activity",
+                      query: [("environment", "only this environment", string), ("action", "only these actions (repeatable)", ref("Action")),
+                              ("since", "events at or after", time), ("until", "events at or before", time)] + pageQuery,
+                      response: array(ref("ActivityEvent")), isPublic: true, headers: ["Link", "X-Total-Count"]),
+
+            Operation(method: "get", path: "\(model)/keys", summary: "A model's deploy and serving keys (no secrets)", tag: "keys", response: array(ref("Key"))),
+            Operation(method: "post", path: "\(model)/keys", summary: "Create a key (the secret is shown once)", tag: "keys", body: ref("KeyCreate"), status: 201, response: ref("Key")),
+            Operation(method: "delete", path: "\(model)/keys/{id}", summary: "Revoke a key", tag: "keys", status: 204),
+        ]
+    }
+
+    static var schemas: [String: Any] {
+        let card = object([
+            "intended_use": string, "factors": string, "metrics": string, "evaluation_data": string,
+            "training_data": string, "quantitative_analyses": string, "ethical_considerations": string,
+            "caveats_and_recommendations": string,
+        ])
+        let keyMetric = object(["name": string, "direction": ["type": "string", "enum": ["maximize", "minimize"]]], required: ["name", "direction"])
+        let modelFields: [String: [String: Any]] = [
+            "public": boolean, "description": string, "topics": array(string), "homepage_url": nullable(string),
+            "source_url": nullable(string), "dataset_url": nullable(string), "license_url": nullable(string),
+            "card": ref("ModelCard"), "key_metric": nullable(ref("KeyMetric")),
+        ]
+        let actor = object(["kind": ["type": "string", "enum": ["user", "deploy_key", "serving_key", "system"]], "id": string, "name": string])
+        return [
+            "Error": object(["detail": string, "code": string, "field": string], required: ["detail", "code"]),
+            "Role": ["type": "string", "enum": ["owner", "maintainer", "viewer"]],
+            "DeploymentState": ["type": "string", "enum": ["pending", "verified", "failed"]],
+            "Action": ["type": "string", "enum": [
+                "model.created", "model.updated", "environment.created", "environment.deleted", "deployment.created",
+                "deployment.updated", "deployment.verified", "deployment.failed", "deployment.activated",
+                "deployment.rolled_back", "deployment.promoted", "key.created", "key.revoked",
+            ]],
+            "User": object(["id": string, "username": string, "display_name": string, "email": nullable(string), "is_admin": boolean, "created_at": time]),
+            "Token": object(["id": string, "name": string, "created_at": time, "expires_at": nullable(time), "revoked_at": nullable(time),
+                             "secret": ["type": "string", "description": "only in the creation response"]]),
+            "Organization": object(["id": string, "name": string, "display_name": string, "created_at": time]),
+            "Member": object(["username": string, "role": ref("Role")]),
+            "ModelCard": card,
+            "KeyMetric": keyMetric,
+            "ModelCreate": object(modelFields.merging(["owner": string, "name": string]) { $1 }, required: ["owner", "name"]),
+            "ModelUpdate": object(modelFields),
+            "Model": object(modelFields.merging([
+                "id": string, "owner": string, "name": string, "full_name": string, "default_environment": string,
+                "environments": array(ref("Environment")),
+                "active_deployments": ["type": "object", "additionalProperties": object(["id": string, "version": integer])],
+                "created_at": time, "updated_at": time,
+            ]) { $1 }),
+            "Environment": object(["id": string, "name": string, "active_version": nullable(integer), "active_deployment_id": nullable(string), "created_at": time]),
+            "DeploymentUpload": [
+                "type": "object", "required": ["model", "summary"],
+                "properties": [
+                    "model": ["type": "string", "contentMediaType": "application/octet-stream", "description": "the model file"],
+                    "summary": string, "description": string, "format": ["type": "string", "enum": ["onnx"]],
+                    "schema": ["type": "string", "description": "JSON: {features: {name: rules}, ndarray: [[names]]}"],
+                    "samples": ["type": "string", "description": "JSON: {ndarray: [[…]], features: [{…}]}"],
+                    "classes": ["type": "string", "description": "JSON: {\"0\": label} or [labels]"],
+                    "context": ["type": "string", "description": "JSON object"], "params": ["type": "string", "description": "JSON object"],
+                    "activate": ["type": "string", "enum": ["true", "false"]],
+                ] as [String: Any],
+            ],
+            "Deployment": object([
+                "id": string, "uuid": string, "model": string, "environment": string, "version": integer,
+                "status": object(["state": ref("DeploymentState"), "reason": nullable(string), "verified_at": nullable(time)]),
+                "is_active": boolean, "format": string, "summary": string, "description": string,
+                "artifact": object(["sha256": string, "size": integer]),
+                "schema": [:] as [String: Any], "samples": [:] as [String: Any], "classes": [:] as [String: Any],
+                "context": [:] as [String: Any], "params": [:] as [String: Any],
+                "activate_on_verify": boolean, "promoted_from_id": nullable(string), "created_by": actor, "created_at": time,
+            ]),
+            "Activation": object(["environment": string, "previous_version": nullable(integer), "active": ref("Deployment")]),
+            "ActivityEvent": object([
+                "id": integer, "at": time, "actor": actor, "action": ref("Action"), "environment": nullable(string),
+                "from_version": nullable(integer), "to_version": nullable(integer), "detail": string,
+            ]),
+            "KeyCreate": object([
+                "kind": ["type": "string", "enum": ["deploy", "serving"]], "name": string, "environments": array(string),
+                "expires_at": time, "expires_in_days": integer, "rate_limit": ["type": "integer", "minimum": 1],
+            ], required: ["kind", "name", "environments"]),
+            "Key": object([
+                "id": string, "kind": ["type": "string", "enum": ["deploy", "serving"]], "name": string,
+                "environments": array(string), "rate_limit": nullable(integer), "expires_at": nullable(time),
+                "revoked_at": nullable(time), "created_by": actor, "created_at": time,
+                "secret": ["type": "string", "description": "only in the creation response"],
+            ]),
+        ]
+    }
+
+    /// The method and OpenAPI path of every documented operation (`GET /api/v1/models/{owner}/{name}`).
+    public static var routes: [String] {
+        self.operations.map { "\($0.method.uppercased()) \($0.path)" }
+    }
+
+    /// The document as a JSON object.
+    static func object(serverURL: String?) -> [String: Any] {
+        var paths: [String: [String: Any]] = [:]
+        for operation in self.operations {
+            var entry: [String: Any] = [
+                "summary": operation.summary,
+                "tags": [operation.tag],
+                "operationId": self.operationID(operation),
+            ]
+            var parameters: [[String: Any]] = []
+            for match in operation.path.matches(of: /\{([a-z_]+)\}/) {
+                let name = String(match.1)
+                parameters.append(["name": name, "in": "path", "required": true, "schema": name == "version" ? integer : string])
+            }
+            for (name, description, schema) in operation.query {
+                parameters.append(["name": name, "in": "query", "description": description, "schema": schema])
+            }
+            if !parameters.isEmpty { entry["parameters"] = parameters }
+            if let body = operation.body {
+                entry["requestBody"] = ["required": true, "content": [operation.bodyType: ["schema": body]]]
+            }
+            var success: [String: Any] = ["description": operation.status == 204 ? "done" : "success"]
+            if let response = operation.response {
+                success["content"] = [operation.responseType: ["schema": response]]
+            }
+            if !operation.headers.isEmpty {
+                success["headers"] = Dictionary(uniqueKeysWithValues: operation.headers.map { ($0, ["schema": string]) })
+            }
+            let error: [String: Any] = ["content": ["application/json": ["schema": ref("Error")]]]
+            var responses: [String: Any] = [String(operation.status): success]
+            for (status, description) in [("400", "invalid input"), ("401", "missing, unknown, expired or revoked credential"),
+                                          ("403", "not allowed"), ("404", "not found"), ("409", "conflict")] {
+                if operation.tag == "system" { break }
+                responses[status] = error.merging(["description": description]) { $1 }
+            }
+            if operation.bodyType == "multipart/form-data" {
+                responses["413"] = error.merging(["description": "upload over the size limit"]) { $1 }
+            }
+            if operation.path == "/readyz" {
+                responses["503"] = ["description": "not ready", "content": ["application/json": ["schema": object(["status": string])]]]
+            }
+            entry["responses"] = responses
+            if operation.isPublic && operation.tag == "system" {
+                entry["security"] = [[String: Any]]()
+            } else if operation.isPublic {
+                entry["security"] = [["bearer": [String]()], ["token": [String]()], [String: Any]()]
+            }
+            paths[operation.path, default: [:]][operation.method] = entry
+        }
+        var document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Slipway management API",
+                "version": "1",
+                "description": "Models, environments, deployments, keys and the activity log. Errors are {detail, code, field}.",
+                "license": ["name": "Apache-2.0", "identifier": "Apache-2.0"],
+            ],
+            "paths": paths,
+            "components": [
+                "schemas": self.schemas,
+                "securitySchemes": [
+                    "bearer": ["type": "http", "scheme": "bearer", "description": "an API token (slw_u_…) or a deploy key (slw_d_…)"],
+                    "token": ["type": "apiKey", "in": "header", "name": "Authorization", "description": "TeachableHub style: 'Token <token>' or 'Deploy-Key <key>'"],
+                ],
+            ],
+            "security": [["bearer": [String]()], ["token": [String]()]],
+        ]
+        if let serverURL { document["servers"] = [["url": serverURL]] }
+        return document
+    }
+
+    static func operationID(_ operation: Operation) -> String {
+        let words = operation.path.split(separator: "/").filter { !$0.hasPrefix("{") && $0 != "api" && $0 != "v1" }
+        return ([operation.method] + words.map { $0.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_") })
+            .joined(separator: "_") + (operation.path.hasSuffix("}") ? "_item" : "")
+    }
+
+    /// The document as JSON bytes (keys sorted, so the output is stable).
+    public static func json(serverURL: String? = nil) -> Data {
+        (try? JSONSerialization.data(withJSONObject: self.object(serverURL: serverURL), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SlipwayRegistry
+
+/// Finding the credential in a request's headers.
+enum Credentials {
+    static let servingKeyHeader = HTTPField.Name("X-Serving-Key")!
+
+    /// The secret from `Authorization: Bearer|Token|Deploy-Key|Api-Key …` or `X-Serving-Key`, if any.
+    static func secret(in request: Request) throws -> String? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard parts.count == 2 else {
+                throw APIError(
+                    .unauthorized,
+                    code: "unauthenticated",
+                    detail: "the Authorization header must be 'Bearer <token>' (or Token, Deploy-Key, Api-Key)"
+                )
+            }
+            switch parts[0].lowercased() {
+            case "bearer", "token", "deploy-key", "api-key":
+                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            default:
+                throw APIError(
+                    .unauthorized,
+                    code: "unauthenticated",
+                    detail: "unsupported Authorization scheme '\(parts[0])'; use Bearer, Token, Deploy-Key or Api-Key"
+                )
+            }
+        }
+        if let key = request.headers[self.servingKeyHeader] {
+            return key.trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+}
+
+extension Registry {
+    /// Authenticates the request's credential.
+    func principal(for request: Request) async throws -> Principal {
+        try await self.authenticate(secret: Credentials.secret(in: request))
+    }
+}

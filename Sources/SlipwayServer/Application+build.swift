@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SlipwayAPI
+import SlipwayRegistry
+import SlipwayStorage
+
+/// What the composition root built: the application plus the pieces tests and commands want to reach.
+public struct SlipwayApplication: Sendable {
+    /// The HTTP application; run it with `runService()`.
+    public var application: Application<RouterResponder<SlipwayRequestContext>>
+    /// The registry service.
+    public var registry: Registry
+    /// The administrator created on this start, with its token (shown once), if one was created now.
+    public var bootstrapAdministrator: IssuedSecret<User>?
+}
+
+/// Closes the repository's connections after the HTTP server has drained, on graceful shutdown.
+struct RepositoryService: Service {
+    let repository: SQLRegistryRepository
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try await self.repository.shutdown()
+        } catch {
+            self.logger.warning("closing the database failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Builds the server: picks the storage backends, migrates the database, creates the first administrator,
+/// and wires the routes. The only place that knows the concrete backends.
+///
+/// - Parameters:
+///   - configuration: what `slipway serve` was told.
+///   - logger: the application's logger; request lines carry `hb.request.id`.
+///   - onServerRunning: called with the bound port once the server accepts connections.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> SlipwayApplication {
+    let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
+    do {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+    } catch {
+        throw ConfigurationError("cannot create the data folder \(dataDirectory.path): \(error.localizedDescription)")
+    }
+    let artifacts = try FileArtifactStore(
+        root: dataDirectory.appendingPathComponent("artifacts", isDirectory: true),
+        maximumSize: configuration.maximumArtifactBytes
+    )
+    let repository: SQLRegistryRepository
+    if let url = configuration.databaseURL {
+        repository = try await SQLRegistryRepository.makePostgres(url: url, logger: logger)
+    } else {
+        repository = try await SQLRegistryRepository.makeSQLite(
+            path: dataDirectory.appendingPathComponent("slipway.sqlite").path,
+            logger: logger
+        )
+    }
+    let registry: Registry
+    let administrator: IssuedSecret<User>?
+    do {
+        try await repository.migrate()
+        registry = Registry(repository: repository, artifacts: artifacts, logger: logger)
+        administrator = try await registry.bootstrapAdministrator(token: configuration.adminToken)
+    } catch {
+        try? await repository.shutdown()
+        throw error
+    }
+
+    let router = Router(context: SlipwayRequestContext.self)
+    router.add(middleware: LogRequestMiddleware(.info))
+    ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
+
+    let application = Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: "slipway"
+        ),
+        services: [RepositoryService(repository: repository, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+    return SlipwayApplication(application: application, registry: registry, bootstrapAdministrator: administrator)
+}

@@ -1,0 +1,101 @@
+import Configuration
+import Foundation
+import Logging
+import SlipwayRegistry
+
+/// Everything `slipway serve` can be told, with the embedded defaults.
+///
+/// ## Configuration keys
+/// Read unscoped from a `ConfigReader`; as environment variables they take the `SLIPWAY_` prefix
+/// (`dataDir` → `SLIPWAY_DATA_DIR`), and in a JSON config file they are top-level keys.
+/// - `host` (string, default `127.0.0.1`): the address to listen on.
+/// - `port` (int, default `8080`): the port (0 picks a free one).
+/// - `dataDir` (string, default `./slipway-data`): holds `slipway.sqlite` and `artifacts/`.
+/// - `databaseUrl` (string, optional): `postgres://user:password@host:port/database` selects PostgreSQL;
+///   absent, SQLite in the data folder is used.
+/// - `adminToken` (string, optional, secret): the first administrator's API token instead of a generated one.
+/// - `maxArtifactBytes` (int, default 2 GiB): the largest model upload.
+/// - `logLevel` (string, default `info`): trace, debug, info, notice, warning, error or critical.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var databaseURL: String?
+    public var adminToken: String?
+    public var maximumArtifactBytes: Int64
+    public var logLevel: Logger.Level
+
+    /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        dataDirectory: String = "./slipway-data",
+        databaseURL: String? = nil,
+        adminToken: String? = nil,
+        maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
+        logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.adminToken = adminToken
+        self.maximumArtifactBytes = maximumArtifactBytes
+        self.logLevel = logLevel
+    }
+
+    /// Reads the configuration keys listed above; missing keys keep their defaults.
+    public init(config: ConfigReader) throws {
+        self.init()
+        self.host = config.string(forKey: "host", default: self.host)
+        self.port = config.int(forKey: "port", default: self.port)
+        self.dataDirectory = config.string(forKey: "dataDir", default: self.dataDirectory)
+        self.databaseURL = config.string(forKey: "databaseUrl").flatMap { $0.isEmpty ? nil : $0 }
+        self.adminToken = config.string(forKey: "adminToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        self.maximumArtifactBytes = Int64(config.int(forKey: "maxArtifactBytes", default: Int(self.maximumArtifactBytes)))
+        let level = config.string(forKey: "logLevel", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError("logLevel must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+        }
+        self.logLevel = logLevel
+        guard (0...65_535).contains(self.port) else {
+            throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
+        }
+        guard self.maximumArtifactBytes > 0 else {
+            throw ConfigurationError("maxArtifactBytes must be positive; got \(self.maximumArtifactBytes)")
+        }
+        if let url = self.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+            throw ConfigurationError("databaseUrl must start with postgres:// (omit it for the embedded SQLite database)")
+        }
+    }
+
+    /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment
+    /// variables, and the JSON file at `configFile` when given.
+    public static func reader(overrides: [String: String], configFile: String?) async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in overrides {
+            values[AbsoluteConfigKey(key)] = ConfigValue(.string(value), isSecret: key == "adminToken")
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: values),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["SLIPWAY_ADMIN_TOKEN"])).prefixKeys(with: "slipway"),
+        ]
+        if let configFile {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
+            } catch {
+                throw ConfigurationError("cannot read the config file \(configFile): \(error)")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+}
+
+/// A configuration value is missing or malformed.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, naming the key.
+    public var description: String
+
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}
