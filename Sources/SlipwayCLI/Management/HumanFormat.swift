@@ -171,6 +171,8 @@ enum HumanFormat {
         }
         if let from = deployment["promoted_from"], from != .null {
             pairs.append(("promoted from", "\(from.text("environment")) version \(from.text("version"))"))
+        } else if let id = deployment.string("promoted_from_id") {
+            pairs.append(("promoted from", "deployment \(id)"))
         }
         pairs.append(("id", deployment.text("id")))
         pairs.append(("created", TextLayout.time(deployment.string("created_at"))))

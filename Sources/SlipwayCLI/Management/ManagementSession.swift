@@ -104,7 +104,12 @@ struct ManagementSession: Sendable {
 
     /// The URL of an API route: `/api/v1/` + the percent-encoded path segments + the query.
     func url(_ path: [String], query: [(String, String?)] = []) -> String {
-        var text = self.server.absoluteString + "/api/v1"
+        Self.url(server: self.server, path, query: query)
+    }
+
+    /// The URL of an API route on `server`; query items whose value is `nil` are left out.
+    static func url(server: URL, _ path: [String], query: [(String, String?)] = []) -> String {
+        var text = server.absoluteString + "/api/v1"
         for segment in path { text += "/" + Self.percentEncoded(segment) }
         let items = query.compactMap { name, value in
             value.map { Self.percentEncoded(name) + "=" + Self.percentEncoded($0) }
