@@ -103,6 +103,7 @@ let package = Package(
             name: "SlipwayCLI",
             dependencies: [
                 "SlipwayInference",
+                "SlipwayRegistry",
                 "SlipwayServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: builds with warnings as errors, exports ONNX's backend node test cases (needs the `onnx`
 # Python package, see scripts/requirements-test.txt) and runs the Swift test suites.
+#
+# The storage contract tests also run against PostgreSQL. When SLIPWAY_TEST_POSTGRES_URL is not set and the
+# PostgreSQL server binaries are installed (Debian: `apt-get install postgresql`), this script starts a private
+# server in a temporary folder on port ${SLIPWAY_TEST_POSTGRES_PORT:-54329} and stops it when the tests end.
+# Without either, the PostgreSQL cases are reported as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,5 +14,15 @@ python3 -c 'import onnx' 2>/dev/null || {
     exit 1
 }
 python3 scripts/export-onnx-node-tests.py Tests/Fixtures/onnx-node
+
+if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    pgdir=$(mktemp -d)
+    pgport=${SLIPWAY_TEST_POSTGRES_PORT:-54329}
+    trap 'bash scripts/postgres.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+    bash scripts/postgres.sh start "$pgdir" "$pgport" >/dev/null
+    export SLIPWAY_TEST_POSTGRES_URL="postgres://slipway@127.0.0.1:$pgport/slipway_test"
+    echo "test: private PostgreSQL on port $pgport"
+fi
+
 swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build "$@"

@@ -61,7 +61,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let data = try JSONEncoder().encode(Body(detail: self.detail, code: self.code, field: self.field))
+        let data = try Wire.encoder.encode(Body(detail: self.detail, code: self.code, field: self.field))
         return Response(status: self.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

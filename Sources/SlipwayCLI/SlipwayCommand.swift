@@ -6,7 +6,7 @@ public struct SlipwayCommand: AsyncParsableCommand {
         commandName: "slipway",
         abstract: "Slipway: deploy, serve and monitor machine-learning models.",
         subcommands: [
-            InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
+            ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
             ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
             RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
             WhoamiCommand.self,

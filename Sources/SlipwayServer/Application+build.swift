@@ -14,6 +14,11 @@ public struct SlipwayApplication: Sendable {
     public var registry: Registry
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
+
+    /// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish and closes the database.
+    public func run() async throws {
+        try await self.application.runService()
+    }
 }
 
 /// Closes the repository's connections after the HTTP server has drained, on graceful shutdown.
@@ -74,7 +79,7 @@ public func buildApplication(
     }
 
     let router = Router(context: SlipwayRequestContext.self)
-    router.add(middleware: LogRequestMiddleware(.info))
+    router.add(middleware: LogRequestsMiddleware(.info))
     ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
 
     let application = Application(

@@ -74,7 +74,13 @@ public struct ServerConfiguration: Sendable {
     public static func reader(overrides: [String: String], configFile: String?) async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in overrides {
-            values[AbsoluteConfigKey(key)] = ConfigValue(.string(value), isSecret: key == "adminToken")
+            let content: ConfigContent
+            if key == "port" || key == "maxArtifactBytes", let number = Int(value) {
+                content = .int(number)
+            } else {
+                content = .string(value)
+            }
+            values[AbsoluteConfigKey([key])] = ConfigValue(content, isSecret: key == "adminToken")
         }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
@@ -82,7 +88,10 @@ public struct ServerConfiguration: Sendable {
         ]
         if let configFile {
             do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
+                let location = ConfigReader(
+                    provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(configFile), isSecret: false)])
+                )
+                providers.append(try await FileProvider<JSONSnapshot>(config: location))
             } catch {
                 throw ConfigurationError("cannot read the config file \(configFile): \(error)")
             }
