@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import SlipwayCLI
 @testable import SlipwayInference
 
 /// The management commands against a real server on loopback, run in-process.
@@ -112,7 +113,10 @@ import Testing
             let shown = try Self.json(
                 await server.run(["deployments", "show", "admin/iris", "--env", "staging", "--version", "1", "--json"])
             )
-            #expect(shown["artifact"]?.int("size") == (try FileManager.default.attributesOfItem(atPath: Fixtures.iris)[.size] as? Int))
+            #expect(
+                shown["artifact"]?.int("size")
+                    == (try FileManager.default.attributesOfItem(atPath: Fixtures.iris)[.size] as? Int)
+            )
             #expect(shown.string("summary") == "random forest")
             #expect(shown["samples"]?["ndarray"]?.items.count == 2)
             #expect(shown["schema"]?["ndarray"] != nil)
@@ -158,10 +162,15 @@ import Testing
             #expect(lines.count == 3)
             let all = try Self.json(await server.run(["deployments", "list", "admin/iris", "--json"]))
             #expect(all.items.count == 3)
+            // The promoted copy of a verified deployment stays verified (docs/api.md said `pending`).
             let verified = try Self.json(
-                await server.run(["deployments", "list", "admin/iris", "--status", "pending", "--json"])
+                await server.run(["deployments", "list", "admin/iris", "--status", "verified", "--json"])
             )
-            #expect(verified.items.map { $0.string("environment") } == ["production"])
+            #expect(verified.items.count == 3)
+            let failed = try Self.json(
+                await server.run(["deployments", "list", "admin/iris", "--status", "failed", "--json"])
+            )
+            #expect(failed.items.isEmpty)
 
             let activity = await server.run(["activity", "admin/iris", "--env", "staging"])
             #expect(activity.status == 0, "\(activity.stderr)")
@@ -174,7 +183,9 @@ import Testing
             #expect(live.status == 0, "\(live.stderr)")
             #expect(live.stdout.contains("version 1"))
             let before = try Self.json(
-                await server.run(["activity", "admin/iris", "--env", "staging", "--at", "2000-01-01T00:00:00Z", "--json"])
+                await server.run([
+                    "activity", "admin/iris", "--env", "staging", "--at", "2000-01-01T00:00:00Z", "--json",
+                ])
             )
             #expect(before["version"] == .null)
         }
@@ -197,7 +208,10 @@ import Testing
 
             // The deploy key alone deploys into its environment…
             let deployed = await server.run(
-                ["deploy", "admin/iris", Fixtures.iris, "--env", "staging", "--summary", "by key", "--deploy-key", secret],
+                [
+                    "deploy", "admin/iris", Fixtures.iris, "--env", "staging", "--summary", "by key", "--deploy-key",
+                    secret,
+                ],
                 token: false
             )
             #expect(deployed.status == 0, "\(deployed.stderr)")
@@ -214,7 +228,10 @@ import Testing
             #expect(deployments.items.allSatisfy { $0["created_by"]?.string("kind") == "deploy_key" })
             // …but not outside its environments.
             let outside = await server.run(
-                ["deploy", "admin/iris", Fixtures.iris, "--env", "production", "--summary", "no", "--deploy-key", secret],
+                [
+                    "deploy", "admin/iris", Fixtures.iris, "--env", "production", "--summary", "no", "--deploy-key",
+                    secret,
+                ],
                 token: false
             )
             #expect(outside.status == 1)
@@ -267,7 +284,9 @@ import Testing
             ])
             #expect(rejected.status == 1)
             #expect(rejected.stderr.contains("--samples file \(badJSON) is not valid JSON"))
-            let missing = await server.run(["deploy", "admin/iris", "/nonexistent/model.onnx", "--env", "staging", "--summary", "s"])
+            let missing = await server.run([
+                "deploy", "admin/iris", "/nonexistent/model.onnx", "--env", "staging", "--summary", "s",
+            ])
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("/nonexistent/model.onnx does not exist"))
             let badSamples = try Fixtures.write(#"{"rows": [[1]]}"#, named: "samples.json")

@@ -19,7 +19,10 @@ import Testing
                 12       failed: bad  two lines
                 """
         )
-        #expect(TextLayout.block([("model", "acme/churn"), ("visibility", "private")]) == "model:       acme/churn\nvisibility:  private")
+        #expect(
+            TextLayout.block([("model", "acme/churn"), ("visibility", "private")])
+                == "model:       acme/churn\nvisibility:  private"
+        )
     }
 
     @Test func formatsTimesAndSizes() {
@@ -78,14 +81,21 @@ import Testing
     @Test func buildsPercentEncodedURLs() throws {
         let server = try ManagementOptions.serverURL("http://127.0.0.1:8080/")
         #expect(
-            ManagementSession.url(server: server, ["models", "acme", "churn", "environments", "production", "live"], query: [
-                ("at", "2026-11-28T06:31:07+02:00"), ("skipped", nil),
-            ]) == "http://127.0.0.1:8080/api/v1/models/acme/churn/environments/production/live?at=2026-11-28T06%3A31%3A07%2B02%3A00"
+            ManagementSession.url(
+                server: server,
+                ["models", "acme", "churn", "environments", "production", "live"],
+                query: [
+                    ("at", "2026-11-28T06:31:07+02:00"), ("skipped", nil),
+                ]
+            )
+                == "http://127.0.0.1:8080/api/v1/models/acme/churn/environments/production/live?at=2026-11-28T06%3A31%3A07%2B02%3A00"
         )
     }
 
     @Test func writesMultipartFieldsBeforeTheStreamedFile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "slipway-cli-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("model.onnx")

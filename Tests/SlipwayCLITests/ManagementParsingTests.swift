@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayInference
 import Testing
 
 @testable import SlipwayCLI
@@ -108,7 +109,10 @@ import Testing
             as: ActivateCommand.self
         )
         #expect(activate.version == 3)
-        _ = try Self.parse(["rollback", "acme/churn", "--env", "production", "--version", "2"], as: RollbackCommand.self)
+        _ = try Self.parse(
+            ["rollback", "acme/churn", "--env", "production", "--version", "2"],
+            as: RollbackCommand.self
+        )
         let promote = try Self.parse(
             ["promote", "acme/churn", "--from", "staging", "--version", "4", "--to", "production"],
             as: PromoteCommand.self
@@ -161,7 +165,9 @@ import Testing
     }
 
     @Test func optionsBeatEnvironmentAndDeployCommandsPreferDeployKeys() throws {
-        let environment = ["SLIPWAY_TOKEN": "env-token", "SLIPWAY_DEPLOY_KEY": "env-key", "SLIPWAY_SERVER": "http://h:1"]
+        let environment = [
+            "SLIPWAY_TOKEN": "env-token", "SLIPWAY_DEPLOY_KEY": "env-key", "SLIPWAY_SERVER": "http://h:1",
+        ]
         let context = CommandContext.test(environment: environment)
         let bare = try Self.parse(["whoami"], as: WhoamiCommand.self).options
         #expect(bare.credential(in: context, preferDeployKey: false) == "env-token")

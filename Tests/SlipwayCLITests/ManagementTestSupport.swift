@@ -48,7 +48,8 @@ final class OutputCapture: Sendable {
 /// Runs a `slipway` command line in-process, as `SlipwayCommand.main` would, capturing its output.
 func slipway(_ arguments: [String], environment: [String: String] = [:]) async -> CommandResult {
     let capture = OutputCapture()
-    let status = await CommandContext.$current.withValue(capture.context(environment: environment)) { () async -> Int32 in
+    let status = await CommandContext.$current.withValue(capture.context(environment: environment)) {
+        () async -> Int32 in
         do {
             var command = try SlipwayCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -85,7 +86,11 @@ struct TestServer: Sendable {
     }
 
     /// Runs a command against this server as the administrator (or with the given extra environment).
-    func run(_ arguments: [String], token: Bool = true, environment extra: [String: String] = [:]) async -> CommandResult {
+    func run(
+        _ arguments: [String],
+        token: Bool = true,
+        environment extra: [String: String] = [:]
+    ) async -> CommandResult {
         await slipway(arguments, environment: self.environment(token: token).merging(extra) { $1 })
     }
 
@@ -106,7 +111,9 @@ struct TestServer: Sendable {
 
     /// Starts a server, runs `body` against it, and shuts the server down.
     static func with(_ body: @Sendable (TestServer) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "slipway-cli-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "slipway.test")
         logger.logLevel = .error
@@ -123,7 +130,11 @@ struct TestServer: Sendable {
             onServerRunning: { port in portContinuation.yield(port) }
         )
         let services = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [built.application], gracefulShutdownSignals: [], logger: logger)
+            configuration: ServiceGroupConfiguration(
+                services: [built.application],
+                gracefulShutdownSignals: [],
+                logger: logger
+            )
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
@@ -153,7 +164,9 @@ enum Fixtures {
 
     /// Writes a file into a fresh temporary folder and returns its path.
     static func write(_ text: String, named name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "slipway-cli-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)

@@ -83,10 +83,10 @@ public struct RollbackCommand: AsyncParsableCommand {
 public struct PromoteCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "promote",
-        abstract: "Copy a deployment into another environment as a new (pending) deployment there.",
+        abstract: "Copy a deployment into another environment as a new deployment there.",
         discussion: """
-            The new deployment reuses the artifact and metadata; it is verified again before it may be activated. \
-            Authenticates with a deploy key when one is given, otherwise with a token.
+            The new deployment reuses the artifact and metadata; a verified deployment arrives verified, any other \
+            arrives pending. Authenticates with a deploy key when one is given, otherwise with a token.
             """
     )
 
