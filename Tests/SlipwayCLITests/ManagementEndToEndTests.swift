@@ -125,6 +125,8 @@ import Testing
             let pending = await server.run(["activate", "admin/iris", "--env", "staging", "--version", "1"])
             #expect(pending.status == 1)
             #expect(pending.stderr.hasPrefix("slipway: error: "))
+            #expect(pending.stderr.contains("only verified deployments can be activated"), "\(pending.stderr)")
+            #expect(pending.stderr.split(separator: "\n").count == 1)
             #expect(pending.stdout.isEmpty)
 
             try await server.verify("admin/iris", environment: "staging", version: 1)
