@@ -128,6 +128,13 @@ public final class SQLRegistryRepository: RegistryRepository {
         return repository
     }
 
+    /// A logger that only reports warnings and errors (tests).
+    package static var quietLogger: Logger {
+        var logger = Logger(label: "slipway.storage")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// Closes the connections. The repository cannot be used afterwards.
     public func shutdown() async throws {
         try await self.database.shutdown()

@@ -1,0 +1,47 @@
+import Testing
+
+/// The repository contract against PostgreSQL (a fresh schema per test in `SLIPWAY_TEST_POSTGRES_URL`); skipped,
+/// with the reason recorded, when the variable is unset.
+@Suite(.enabled(if: Backend.postgresURL != nil, Backend.postgresSkipReason), .timeLimit(.minutes(2)))
+struct PostgresRepositoryTests {
+    @Test func migratesTwiceAndConcurrently() async throws {
+        try await RepositoryContract.migratesTwiceAndConcurrently(.postgres)
+    }
+    @Test func storesUsersAndTokens() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesUsersAndTokens)
+    }
+    @Test func storesOrganizations() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesOrganizations)
+    }
+    @Test func storesModelsAndEnvironments() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesModelsAndEnvironments)
+    }
+    @Test func listsModelsByVisibilitySearchAndTopic() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.listsModelsByVisibilitySearchAndTopic)
+    }
+    @Test func storesDeployments() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesDeployments)
+    }
+    @Test func numbersConcurrentDeploymentsWithoutGaps() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.numbersConcurrentDeploymentsWithoutGaps)
+    }
+    @Test func activatesOnlyVerifiedDeployments() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.activatesOnlyVerifiedDeployments)
+    }
+    @Test func movesDeploymentStatusOnce() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.movesDeploymentStatusOnce)
+    }
+    @Test func deletesEnvironmentsAndModels() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.deletesEnvironmentsAndModels)
+    }
+    @Test func storesKeys() async throws { try await Backend.postgres.withRepository(RepositoryContract.storesKeys) }
+    @Test func answersWhichVersionWasLive() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.answersWhichVersionWasLive)
+    }
+    @Test func roundTripsTimestampsToTheMicrosecond() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.roundTripsTimestampsToTheMicrosecond)
+    }
+    @Test func servesConcurrentReadsAndWrites() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.servesConcurrentReadsAndWrites)
+    }
+}
