@@ -7,12 +7,9 @@ public struct SlipwayCommand: AsyncParsableCommand {
         abstract: "Slipway: deploy, serve and monitor machine-learning models.",
         subcommands: [
             ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
-<<<<<<< HEAD
-=======
             ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
             RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
             WhoamiCommand.self,
->>>>>>> cli
         ]
     )
 
