@@ -45,7 +45,7 @@ public enum OpenAPIDocument {
     /// Every operation, in the order the docs list them.
     static var operations: [Operation] {
         let model = "/api/v1/models/{owner}/{name}"
-        let environment = "\(model)/environments/{environment}"
+        let environment = "\(model)/environments/{env}"
         let deployment = "\(environment)/deployments/{version}"
         return [
             Operation(

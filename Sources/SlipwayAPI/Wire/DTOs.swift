@@ -125,6 +125,22 @@ struct CardDTO: Codable {
         "ethical_considerations", "caveats_and_recommendations",
     ]
 
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: Self.fields, in: "card")
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.intendedUse = try container.decodeIfPresent(String.self, forKey: .intendedUse)
+        self.factors = try container.decodeIfPresent(String.self, forKey: .factors)
+        self.metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
+        self.evaluationData = try container.decodeIfPresent(String.self, forKey: .evaluationData)
+        self.trainingData = try container.decodeIfPresent(String.self, forKey: .trainingData)
+        self.quantitativeAnalyses = try container.decodeIfPresent(String.self, forKey: .quantitativeAnalyses)
+        self.ethicalConsiderations = try container.decodeIfPresent(String.self, forKey: .ethicalConsiderations)
+        self.caveatsAndRecommendations = try container.decodeIfPresent(
+            String.self,
+            forKey: .caveatsAndRecommendations
+        )
+    }
+
     init(_ card: ModelCard) {
         self.intendedUse = card.intendedUse
         self.factors = card.factors
@@ -159,6 +175,13 @@ struct CardDTO: Codable {
 struct KeyMetricDTO: Codable {
     var name: String
     var direction: KeyMetric.Direction
+
+    init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: ["name", "direction"], in: "key_metric")
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try container.decode(String.self, forKey: .name)
+        self.direction = try container.decode(KeyMetric.Direction.self, forKey: .direction)
+    }
 
     init(_ metric: KeyMetric) {
         self.name = metric.name
@@ -368,6 +391,20 @@ enum AnyJSON: Codable {
 }
 
 /// A coding key used verbatim.
+/// Refuses keys a nested object does not have (`Wire.decode` checks only the top level of a body).
+func rejectUnknownKeys(_ decoder: any Decoder, allowed: Set<String>, in object: String) throws {
+    let container = try decoder.container(keyedBy: VerbatimKey.self)
+    if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !allowed.contains($0) }) {
+        throw DecodingError.dataCorrupted(
+            DecodingError.Context(
+                codingPath: decoder.codingPath + [VerbatimKey(unknown)],
+                debugDescription:
+                    "'\(unknown)' is not a field of \(object); expected one of: \(allowed.sorted().joined(separator: ", "))"
+            )
+        )
+    }
+}
+
 struct VerbatimKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
