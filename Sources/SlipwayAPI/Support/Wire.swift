@@ -155,8 +155,20 @@ enum Wire {
                 try self.decoder().decode(T.self, from: data.isEmpty ? Data("{}".utf8) : data), Set(dictionary.keys)
             )
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let key = dictionary.keys.sorted().first(where: { self.isFractional(dictionary[$0]) })
+            {
+                // Foundation reports a fractional number given for an integer field as invalid JSON without a path.
+                throw APIError.invalid(key, "\(key) must be an integer")
+            }
             throw self.describe(error)
         }
+    }
+
+    static func isFractional(_ value: Any?) -> Bool {
+        guard let number = value as? NSNumber, !(value is Bool) else { return false }
+        let double = number.doubleValue
+        return double.isFinite && double != double.rounded()
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String {

@@ -71,7 +71,7 @@ public struct KeysCommand: AsyncParsableCommand {
 
         @Option(
             name: .customLong("rate-limit"),
-            help: ArgumentHelp("Serving keys: the most predictions allowed per minute.", valueName: "n")
+            help: ArgumentHelp("Serving keys: the most predictions allowed per second.", valueName: "n")
         )
         var rateLimit: Int?
 
