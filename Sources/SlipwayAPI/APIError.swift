@@ -67,7 +67,7 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 /// Turns every error a route throws into the API's JSON error shape, so no client ever sees an HTML page,
-/// a stack trace or an empty 500.
+/// a stack trace or an empty 500; and binds the request's logger as `Logger.current` while the route runs.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates the middleware.
     public init() {}
@@ -79,7 +79,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         next: @concurrent (Request, Context) async throws -> Response
     ) async throws -> Response {
         do {
-            return try await next(request, context)
+            // Bind the request's logger (it carries `hb.request.id`) so that every line logged while handling the
+            // request, in any module, names the request.
+            return try await withLogger(context.logger) { _ in try await next(request, context) }
         } catch let error as APIError {
             throw error
         } catch let error as RegistryError {

@@ -68,7 +68,7 @@ extension Registry {
                     detail: summary
                 )
             )
-            self.logger.info(
+            self.log.info(
                 "created deployment",
                 metadata: [
                     "model.name": "\(target.model.fullName)", "environment": "\(target.environment.name)",
@@ -266,7 +266,7 @@ extension Registry {
                 to: version
             )
         )
-        self.logger.info(
+        self.log.info(
             isRollback ? "rolled back" : "activated",
             metadata: [
                 "model.name": "\(model.fullName)", "environment": "\(environment)", "model.version": "\(version)",

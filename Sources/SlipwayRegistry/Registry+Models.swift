@@ -219,7 +219,7 @@ extension Registry {
         let model = try await self.model(owner: owner, name: name, requiring: .owner, by: principal)
         let digests = try await self.repository.deleteModel(id: model.id)
         await self.collectArtifacts(digests)
-        self.logger.info("deleted model", metadata: ["model.name": "\(model.fullName)"])
+        self.log.info("deleted model", metadata: ["model.name": "\(model.fullName)"])
     }
 
     static func validate(metadata: ModelMetadata, card: ModelCard, keyMetric: KeyMetric?) throws {

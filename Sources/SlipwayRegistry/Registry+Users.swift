@@ -45,7 +45,7 @@ extension Registry {
         try await self.repository.createToken(
             APIToken(id: secret.id, userID: user.id, name: "bootstrap", secretHash: secret.hash, createdAt: self.now())
         )
-        self.logger.info("created the first administrator", metadata: ["user.name": "\(username)"])
+        self.log.info("created the first administrator", metadata: ["user.name": "\(username)"])
         return IssuedSecret(value: user, secret: secret.value)
     }
 

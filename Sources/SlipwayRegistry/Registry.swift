@@ -33,6 +33,12 @@ public struct Registry: Sendable {
         self.clock = clock
     }
 
+    /// The logger bound to the current task (the request's, with its id) when there is one, else ``logger``.
+    var log: Logger {
+        let current = Logger.current
+        return current.label.isEmpty ? self.logger : current
+    }
+
     /// The current time, truncated to microseconds (what the database keeps).
     func now() -> Date {
         let seconds = self.clock().timeIntervalSince1970
@@ -188,7 +194,7 @@ public struct Registry: Sendable {
                     try self.artifacts.delete(digest: digest)
                 }
             } catch {
-                self.logger.info(
+                self.log.info(
                     "artifact left in place",
                     metadata: ["artifact.sha256": "\(digest)", "error": "\(error)"]
                 )
