@@ -5,7 +5,7 @@
 #
 # Environment:
 #   SLIPWAY   path of the slipway binary (default: build it with `swift build -c release --product slipway`)
-#   PYTHON    python interpreter with mlflow installed (default: python3; `pip install mlflow==2.22.0`)
+#   PYTHON    python interpreter with mlflow (default: python3; `pip install -r benchmarks/requirements-platform.txt`)
 #   OUT       report path (default: benchmarks/results/platform.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +15,5 @@ if [[ -z "${SLIPWAY:-}" ]]; then
     swift build -c release --product slipway >&2
     SLIPWAY=.build/release/slipway
 fi
-"$PYTHON" -c 'import mlflow' 2>/dev/null || { echo "platform.sh: pip install mlflow==2.22.0" >&2; exit 1; }
+"$PYTHON" -c 'import mlflow' 2>/dev/null || { echo "platform.sh: pip install -r benchmarks/requirements-platform.txt" >&2; exit 1; }
 exec "$PYTHON" benchmarks/platform_bench.py --slipway "$SLIPWAY" --out "$OUT" "$@"

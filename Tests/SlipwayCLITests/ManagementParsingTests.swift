@@ -108,11 +108,12 @@ import Testing
             ["activate", "acme/churn", "--env", "production", "--version", "3"],
             as: ActivateCommand.self
         )
-        #expect(activate.version == 3)
-        _ = try Self.parse(
+        #expect(activate.arguments.version == 3 && activate.arguments.env == "production")
+        let rollback = try Self.parse(
             ["rollback", "acme/churn", "--env", "production", "--version", "2"],
             as: RollbackCommand.self
         )
+        #expect(rollback.arguments.model == "acme/churn" && rollback.arguments.version == 2)
         let promote = try Self.parse(
             ["promote", "acme/churn", "--from", "staging", "--version", "4", "--to", "production"],
             as: PromoteCommand.self

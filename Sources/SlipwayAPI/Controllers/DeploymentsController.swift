@@ -84,10 +84,7 @@ struct DeploymentsController {
                 description: body.description,
                 by: principal
             )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.json(
-                DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil)
-            )
+            return try await self.render(deployment, of: model)
         }
         api.get("models/:owner/:name/environments/:env/deployments/:version/artifact") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -122,10 +119,7 @@ struct DeploymentsController {
                 reason: body.reason,
                 by: principal
             )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.json(
-                DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil)
-            )
+            return try await self.render(deployment, of: model)
         }
         api.post("models/:owner/:name/environments/:env/deployments/:version/promote") { request, context in
             var request = request
@@ -141,11 +135,7 @@ struct DeploymentsController {
                 summary: body.summary,
                 by: principal
             )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.json(
-                DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil),
-                status: .created
-            )
+            return try await self.render(deployment, of: model, status: .created)
         }
         for (path, isRollback) in [("activate", false), ("rollback", true)] {
             api.post("models/:owner/:name/environments/:env/\(path)") { request, context in
@@ -216,6 +206,15 @@ struct DeploymentsController {
             by: principal
         )
         return (model, deployment, environment)
+    }
+
+    /// A deployment as the API shows it, with `is_active` from its environment's current state.
+    func render(_ deployment: Deployment, of model: Model, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let active = try await self.activeIDs(of: model)
+        return try Wire.json(
+            DeploymentDTO(deployment, model: model, activeID: active[deployment.environmentID] ?? nil),
+            status: status
+        )
     }
 
     func activeIDs(of model: Model) async throws -> [UUID: UUID?] {

@@ -324,7 +324,7 @@ struct RawJSON: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         guard let text, let data = text.data(using: .utf8),
-            let value = try? JSONDecoder().decode(AnyJSON.self, from: data)
+            let value = try? JSONDecoder().decode(JSONTree.self, from: data)
         else {
             try container.encodeNil()
             return
@@ -333,64 +333,6 @@ struct RawJSON: Encodable {
     }
 }
 
-/// Any JSON value, for re-encoding stored JSON text.
-enum AnyJSON: Codable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([AnyJSON])
-    case object([String: AnyJSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([AnyJSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: AnyJSON].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .null:
-            var container = encoder.singleValueContainer()
-            try container.encodeNil()
-        case .bool(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .integer(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .number(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .string(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .array(let values):
-            var container = encoder.unkeyedContainer()
-            for value in values { try container.encode(value) }
-        case .object(let values):
-            // Keys of stored JSON are written as they were sent, not converted to snake_case.
-            var container = encoder.container(keyedBy: VerbatimKey.self)
-            for (key, value) in values { try container.encode(value, forKey: VerbatimKey(key)) }
-        }
-    }
-}
-
-/// A coding key used verbatim.
 /// Refuses keys a nested object does not have (`Wire.decode` checks only the top level of a body).
 func rejectUnknownKeys(_ decoder: any Decoder, allowed: Set<String>, in object: String) throws {
     let container = try decoder.container(keyedBy: VerbatimKey.self)
@@ -403,14 +345,6 @@ func rejectUnknownKeys(_ decoder: any Decoder, allowed: Set<String>, in object: 
             )
         )
     }
-}
-
-struct VerbatimKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { self.stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 struct StatusDTO: Encodable {

@@ -93,12 +93,10 @@ public struct EnvsCommand: AsyncParsableCommand {
         public func run() async throws {
             let model = try ModelReference(self.model)
             try await ManagementSession.run(self.options) { session in
-                let response = try await session.send(.delete, model.pathSegments + ["environments", self.environment])
-                if !session.json {
-                    session.context.printLine("Deleted environment \(self.environment) of \(model).")
-                } else if let body = response.body {
-                    session.context.printLine(body.prettyPrinted())
-                }
+                try await session.delete(
+                    model.pathSegments + ["environments", self.environment],
+                    done: "Deleted environment \(self.environment) of \(model)."
+                )
             }
         }
     }

@@ -181,12 +181,10 @@ public struct KeysCommand: AsyncParsableCommand {
         public func run() async throws {
             let model = try ModelReference(self.model)
             try await ManagementSession.run(self.options) { session in
-                let response = try await session.send(.delete, model.pathSegments + ["keys", self.keyID])
-                if !session.json {
-                    session.context.printLine("Revoked key \(self.keyID) of \(model).")
-                } else if let body = response.body {
-                    session.context.printLine(body.prettyPrinted())
-                }
+                try await session.delete(
+                    model.pathSegments + ["keys", self.keyID],
+                    done: "Revoked key \(self.keyID) of \(model)."
+                )
             }
         }
     }

@@ -257,4 +257,14 @@ struct ManagementSession: Sendable {
             if !text.isEmpty { self.context.printLine(text) }
         }
     }
+
+    /// Sends a DELETE and reports it: `done` in the human form, the server's JSON (if any) with `--json`.
+    func delete(_ path: [String], done: String) async throws {
+        let response = try await self.send(.delete, path)
+        if !self.json {
+            self.context.printLine(done)
+        } else if let body = response.body {
+            self.context.printLine(body.prettyPrinted())
+        }
+    }
 }

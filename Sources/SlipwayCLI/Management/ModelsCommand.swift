@@ -153,12 +153,7 @@ public struct ModelsCommand: AsyncParsableCommand {
         public func run() async throws {
             let model = try ModelReference(self.model)
             try await ManagementSession.run(self.options) { session in
-                let response = try await session.send(.delete, model.pathSegments)
-                if !session.json {
-                    session.context.printLine("Deleted model \(model).")
-                } else if let body = response.body {
-                    session.context.printLine(body.prettyPrinted())
-                }
+                try await session.delete(model.pathSegments, done: "Deleted model \(model).")
             }
         }
     }

@@ -1,14 +1,8 @@
 import ArgumentParser
 import SlipwayInference
 
-/// `slipway activate OWNER/NAME --env ENV --version N`: makes a verified deployment the active one.
-public struct ActivateCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "activate",
-        abstract: "Make a verified deployment the active one of its environment.",
-        discussion: "Authenticates with a deploy key when one is given, otherwise with a token."
-    )
-
+/// The arguments of `activate` and `rollback`: which version of which environment to switch to.
+public struct SwitchArguments: ParsableArguments {
     @OptionGroup var options: ManagementOptions
 
     @Argument(help: ArgumentHelp("The model.", valueName: "owner/name"))
@@ -17,7 +11,7 @@ public struct ActivateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The environment.", valueName: "env"))
     var env: String
 
-    @Option(help: ArgumentHelp("The deployment version to activate.", valueName: "n"))
+    @Option(help: ArgumentHelp("The deployment version to make active.", valueName: "n"))
     var version: Int
 
     public init() {}
@@ -27,16 +21,22 @@ public struct ActivateCommand: AsyncParsableCommand {
         try ArgumentChecks.environment(self.env)
         try ArgumentChecks.version(self.version)
     }
+}
+
+/// `slipway activate OWNER/NAME --env ENV --version N`: makes a verified deployment the active one.
+public struct ActivateCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "activate",
+        abstract: "Make a verified deployment the active one of its environment.",
+        discussion: "Authenticates with a deploy key when one is given, otherwise with a token."
+    )
+
+    @OptionGroup var arguments: SwitchArguments
+
+    public init() {}
 
     public func run() async throws {
-        try await ReleaseAction.switchVersion(
-            options: self.options,
-            model: try ModelReference(self.model),
-            environment: self.env,
-            version: self.version,
-            route: "activate",
-            verb: "Activated"
-        )
+        try await ReleaseAction.switchVersion(self.arguments, route: "activate", verb: "Activated")
     }
 }
 
@@ -48,34 +48,12 @@ public struct RollbackCommand: AsyncParsableCommand {
         discussion: "Authenticates with a deploy key when one is given, otherwise with a token."
     )
 
-    @OptionGroup var options: ManagementOptions
-
-    @Argument(help: ArgumentHelp("The model.", valueName: "owner/name"))
-    var model: String
-
-    @Option(help: ArgumentHelp("The environment.", valueName: "env"))
-    var env: String
-
-    @Option(help: ArgumentHelp("The deployment version to go back to.", valueName: "n"))
-    var version: Int
+    @OptionGroup var arguments: SwitchArguments
 
     public init() {}
 
-    public func validate() throws {
-        _ = try ModelReference(self.model)
-        try ArgumentChecks.environment(self.env)
-        try ArgumentChecks.version(self.version)
-    }
-
     public func run() async throws {
-        try await ReleaseAction.switchVersion(
-            options: self.options,
-            model: try ModelReference(self.model),
-            environment: self.env,
-            version: self.version,
-            route: "rollback",
-            verb: "Rolled back"
-        )
+        try await ReleaseAction.switchVersion(self.arguments, route: "rollback", verb: "Rolled back")
     }
 }
 
@@ -137,19 +115,13 @@ public struct PromoteCommand: AsyncParsableCommand {
 
 /// The shared body of activate and rollback.
 enum ReleaseAction {
-    static func switchVersion(
-        options: ManagementOptions,
-        model: ModelReference,
-        environment: String,
-        version: Int,
-        route: String,
-        verb: String
-    ) async throws {
-        try await ManagementSession.run(options, preferDeployKey: true) { session in
+    static func switchVersion(_ arguments: SwitchArguments, route: String, verb: String) async throws {
+        let model = try ModelReference(arguments.model)
+        try await ManagementSession.run(arguments.options, preferDeployKey: true) { session in
             let response = try await session.send(
                 .post,
-                model.pathSegments + ["environments", environment, route],
-                body: .object([("version", .int(Int64(version)))])
+                model.pathSegments + ["environments", arguments.env, route],
+                body: .object([("version", .int(Int64(arguments.version)))])
             )
             session.print(response.body) { HumanFormat.activation($0, model: model, verb: verb) }
         }
