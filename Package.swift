@@ -81,9 +81,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayRuntime",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayAPI",
             dependencies: [
                 "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayInference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -97,6 +111,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayStorage",
+                "SlipwayRuntime",
                 "SlipwayAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),

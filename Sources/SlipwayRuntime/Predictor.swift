@@ -1,0 +1,153 @@
+import Foundation
+import SlipwayInference
+import SlipwayRegistry
+
+/// What the prediction routes (TeachableHub's predict API, the Open Inference Protocol) need from the runtime.
+///
+/// ```swift
+/// let prepared = try await predictor.prepare(owner: "acme", name: "iris", environment: "production", version: nil)
+/// let outputs = try await predictor.infer(prepared, inputs: ["X": tensor], outputs: nil)
+/// ```
+public protocol Predictor: Sendable {
+    /// The warm deployment that answers for `owner/name` in `environment`: the active one when `version` is `nil`
+    /// or 0, else that version (which must be verified). Loads it on first use. Never reads the database on the
+    /// hot path: routes and loaded sessions are cached and refreshed in the background.
+    ///
+    /// - Throws: ``RuntimeError`` (`.notFound` for an unknown model, environment or version, `.notActive` when
+    ///   the environment has no active deployment, `.notVerified` for an unverified pinned version,
+    ///   `.loadFailed` when the artifact cannot be loaded).
+    func prepare(owner: String, name: String, environment: String, version: Int?) async throws -> PreparedModel
+
+    /// Runs the model off Swift's cooperative thread pool, with bounded concurrency per deployment.
+    ///
+    /// - Throws: ``RuntimeError/Code/overloaded`` (with a retry-after) when the deployment's queue is full;
+    ///   the engine's `InferenceError` for inputs the model refuses.
+    func infer(_ model: PreparedModel, inputs: [String: Tensor], outputs: [String]?) async throws -> [(String, Value)]
+}
+
+/// A loaded, verified deployment ready to answer, with everything the routes need to validate and shape answers.
+public struct PreparedModel: Sendable {
+    /// The model project (id, owner, name, visibility).
+    public var model: SlipwayRegistry.Model
+    /// The environment's name.
+    public var environment: String
+    /// The deployment answering.
+    public var deployment: Deployment
+    /// The engine session (immutable, safe to share).
+    public var session: InferenceSession
+    /// The parsed feature schema, if the deployment has one.
+    public var schema: FeatureSchema?
+    /// Class labels by output index, if the deployment has classes.
+    public var classes: [String]?
+
+    /// Creates a prepared model.
+    public init(
+        model: SlipwayRegistry.Model,
+        environment: String,
+        deployment: Deployment,
+        session: InferenceSession,
+        schema: FeatureSchema?,
+        classes: [String]?
+    ) {
+        self.model = model
+        self.environment = environment
+        self.deployment = deployment
+        self.session = session
+        self.schema = schema
+        self.classes = classes
+    }
+}
+
+/// A deployment's feature schema, parsed: the rules per feature and the positional order.
+public struct FeatureSchema: Sendable, Hashable {
+    /// A feature's type rule.
+    public enum FeatureType: String, Sendable, Hashable {
+        case float, integer, number, string, boolean
+    }
+
+    /// The rules of one feature.
+    public struct Feature: Sendable, Hashable {
+        public var name: String
+        public var type: FeatureType?
+        public var allowed: [JSONTree]?
+        public var minimum: Double?
+        public var maximum: Double?
+        public var minimumLength: Int?
+        public var maximumLength: Int?
+        public var help: String?
+        public var isPII: Bool
+        /// Features are required unless `required: false`.
+        public var isRequired: Bool
+
+        /// Creates a feature.
+        public init(
+            name: String,
+            type: FeatureType? = nil,
+            allowed: [JSONTree]? = nil,
+            minimum: Double? = nil,
+            maximum: Double? = nil,
+            minimumLength: Int? = nil,
+            maximumLength: Int? = nil,
+            help: String? = nil,
+            isPII: Bool = false,
+            isRequired: Bool = true
+        ) {
+            self.name = name
+            self.type = type
+            self.allowed = allowed
+            self.minimum = minimum
+            self.maximum = maximum
+            self.minimumLength = minimumLength
+            self.maximumLength = maximumLength
+            self.help = help
+            self.isPII = isPII
+            self.isRequired = isRequired
+        }
+    }
+
+    /// The features by name.
+    public var features: [String: Feature]
+    /// The positional order for `ndarray` rows (the schema's `ndarray` map), if given.
+    public var order: [String]?
+
+    /// Creates a schema.
+    public init(features: [String: Feature], order: [String]?) {
+        self.features = features
+        self.order = order
+    }
+}
+
+/// An error from the runtime.
+public struct RuntimeError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Code: String, Sendable, Hashable {
+        /// No such model, environment or version.
+        case notFound = "not_found"
+        /// The environment has no active deployment.
+        case notActive = "not_active"
+        /// The pinned version is not verified.
+        case notVerified = "not_verified"
+        /// The artifact could not be loaded into the engine.
+        case loadFailed = "load_failed"
+        /// The deployment's queue is full; retry after ``RuntimeError/retryAfter`` seconds.
+        case overloaded
+        /// The server is shutting down.
+        case unavailable
+    }
+
+    /// What went wrong.
+    public var code: Code
+    /// A sentence naming the model, environment or version and what was expected.
+    public var message: String
+    /// Seconds after which a retry may succeed (overloaded).
+    public var retryAfter: Int?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(self.code.rawValue): \(self.message)" }
+}
