@@ -298,7 +298,7 @@ import Testing
     @Test func refusesExpiredKeys() async throws {
         try await withServer { api in
             try await api.createModel("admin/churn")
-            let expiry = Date().addingTimeInterval(3)
+            let expiry = Date().addingTimeInterval(5)
             let key = try await api.createKey(
                 "deploy",
                 in: "admin/churn",
