@@ -174,6 +174,14 @@ struct Migration: Sendable {
                 "CREATE INDEX activity_model ON activity (model_id, at)",
                 "CREATE INDEX activity_environment ON activity (model_id, environment, at)",
             ]
-        }
+        },
+        // The runtime's verification report (JSON text) next to the status it explains; pending deployments are
+        // found by status.
+        Migration(version: 2, name: "verification reports") { _ in
+            [
+                "ALTER TABLE deployments ADD COLUMN verification TEXT",
+                "CREATE INDEX deployments_status ON deployments (status, created_at)",
+            ]
+        },
     ]
 }
