@@ -104,8 +104,8 @@ public final class ModelHost: Predictor, Service {
         var machine: Machine
         var routes: [RouteKey: RouteEntry] = [:]
         var keysByEnvironment: [UUID: RouteKey] = [:]
-        /// Names the database did not know at the last lookup (cleared on every reload).
-        var missing: Set<RouteKey> = []
+        /// Names the database did not know at the last lookup, with the error (cleared on every reload).
+        var missing: [RouteKey: RuntimeError] = [:]
         /// Verified pinned versions already looked up.
         var pinned: [PinKey: Deployment] = [:]
         /// Environment id → activity id of a local activation the last reload may not include yet.
@@ -157,7 +157,7 @@ public final class ModelHost: Predictor, Service {
     enum Lookup {
         case ready(PreparedModel)
         case unknown
-        case missing
+        case missing(RuntimeError)
         case shutDown
         case entry(RouteEntry)
     }
@@ -167,7 +167,7 @@ public final class ModelHost: Predictor, Service {
         let pinned = (version ?? 0) == 0 ? nil : version
         let lookup = self.state.withLock { state -> Lookup in
             guard !state.isShutDown else { return .shutDown }
-            guard let entry = state.routes[key] else { return state.missing.contains(key) ? .missing : .unknown }
+            guard let entry = state.routes[key] else { return state.missing[key].map(Lookup.missing) ?? .unknown }
             if pinned == nil || pinned == entry.active?.version {
                 if let prepared = entry.prepared { return .ready(prepared) }
                 return .entry(entry)
@@ -182,7 +182,7 @@ public final class ModelHost: Predictor, Service {
         switch lookup {
         case .ready(let prepared): return prepared
         case .shutDown: throw RuntimeError(.unavailable, "the server is shutting down")
-        case .missing: throw try await Self.notFoundError(key, repository: nil)
+        case .missing(let error): throw error
         case .unknown: entry = try await self.fetchRoute(key)
         case .entry(let found): entry = found
         }
@@ -278,7 +278,7 @@ public final class ModelHost: Predictor, Service {
         let evicted = self.state.withLock { state in
             state.routes[key] = entry
             state.keysByEnvironment[environment.id] = key
-            state.missing.remove(key)
+            state.missing[key] = nil
             state.overrides[environment.id] = activation.event.id
             return state.machine.setActive(Set(state.routes.values.compactMap(\.active?.id)))
         }
@@ -394,15 +394,19 @@ public final class ModelHost: Predictor, Service {
     /// One lookup for a name the routing table does not know; remembers misses until the next reload.
     func fetchRoute(_ key: RouteKey) async throws -> RouteEntry {
         let repository = self.registry.repository
-        guard let model = try await repository.model(owner: key.owner, name: key.name),
-            let environment = try await repository.environment(modelID: model.id, name: key.environment)
-        else {
-            let error = try await Self.notFoundError(key, repository: repository)
+        func missing(_ message: String) -> RuntimeError {
+            let error = RuntimeError(.notFound, message)
             self.state.withLock { state in
                 if state.missing.count >= 10_000 { state.missing.removeAll() }
-                state.missing.insert(key)
+                state.missing[key] = error
             }
-            throw error
+            return error
+        }
+        guard let model = try await repository.model(owner: key.owner, name: key.name) else {
+            throw missing("model \(key.owner)/\(key.name) does not exist")
+        }
+        guard let environment = try await repository.environment(modelID: model.id, name: key.environment) else {
+            throw missing("environment '\(key.environment)' does not exist in \(model.fullName)")
         }
         var active: Deployment?
         if let id = environment.activeDeploymentID { active = try await repository.deployment(id: id) }
@@ -414,21 +418,6 @@ public final class ModelHost: Predictor, Service {
             if let active { _ = state.machine.addActive(active.id) }
             return entry
         }
-    }
-
-    /// The not-found error for a route, naming the model or the environment.
-    static func notFoundError(_ key: RouteKey, repository: (any RegistryRepository)?) async throws -> RuntimeError {
-        let modelExists = try await repository?.model(owner: key.owner, name: key.name) != nil
-        if modelExists {
-            return RuntimeError(
-                .notFound,
-                "environment '\(key.environment)' does not exist in \(key.owner)/\(key.name)"
-            )
-        }
-        return RuntimeError(
-            .notFound,
-            "model \(key.owner)/\(key.name) (environment '\(key.environment)') does not exist"
-        )
     }
 
     /// A pinned version: must exist and be verified.

@@ -2,6 +2,7 @@ import Foundation
 import ServiceLifecycle
 import SlipwayInference
 import SlipwayRegistry
+import SlipwayStorage
 import Synchronization
 import Testing
 
@@ -36,6 +37,10 @@ import Testing
             } throws: { error in
                 RuntimeError.Code.notFound.matches(error) && "\(error)".contains("acme/nope")
             }
+            // The miss is remembered: the second call does not read the database, and says the same.
+            await #expect {
+                try await host.prepare(owner: "acme", name: "nope", environment: "production", version: nil)
+            } throws: { error in "\(error)" == "not_found: model acme/nope does not exist" }
             await #expect {
                 try await host.prepare(owner: "acme", name: "iris", environment: "qa", version: nil)
             } throws: { error in RuntimeError.Code.notFound.matches(error) && "\(error)".contains("'qa'") }
@@ -186,6 +191,46 @@ import Testing
                 group.cancelAll()
             }
         }
+    }
+
+    @Test(.enabled(if: RuntimeWorld.postgresURL != nil, "SLIPWAY_TEST_POSTGRES_URL is not set"))
+    func followsAnotherNodeSharingPostgreSQLWithinOneSecond() async throws {
+        let world = try await RuntimeWorld.make(postgresURL: RuntimeWorld.postgresURL)
+        let host = world.host()
+        let other = try await world.otherNode()
+        do {
+            let first = try await world.deployVerified()
+            let second = try await world.deployVerified()
+            try await world.activate(first)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await host.run() }
+                try await Self.eventually { await Self.activeID(host) == first.id }
+                for (deployment, action) in [
+                    (second, ActivityEvent.Action.deploymentActivated), (first, .deploymentRolledBack),
+                ] {
+                    let started = ContinuousClock.now
+                    _ = try await other.activate(
+                        environmentID: deployment.environmentID,
+                        deploymentID: deployment.id,
+                        event: ActivityEvent(
+                            modelID: world.model.id,
+                            at: Date(),
+                            actor: RuntimeWorld.owner,
+                            action: action
+                        )
+                    )
+                    try await Self.eventually { await Self.activeID(host) == deployment.id }
+                    let elapsed = ContinuousClock.now - started
+                    #expect(elapsed < .seconds(1), "took \(elapsed)")
+                }
+                group.cancelAll()
+            }
+        } catch {
+            Issue.record(error)
+        }
+        try? await other.shutdown()
+        await host.shutdown()
+        await world.close()
     }
 
     static func activeID(_ host: ModelHost) async -> UUID? {

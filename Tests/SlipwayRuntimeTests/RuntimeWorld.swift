@@ -9,6 +9,8 @@ import SlipwayStorage
 /// and its `production` and `staging` environments.
 struct RuntimeWorld: Sendable {
     let folder: URL
+    /// The PostgreSQL schema, when the world lives in `SLIPWAY_TEST_POSTGRES_URL`.
+    let schema: String?
     let repository: SQLRegistryRepository
     let registry: Registry
     let model: SlipwayRegistry.Model
@@ -21,13 +23,33 @@ struct RuntimeWorld: Sendable {
 
     static let owner = ActivityActor(kind: .user, id: "acme-id", name: "acme")
 
-    static func make() async throws -> RuntimeWorld {
+    /// `SLIPWAY_TEST_POSTGRES_URL`, when set.
+    static var postgresURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["SLIPWAY_TEST_POSTGRES_URL"], !url.isEmpty else {
+            return nil
+        }
+        return url
+    }
+
+    /// A world on SQLite, or on a fresh schema of the PostgreSQL server at `postgresURL`.
+    static func make(postgresURL: String? = nil) async throws -> RuntimeWorld {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("slipway-runtime-\(UUID().uuidString.lowercased())", isDirectory: true)
-        let repository = try await SQLRegistryRepository.makeSQLite(
-            path: folder.appendingPathComponent("slipway.sqlite").path,
-            logger: SQLRegistryRepository.quietLogger
-        )
+        let repository: SQLRegistryRepository
+        var schema: String?
+        if let postgresURL {
+            schema = "t_rt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            repository = try await SQLRegistryRepository.makePostgres(
+                url: postgresURL,
+                schema: schema,
+                logger: SQLRegistryRepository.quietLogger
+            )
+        } else {
+            repository = try await SQLRegistryRepository.makeSQLite(
+                path: folder.appendingPathComponent("slipway.sqlite").path,
+                logger: SQLRegistryRepository.quietLogger
+            )
+        }
         try await repository.migrate()
         let artifacts = try FileArtifactStore(root: folder.appendingPathComponent("artifacts", isDirectory: true))
         var logger = Logger(label: "slipway.runtime.tests")
@@ -45,6 +67,7 @@ struct RuntimeWorld: Sendable {
         )
         return RuntimeWorld(
             folder: folder,
+            schema: schema,
             repository: repository,
             registry: registry,
             model: model,
@@ -60,7 +83,17 @@ struct RuntimeWorld: Sendable {
         return ModelHost(registry: self.registry, configuration: configuration, logger: logger)
     }
 
+    /// A second connection pool to the same PostgreSQL schema: another node's view of the database.
+    func otherNode() async throws -> SQLRegistryRepository {
+        try await SQLRegistryRepository.makePostgres(
+            url: Self.postgresURL!,
+            schema: self.schema,
+            logger: SQLRegistryRepository.quietLogger
+        )
+    }
+
     func close() async {
+        if let schema { try? await self.repository.execute(unsafeSQL: "DROP SCHEMA \(schema) CASCADE") }
         try? await self.repository.shutdown()
         try? FileManager.default.removeItem(at: self.folder)
     }
