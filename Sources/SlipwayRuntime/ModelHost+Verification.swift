@@ -9,7 +9,7 @@ extension ModelHost {
     /// Queues a new deployment for verification by the service loop (the API calls it after a deploy; the loop
     /// also finds pending deployments itself). Queuing one already queued does nothing.
     public func verifySoon(_ deployment: Deployment) {
-        guard deployment.status == .pending else { return }
+        guard deployment.status == .pending, self.configuration.verifiesDeployments else { return }
         let isNew = self.state.withLock { state in
             !state.isShutDown && state.verifying.insert(deployment.id).inserted
         }
@@ -52,7 +52,8 @@ extension ModelHost {
                 "environment": "\(deployment.environmentName)", "reason": "\(outcome.reason ?? "")",
             ]
         )
-        if let session = outcome.session, let loaded = try? self.makeLoadedSession(session, recorded) {
+        if let session = outcome.session {
+            let loaded = self.makeLoadedSession(session, recorded)
             let bytes = self.estimatedBytes(session)
             let (waiters, evicted) = self.state.withLock { $0.machine.insert(recorded.id, loaded, bytes: bytes) }
             for waiter in waiters { waiter.resume(returning: loaded) }

@@ -46,6 +46,9 @@ public final class ModelHost: Predictor, Service {
         public var fullReloadInterval: Duration
         /// Added to a model's byte count to estimate a loaded session's size. Default 64 KiB.
         public var sessionOverhead: Int
+        /// Whether the service verifies pending deployments (found by polling, or queued with
+        /// ``ModelHost/verifySoon(_:)``). Default `true`; tests that set statuses by hand turn it off.
+        public var verifiesDeployments: Bool
 
         /// Creates a configuration; every setting has a default.
         public init(
@@ -55,7 +58,8 @@ public final class ModelHost: Predictor, Service {
             queueLimit: Int = 256,
             refreshInterval: Duration = .milliseconds(250),
             fullReloadInterval: Duration = .seconds(10),
-            sessionOverhead: Int = 64 << 10
+            sessionOverhead: Int = 64 << 10,
+            verifiesDeployments: Bool = true
         ) {
             let threads = max(1, threads ?? System.coreCount)
             self.memoryBudget = max(0, memoryBudget)
@@ -65,6 +69,7 @@ public final class ModelHost: Predictor, Service {
             self.refreshInterval = refreshInterval
             self.fullReloadInterval = fullReloadInterval
             self.sessionOverhead = max(0, sessionOverhead)
+            self.verifiesDeployments = verifiesDeployments
         }
     }
 
@@ -340,7 +345,7 @@ public final class ModelHost: Predictor, Service {
                 let data = try artifacts.read(digest: digest)
                 return InferenceSession(model: try ModelLoader.load(data: data))
             }
-            let loaded = try self.makeLoadedSession(session, deployment)
+            let loaded = self.makeLoadedSession(session, deployment)
             self.logger.info(
                 "loaded model",
                 metadata: [
@@ -371,11 +376,11 @@ public final class ModelHost: Predictor, Service {
     }
 
     /// Wraps a session with its deployment's parsed schema and classes and a fresh admission gate.
-    func makeLoadedSession(_ session: InferenceSession, _ deployment: Deployment) throws -> LoadedSession {
+    func makeLoadedSession(_ session: InferenceSession, _ deployment: Deployment) -> LoadedSession {
         LoadedSession(
             session: session,
-            schema: try deployment.schema.map(FeatureSchema.parse),
-            classes: ClassLabels.parse(deployment.classes),
+            schema: FeatureSchema.parse(deployment.schema),
+            classes: PreparedModel.parseClasses(deployment.classes),
             gate: AdmissionGate(
                 limit: self.configuration.concurrencyPerDeployment,
                 queueLimit: self.configuration.queueLimit
@@ -454,13 +459,13 @@ public final class ModelHost: Predictor, Service {
     /// - Parameter force: reload even when nothing seems to have changed.
     public func refresh(force: Bool = false) async throws {
         let repository = self.registry.repository
-        let marker = try await repository.latestActivityID()
+        let marker = try await Self.shielded { try await repository.latestActivityID() }
         let fullReloadInterval = self.configuration.fullReloadInterval
         let (previous, isDue) = self.state.withLock { state in
             (state.marker, state.lastFullReload.map { ContinuousClock.now - $0 >= fullReloadInterval } ?? true)
         }
         guard force || marker != previous || isDue else { return }
-        let routes = try await repository.servingRoutes()
+        let routes = try await Self.shielded { try await repository.servingRoutes() }
         self.state.withLock { $0.machine.clearFailures() }
         await withTaskGroup(of: Void.self) { group in
             for route in routes {
@@ -480,11 +485,17 @@ public final class ModelHost: Predictor, Service {
             }
         }
         self.install(routes, marker: marker)
-        if marker != previous {
-            for deployment in try await repository.pendingDeployments(limit: 64) {
+        if marker != previous, self.configuration.verifiesDeployments {
+            for deployment in try await Self.shielded({ try await repository.pendingDeployments(limit: 64) }) {
                 self.verifySoon(deployment)
             }
         }
+    }
+
+    /// Runs a database call in a task of its own, so that cancelling the poll (on shutdown) never cancels a query
+    /// half-way: the SQL pool would drop that connection instead of closing it. The caller still waits for it.
+    static func shielded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await body() }.value
     }
 
     /// Replaces the routing table with the reloaded routes, keeping local activations newer than `marker`.

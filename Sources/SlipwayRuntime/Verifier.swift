@@ -56,18 +56,37 @@ public enum Verifier {
         var samplesReport: [JSONValue] = []
         var totalMicroseconds: Int64 = 0
         do {
-            let schema = try deployment.schema.map(FeatureSchema.parse)
-            let classes = ClassLabels.parse(deployment.classes)
+            let schema = FeatureSchema.parse(deployment.schema)
+            let classes = PreparedModel.parseClasses(deployment.classes)
             let layout = try InputLayout.make(session.model, schema: schema)
             report.append(("layout", .string(layout.name)))
             let samples = try SampleSet.parse(deployment.samples)
+            // Sample rows become inputs exactly as prediction rows do (schema rules included).
+            let prepared = PreparedModel(
+                model: SlipwayRegistry.Model(
+                    id: deployment.modelID,
+                    owner: "",
+                    name: "",
+                    createdAt: deployment.createdAt
+                ),
+                environment: deployment.environmentName,
+                deployment: deployment,
+                session: session,
+                schema: schema,
+                classes: classes
+            )
             for (form, rows) in [("ndarray", samples.ndarray), ("features", samples.features)] {
                 for (index, row) in rows.enumerated() {
                     let sample = "samples.\(form)[\(index)]"
-                    let inputs =
-                        form == "ndarray"
-                        ? try layout.tensors(ndarray: row, sample: sample)
-                        : try layout.tensors(features: row, sample: sample)
+                    let inputs: [String: Tensor]
+                    do {
+                        inputs = try InputBuilder.inputs(
+                            for: prepared,
+                            rows: form == "ndarray" ? .ndarray([row.array ?? [row]]) : .features([row.object ?? [:]])
+                        )
+                    } catch {
+                        throw VerificationFailure("\(sample): \(error)")
+                    }
                     let started = DispatchTime.now().uptimeNanoseconds
                     let outputs: [(String, Value)]
                     do {
@@ -391,152 +410,5 @@ enum InputLayout {
 
     static func describe(_ shape: [ValueInfo.Dimension]) -> String {
         "[" + shape.map(\.description).joined(separator: ", ") + "]"
-    }
-
-    // MARK: Building tensors
-
-    /// The inputs for one `ndarray` row.
-    func tensors(ndarray row: JSONTree, sample: String) throws -> [String: Tensor] {
-        guard let values = row.array else { throw VerificationFailure("\(sample) is not a list of values") }
-        switch self {
-        case .unplaceable(let why):
-            throw VerificationFailure("\(sample) cannot be fed to the model: \(why)")
-        case .matrix(let input, let type, let width, _):
-            if let width, values.count != width {
-                throw VerificationFailure(
-                    "\(sample) has \(values.count) values; model input '\(input.name)' takes \(width) per row "
-                        + "(shape \(input.shape.map(Self.describe) ?? "[?, \(width)]"))"
-                )
-            }
-            let storage = try Self.storage(values, as: type) { column in
-                "\(sample), column \(column), for model input '\(input.name)'"
-            }
-            return [input.name: try Tensor(shape: [1, values.count], storage: storage)]
-        case .perFeature(let inputs, let order):
-            guard let order else {
-                throw VerificationFailure(
-                    "\(sample) cannot be placed: ndarray rows for a model with one input per feature need schema.ndarray"
-                )
-            }
-            guard values.count == order.count else {
-                throw VerificationFailure("\(sample) has \(values.count) values; schema.ndarray names \(order.count)")
-            }
-            var tensors: [String: Tensor] = [:]
-            for (name, value) in zip(order, values) {
-                guard let (input, type) = inputs[name] else { continue }
-                tensors[name] = try Self.column(value, input: input, type: type, sample: sample)
-            }
-            return tensors
-        }
-    }
-
-    /// The inputs for one `features` row.
-    func tensors(features row: JSONTree, sample: String) throws -> [String: Tensor] {
-        guard let object = row.object else { throw VerificationFailure("\(sample) is not an object of features") }
-        switch self {
-        case .unplaceable(let why):
-            throw VerificationFailure("\(sample) cannot be fed to the model: \(why)")
-        case .matrix(let input, let type, _, let order):
-            guard let order = order ?? (object.count == 1 ? Array(object.keys) : nil) else {
-                throw VerificationFailure(
-                    "\(sample) cannot be placed into model input '\(input.name)': the schema has no ndarray order"
-                )
-            }
-            var values: [JSONTree] = []
-            for name in order {
-                guard let value = object[name] else {
-                    throw VerificationFailure("\(sample) lacks feature '\(name)' (model input '\(input.name)')")
-                }
-                values.append(value)
-            }
-            let storage = try Self.storage(values, as: type) { column in
-                "\(sample), feature '\(order[column])', for model input '\(input.name)'"
-            }
-            return [input.name: try Tensor(shape: [1, values.count], storage: storage)]
-        case .perFeature(let inputs, _):
-            var tensors: [String: Tensor] = [:]
-            for (name, (input, type)) in inputs {
-                guard let value = object[name] else {
-                    throw VerificationFailure("\(sample) lacks feature '\(name)' (model input '\(name)')")
-                }
-                tensors[name] = try Self.column(value, input: input, type: type, sample: sample)
-            }
-            return tensors
-        }
-    }
-
-    /// One value as a one-row tensor for a one-feature input (`[1]` or `[1, 1]`).
-    static func column(_ value: JSONTree, input: ValueInfo, type: ElementType, sample: String) throws -> Tensor {
-        let storage = try Self.storage([value], as: type) { _ in "\(sample), feature '\(input.name)'" }
-        return try Tensor(shape: input.shape?.count == 1 ? [1] : [1, 1], storage: storage)
-    }
-
-    /// Converts JSON values to an input's element type, naming the value that does not fit.
-    static func storage(
-        _ values: [JSONTree],
-        as type: ElementType,
-        place: (Int) -> String
-    ) throws -> Tensor.Storage {
-        func fail(_ index: Int, _ expected: String) -> VerificationFailure {
-            VerificationFailure("\(place(index)): expected \(expected), got \(Self.describe(values[index]))")
-        }
-        switch type {
-        case .float, .double:
-            var numbers: [Double] = []
-            numbers.reserveCapacity(values.count)
-            for (index, value) in values.enumerated() {
-                switch value {
-                case .integer(let number): numbers.append(Double(number))
-                case .number(let number): numbers.append(number)
-                case .null: numbers.append(.nan)
-                default: throw fail(index, "a number (\(type))")
-                }
-            }
-            return type == .float ? .float(numbers.map(Float.init)) : .double(numbers)
-        case .int64, .int32:
-            var numbers: [Int64] = []
-            for (index, value) in values.enumerated() {
-                switch value {
-                case .integer(let number): numbers.append(number)
-                case .number(let number) where number == number.rounded() && abs(number) < 9e18:
-                    numbers.append(Int64(number))
-                default: throw fail(index, "an integer (\(type))")
-                }
-            }
-            if type == .int64 { return .int64(numbers) }
-            if let index = numbers.firstIndex(where: { Int32(exactly: $0) == nil }) {
-                throw fail(index, "an int32")
-            }
-            return .int32(numbers.map { Int32($0) })
-        case .bool:
-            var flags: [Bool] = []
-            for (index, value) in values.enumerated() {
-                switch value {
-                case .bool(let flag): flags.append(flag)
-                case .integer(let number) where number == 0 || number == 1: flags.append(number == 1)
-                default: throw fail(index, "true or false")
-                }
-            }
-            return .bool(flags)
-        case .string:
-            var strings: [String] = []
-            for (index, value) in values.enumerated() {
-                guard let text = value.string else { throw fail(index, "a string") }
-                strings.append(text)
-            }
-            return .string(strings)
-        }
-    }
-
-    static func describe(_ value: JSONTree) -> String {
-        switch value {
-        case .null: "null"
-        case .bool(let flag): "\(flag)"
-        case .integer(let number): "\(number)"
-        case .number(let number): "\(number)"
-        case .string(let text): "\"\(text)\""
-        case .array: "a list"
-        case .object: "an object"
-        }
     }
 }

@@ -10,7 +10,7 @@ import SlipwayStorage
 /// What the composition root built: the application plus the pieces tests and commands want to reach.
 public struct SlipwayApplication: Sendable {
     /// The HTTP application; run it with `runService()`.
-    public var application: Application<RouterResponder<SlipwayRequestContext>>
+    public var application: Application<PathNormalizingResponder<RouterResponder<SlipwayRequestContext>>>
     /// The registry service.
     public var registry: Registry
     /// The model host: routes, warm sessions, verification (a service of ``application``).
@@ -81,14 +81,15 @@ public func buildApplication(
         throw error
     }
 
-    let host = ModelHost(registry: registry, logger: logger)
+    let host = ModelHost(registry: registry, configuration: configuration.runtime, logger: logger)
 
     let router = Router(context: SlipwayRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ErrorMiddleware())
     ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
 
     let application = Application(
-        router: router,
+        responder: PathNormalizingResponder(router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"

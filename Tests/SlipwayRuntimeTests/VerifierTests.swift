@@ -90,9 +90,16 @@ import Testing
         let outcome = Self.verify(samples: #"{"ndarray": [[1, 2, 3, 4], [1, 2, 3]]}"#)
         #expect(outcome.status == .failed)
         #expect(
-            outcome.reason?.hasPrefix("samples.ndarray[1] has 3 values; model input 'X' takes 4 per row") == true,
+            outcome.reason == "samples.ndarray[1]: the model's input 'X' takes 4 values per row, got 3",
             "\(outcome.reason ?? "")"
         )
+    }
+
+    @Test func failsASampleThatBreaksTheSchemaRules() {
+        let outcome = Self.verify(schema: Self.schema, samples: #"{"ndarray": [[5.1, 3.5, 1.4, 9.9]]}"#)
+        #expect(outcome.status == .failed)
+        #expect(outcome.reason?.hasPrefix("samples.ndarray[0]: ") == true, "\(outcome.reason ?? "")")
+        #expect(outcome.reason?.contains("petal_width") == true, "\(outcome.reason ?? "")")
     }
 
     @Test func failsOnAnExpectedOutputMismatch() async throws {
