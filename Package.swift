@@ -164,6 +164,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayRuntimeTests",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayAPITests",
             dependencies: [
                 "SlipwayRegistry",

@@ -185,7 +185,11 @@ public struct ErrorMiddleware: RouterMiddleware {
                 detail: error.body ?? Self.detail(for: error.status, request: request)
             )
         case let error as any HTTPResponseError:
-            return APIError(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error.status, request: request))
+            return APIError(
+                error.status,
+                code: Self.code(for: error.status),
+                detail: Self.detail(for: error.status, request: request)
+            )
         case is CancellationError:
             return APIError(.serviceUnavailable, code: "unavailable", detail: "the server is shutting down")
         default:

@@ -2,7 +2,7 @@ import Foundation
 
 /// One immutable artifact plus metadata created in one environment, numbered per environment.
 ///
-/// Only ``description`` and the verification ``status`` change after creation.
+/// Only ``description`` and the verification ``status`` (with its report) change after creation.
 public struct Deployment: Hashable, Sendable {
     /// Stable identifier (TeachableHub's `uuid`).
     public var id: UUID
@@ -40,6 +40,9 @@ public struct Deployment: Hashable, Sendable {
     public var statusReason: String?
     /// When verification finished.
     public var verifiedAt: Date?
+    /// The verification report, as JSON text: per sample the input form, the outputs and the latency; the total;
+    /// the engine's view of the model's inputs and outputs. Written by the runtime's verifier.
+    public var verification: String?
     /// Activate as soon as verification passes.
     public var activateOnVerify: Bool
     /// The deployment this one was promoted from, if any.
@@ -69,6 +72,7 @@ public struct Deployment: Hashable, Sendable {
         status: DeploymentStatus = .pending,
         statusReason: String? = nil,
         verifiedAt: Date? = nil,
+        verification: String? = nil,
         activateOnVerify: Bool = false,
         promotedFromID: UUID? = nil,
         createdBy: ActivityActor,
@@ -92,6 +96,7 @@ public struct Deployment: Hashable, Sendable {
         self.status = status
         self.statusReason = statusReason
         self.verifiedAt = verifiedAt
+        self.verification = verification
         self.activateOnVerify = activateOnVerify
         self.promotedFromID = promotedFromID
         self.createdBy = createdBy

@@ -180,10 +180,10 @@ public struct DeploymentInput: Sendable {
     }
 
     static func validateSamples(_ samples: [String: JSONTree], schema: [String: JSONTree]?) throws {
-        for key in samples.keys where key != "features" && key != "ndarray" {
+        for key in samples.keys where !["features", "ndarray", "expected"].contains(key) {
             throw RegistryError.invalid(
                 "samples.\(key)",
-                "samples.\(key) is not a samples field; expected ndarray or features"
+                "samples.\(key) is not a samples field; expected ndarray, features or expected"
             )
         }
         let ndarray = samples["ndarray"].flatMap { $0.isNull ? nil : $0 }
@@ -212,6 +212,42 @@ public struct DeploymentInput: Sendable {
             }
             if schema?["features"]?.object == nil {
                 throw RegistryError.invalid("samples.features", "samples.features needs a schema with features")
+            }
+        }
+        if let expected = samples["expected"], !expected.isNull {
+            try Self.validateExpected(expected, ndarray: ndarray, features: features)
+        }
+    }
+
+    /// `samples.expected`: one entry per sample row (a class label, a class index, a number or a list of numbers).
+    static func validateExpected(_ expected: JSONTree, ndarray: JSONTree?, features: JSONTree?) throws {
+        guard let entries = expected.array, !entries.isEmpty else {
+            throw RegistryError.invalid(
+                "samples.expected",
+                "samples.expected must be a list with one expected output per sample row"
+            )
+        }
+        let forms: [(String, Int?)] = [
+            ("ndarray", ndarray?.array?.count),
+            ("features", features.map { $0.array?.count ?? 1 }),
+        ]
+        for case (let form, let rows?) in forms where rows != entries.count {
+            throw RegistryError.invalid(
+                "samples.expected",
+                "samples.expected has \(entries.count) entries but samples.\(form) has \(rows) rows; give one per row"
+            )
+        }
+        for (index, entry) in entries.enumerated() {
+            switch entry {
+            case .string, .integer, .number:
+                continue
+            case .array(let values) where !values.isEmpty && values.allSatisfy({ $0.number != nil }):
+                continue
+            default:
+                throw RegistryError.invalid(
+                    "samples.expected.\(index)",
+                    "samples.expected[\(index)] must be a class label, a class index, a number or a list of numbers"
+                )
             }
         }
     }

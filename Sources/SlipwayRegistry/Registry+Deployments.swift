@@ -174,7 +174,7 @@ extension Registry {
         )
     }
 
-    /// Records a verification result (administrators; the runtime's verifier calls ``recordVerification(of:status:reason:)``).
+    /// Records a verification result (administrators; the runtime's verifier calls ``recordVerification(of:status:reason:verification:actor:)``).
     public func setStatus(
         owner: String,
         name: String,
@@ -191,11 +191,13 @@ extension Registry {
             .0
     }
 
-    /// Moves a pending deployment to verified or failed, activating it when it asked to be.
+    /// Moves a pending deployment to verified or failed with its verification report (JSON text), activating it
+    /// when it asked to be.
     public func recordVerification(
         of deployment: Deployment,
         status: DeploymentStatus,
         reason: String?,
+        verification: String? = nil,
         actor: ActivityActor = .system
     ) async throws -> (Deployment, Activation?) {
         guard status != .pending else {
@@ -223,6 +225,7 @@ extension Registry {
             id: deployment.id,
             status: status,
             reason: reason,
+            verification: verification,
             at: now,
             event: event
         )
@@ -322,6 +325,7 @@ extension Registry {
             copy.status = .pending
             copy.statusReason = nil
             copy.verifiedAt = nil
+            copy.verification = nil
         }
         return try await self.repository.createDeployment(
             copy,

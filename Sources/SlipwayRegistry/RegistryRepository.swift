@@ -103,6 +103,23 @@ public struct Activation: Hashable, Sendable {
     }
 }
 
+/// One environment as the runtime routes to it: its model, the environment and its active deployment.
+public struct ServingRoute: Hashable, Sendable {
+    /// The model project.
+    public var model: Model
+    /// The environment (with `activeDeploymentID` and `activeVersion`).
+    public var environment: Environment
+    /// The active deployment, if the environment has one.
+    public var active: Deployment?
+
+    /// Creates a route.
+    public init(model: Model, environment: Environment, active: Deployment?) {
+        self.model = model
+        self.environment = environment
+        self.active = active
+    }
+}
+
 /// The registry's storage: every read and every change, each change in one transaction.
 ///
 /// Implementations must behave identically (the contract tests in `SlipwayStorageTests` run against each).
@@ -195,13 +212,15 @@ public protocol RegistryRepository: Sendable {
     func listDeployments(modelID: UUID, filter: DeploymentFilter, page: PageRequest) async throws -> Page<Deployment>
     /// Changes a deployment's description and records `event`.
     func updateDeploymentDescription(id: UUID, description: String, event: ActivityEvent) async throws -> Deployment
-    /// Moves a pending deployment to `verified` or `failed` and records `event`. Throws conflict when the
-    /// deployment is not pending. When it becomes verified and `activateOnVerify` is set, it is activated in the
-    /// same transaction (recording a `deployment.activated` event too) and the activation is returned.
+    /// Moves a pending deployment to `verified` or `failed`, stores its verification report (JSON text, or `nil`)
+    /// and records `event`. Throws conflict when the deployment is not pending. When it becomes verified and
+    /// `activateOnVerify` is set, it is activated in the same transaction (recording a `deployment.activated`
+    /// event too) and the activation is returned.
     func setDeploymentStatus(
         id: UUID,
         status: DeploymentStatus,
         reason: String?,
+        verification: String?,
         at date: Date,
         event: ActivityEvent
     ) async throws -> (Deployment, Activation?)
@@ -211,6 +230,17 @@ public protocol RegistryRepository: Sendable {
     func activate(environmentID: UUID, deploymentID: UUID, event: ActivityEvent) async throws -> Activation
     /// Whether any deployment still uses the artifact.
     func isArtifactReferenced(digest: String) async throws -> Bool
+    /// Pending deployments (awaiting verification), oldest first, at most `limit`.
+    func pendingDeployments(limit: Int) async throws -> [Deployment]
+
+    // MARK: Serving
+
+    /// Every environment of every model with its active deployment, for the runtime's routing table.
+    func servingRoutes() async throws -> [ServingRoute]
+    /// The id of the newest activity event, 0 when there is none. Every change writes an event, so a poller
+    /// reloads its routes only when this moved (deleting a model removes its events: poll ``servingRoutes()``
+    /// now and then as well).
+    func latestActivityID() async throws -> Int64
 
     // MARK: Keys
 

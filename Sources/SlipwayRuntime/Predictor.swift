@@ -39,6 +39,8 @@ public struct PreparedModel: Sendable {
     public var schema: FeatureSchema?
     /// Class labels by output index, if the deployment has classes.
     public var classes: [String]?
+    /// The deployment's admission gate (bounded concurrency and queue), set by ``ModelHost``.
+    var admission: AdmissionGate?
 
     /// Creates a prepared model.
     public init(

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SlipwayAPI
 import SlipwayRegistry
+import SlipwayRuntime
 import SlipwayStorage
 
 /// What the composition root built: the application plus the pieces tests and commands want to reach.
@@ -12,6 +13,8 @@ public struct SlipwayApplication: Sendable {
     public var application: Application<PathNormalizingResponder<RouterResponder<SlipwayRequestContext>>>
     /// The registry service.
     public var registry: Registry
+    /// The model host: routes, warm sessions, verification (a service of ``application``).
+    public var host: ModelHost
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
 
@@ -78,6 +81,8 @@ public func buildApplication(
         throw error
     }
 
+    let host = ModelHost(registry: registry, configuration: configuration.runtime, logger: logger)
+
     let router = Router(context: SlipwayRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ErrorMiddleware())
@@ -89,9 +94,15 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"
         ),
-        services: [RepositoryService(repository: repository, logger: logger)],
+        // Shut down in reverse order: the host stops polling and verifying before the database closes.
+        services: [RepositoryService(repository: repository, logger: logger), host],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
-    return SlipwayApplication(application: application, registry: registry, bootstrapAdministrator: administrator)
+    return SlipwayApplication(
+        application: application,
+        registry: registry,
+        host: host,
+        bootstrapAdministrator: administrator
+    )
 }

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayRegistry
+import SlipwayRuntime
 
 /// Everything `slipway serve` can be told, with the embedded defaults.
 ///
@@ -24,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var adminToken: String?
     public var maximumArtifactBytes: Int64
     public var logLevel: Logger.Level
+    /// The model host's settings (memory budget, inference threads, queues, refresh interval); set in code.
+    public var runtime: ModelHost.Configuration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -33,7 +36,8 @@ public struct ServerConfiguration: Sendable {
         databaseURL: String? = nil,
         adminToken: String? = nil,
         maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        runtime: ModelHost.Configuration = ModelHost.Configuration()
     ) {
         self.host = host
         self.port = port
@@ -42,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         self.adminToken = adminToken
         self.maximumArtifactBytes = maximumArtifactBytes
         self.logLevel = logLevel
+        self.runtime = runtime
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.

@@ -179,5 +179,13 @@ struct Migration: Sendable {
             // Whether anyone may call a public model's prediction API without a key.
             ["ALTER TABLE models ADD COLUMN public_predictions INTEGER NOT NULL DEFAULT 0"]
         },
+        // The runtime's verification report (JSON text) next to the status it explains; pending deployments are
+        // found by status.
+        Migration(version: 3, name: "verification reports") { _ in
+            [
+                "ALTER TABLE deployments ADD COLUMN verification TEXT",
+                "CREATE INDEX deployments_status ON deployments (status, created_at)",
+            ]
+        },
     ]
 }

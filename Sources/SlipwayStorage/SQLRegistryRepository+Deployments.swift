@@ -26,6 +26,7 @@ extension SQLRegistryRepository {
             status: try row.enumeration("status", as: DeploymentStatus.self),
             statusReason: try row.optionalString("status_reason"),
             verifiedAt: try row.optionalDate("verified_at"),
+            verification: try row.optionalString("verification"),
             activateOnVerify: try row.bool("activate_on_verify"),
             promotedFromID: try row.optionalUUID("promoted_from_id"),
             createdBy: try row.actor("created_by"),
@@ -72,8 +73,8 @@ extension SQLRegistryRepository {
                 INSERT INTO deployments (
                     id, model_id, environment_id, version, artifact_digest, artifact_size, format, summary,
                     description, feature_schema, samples, classes, context, params, status, status_reason,
-                    verified_at, activate_on_verify, promoted_from_id, created_by_kind, created_by_id,
-                    created_by_name, created_at
+                    verified_at, verification, activate_on_verify, promoted_from_id, created_by_kind,
+                    created_by_id, created_by_name, created_at
                 ) VALUES (
                     \(bind: SQLValues.text(stored.id)), \(bind: SQLValues.text(stored.modelID)),
                     \(bind: SQLValues.text(stored.environmentID)), \(bind: Int64(stored.version)),
@@ -81,7 +82,8 @@ extension SQLRegistryRepository {
                     \(bind: stored.summary), \(bind: stored.description), \(bind: stored.schema),
                     \(bind: stored.samples), \(bind: stored.classes), \(bind: stored.context), \(bind: stored.params),
                     \(bind: stored.status.rawValue), \(bind: stored.statusReason),
-                    \(bind: stored.verifiedAt.map(SQLValues.microseconds)), \(bind: SQLValues.flag(stored.activateOnVerify)),
+                    \(bind: stored.verifiedAt.map(SQLValues.microseconds)), \(bind: stored.verification),
+                    \(bind: SQLValues.flag(stored.activateOnVerify)),
                     \(bind: stored.promotedFromID.map(SQLValues.text)), \(bind: stored.createdBy.kind.rawValue),
                     \(bind: stored.createdBy.id), \(bind: stored.createdBy.name),
                     \(bind: SQLValues.microseconds(stored.createdAt))
@@ -167,6 +169,7 @@ extension SQLRegistryRepository {
         id: UUID,
         status: DeploymentStatus,
         reason: String?,
+        verification: String?,
         at date: Date,
         event: ActivityEvent
     ) async throws -> (Deployment, Activation?) {
@@ -176,7 +179,7 @@ extension SQLRegistryRepository {
             let row = try await database.row(
                 """
                 UPDATE deployments SET status = \(bind: status.rawValue), status_reason = \(bind: reason),
-                    verified_at = \(bind: SQLValues.microseconds(date))
+                    verified_at = \(bind: SQLValues.microseconds(date)), verification = \(bind: verification)
                 WHERE id = \(bind: SQLValues.text(id)) AND status = \(bind: DeploymentStatus.pending.rawValue)
                 RETURNING id
                 """
@@ -269,6 +272,17 @@ extension SQLRegistryRepository {
             throw RegistryError.notFound("environment \(environmentID) does not exist")
         }
         return Activation(environment: environment, previous: previous ?? nil, current: current, event: recorded)
+    }
+
+    public func pendingDeployments(limit: Int) async throws -> [Deployment] {
+        try await self.read("listing pending deployments") { database in
+            try await database.rows(
+                """
+                \(Self.deploymentSelect) WHERE d.status = \(bind: DeploymentStatus.pending.rawValue)
+                ORDER BY d.created_at, d.version LIMIT \(bind: Int64(max(0, limit)))
+                """
+            ).map(Self.decodeDeployment)
+        }
     }
 
     public func isArtifactReferenced(digest: String) async throws -> Bool {

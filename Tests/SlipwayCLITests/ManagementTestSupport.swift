@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayRegistry
+import SlipwayRuntime
 import SlipwayServer
 import Synchronization
 import Testing
@@ -124,7 +125,9 @@ struct TestServer: Sendable {
                 port: 0,
                 dataDirectory: directory.path,
                 adminToken: Self.adminToken,
-                logLevel: .error
+                logLevel: .error,
+                // These tests set deployment statuses by hand (the administrator's status route).
+                runtime: ModelHost.Configuration(verifiesDeployments: false)
             ),
             logger: logger,
             onServerRunning: { port in portContinuation.yield(port) }

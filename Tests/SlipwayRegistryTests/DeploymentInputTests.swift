@@ -18,6 +18,16 @@ import Testing
         #expect(try input.validate() == "first model")
     }
 
+    @Test func acceptsExpectedOutputsOnePerRow() throws {
+        let input = DeploymentInput(
+            summary: "x",
+            schema: self.schema,
+            samples:
+                #"{"ndarray": [[30, "a"], [40, "b"], [50, "a"], [60, "b"]], "expected": ["yes", 0, 0.5, [0.1, 0.9]]}"#
+        )
+        #expect(try input.validate() == "x")
+    }
+
     @Test func acceptsClassesAsAList() throws {
         #expect(throws: Never.self) { try DeploymentInput(summary: "x", classes: #"["no", "yes"]"#).validate() }
     }
@@ -46,6 +56,10 @@ import Testing
         (DeploymentInput(summary: "x", samples: #"{"ndarray": []}"#), "samples.ndarray"),
         (DeploymentInput(summary: "x", samples: #"{"features": [{"a": 1}]}"#), "samples.features"),
         (DeploymentInput(summary: "x", samples: #"{"rows": []}"#), "samples.rows"),
+        (DeploymentInput(summary: "x", samples: #"{"ndarray": [[1], [2]], "expected": [1]}"#), "samples.expected"),
+        (DeploymentInput(summary: "x", samples: #"{"ndarray": [[1]], "expected": "a"}"#), "samples.expected"),
+        (DeploymentInput(summary: "x", samples: #"{"ndarray": [[1]], "expected": [{"a": 1}]}"#), "samples.expected.0"),
+        (DeploymentInput(summary: "x", samples: #"{"ndarray": [[1]], "expected": [[]]}"#), "samples.expected.0"),
         (DeploymentInput(summary: "x", classes: #"{"zero": "no"}"#), "classes.zero"),
         (DeploymentInput(summary: "x", classes: #"{"0": 1}"#), "classes.0"),
         (DeploymentInput(summary: "x", classes: "[]"), "classes"),

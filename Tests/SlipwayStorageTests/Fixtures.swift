@@ -113,6 +113,7 @@ enum Fixtures {
             id: deployment.id,
             status: .verified,
             reason: nil,
+            verification: nil,
             at: date,
             event: Self.event(environment.modelID, .deploymentVerified, at: date)
         )

@@ -31,6 +31,9 @@ struct PostgresRepositoryTests {
     @Test func movesDeploymentStatusOnce() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.movesDeploymentStatusOnce)
     }
+    @Test func feedsTheRuntime() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.feedsTheRuntime)
+    }
     @Test func deletesEnvironmentsAndModels() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.deletesEnvironmentsAndModels)
     }

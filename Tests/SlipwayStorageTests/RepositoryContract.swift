@@ -443,6 +443,7 @@ enum RepositoryContract {
             id: failing.id,
             status: .failed,
             reason: "samples do not run: missing input 'age'",
+            verification: nil,
             at: Fixtures.at(5),
             event: Fixtures.event(model.id, .deploymentFailed, at: Fixtures.at(5))
         )
@@ -455,6 +456,7 @@ enum RepositoryContract {
                 id: failing.id,
                 status: .verified,
                 reason: nil,
+                verification: nil,
                 at: Fixtures.at(6),
                 event: Fixtures.event(model.id, .deploymentVerified)
             )
@@ -466,6 +468,7 @@ enum RepositoryContract {
                 id: pending.id,
                 status: .pending,
                 reason: nil,
+                verification: nil,
                 at: Fixtures.at(6),
                 event: Fixtures.event(model.id, .deploymentVerified)
             )
@@ -475,6 +478,7 @@ enum RepositoryContract {
                 id: UUID(),
                 status: .verified,
                 reason: nil,
+                verification: nil,
                 at: Fixtures.at(6),
                 event: Fixtures.event(model.id, .deploymentVerified)
             )
@@ -486,6 +490,7 @@ enum RepositoryContract {
             id: automatic.id,
             status: .verified,
             reason: nil,
+            verification: nil,
             at: Fixtures.at(7),
             event: Fixtures.event(model.id, .deploymentVerified, at: Fixtures.at(7), actor: verifier)
         )
@@ -503,6 +508,48 @@ enum RepositoryContract {
             page: PageRequest()
         )
         #expect(events.items.map(\.action) == [.deploymentActivated, .deploymentVerified, .deploymentFailed])
+    }
+
+    static func feedsTheRuntime(_ repository: SQLRegistryRepository) async throws {
+        #expect(try await repository.latestActivityID() == 0)
+        #expect(try await repository.servingRoutes().isEmpty)
+        let (model, environments) = try await Fixtures.model(repository)
+        let production = environments[0]
+        let first = try await Fixtures.deploy(repository, production, at: Fixtures.at(1))
+        let second = try await Fixtures.deploy(repository, production, at: Fixtures.at(2))
+        #expect(try await repository.pendingDeployments(limit: 10).map(\.id) == [first.id, second.id])
+        #expect(try await repository.pendingDeployments(limit: 1).map(\.id) == [first.id])
+
+        let report = #"{"samples":[{"form":"ndarray","latency_us":12}]}"#
+        let (verified, _) = try await repository.setDeploymentStatus(
+            id: first.id,
+            status: .verified,
+            reason: nil,
+            verification: report,
+            at: Fixtures.at(3),
+            event: Fixtures.event(model.id, .deploymentVerified, at: Fixtures.at(3))
+        )
+        #expect(verified.verification == report)
+        #expect(try await repository.deployment(id: first.id)?.verification == report)
+        #expect(try await repository.pendingDeployments(limit: 10).map(\.id) == [second.id])
+
+        let before = try await repository.latestActivityID()
+        #expect(before > 0)
+        var routes = try await repository.servingRoutes()
+        #expect(routes.count == 2)
+        #expect(routes.allSatisfy { $0.model.id == model.id && $0.active == nil })
+        _ = try await repository.activate(
+            environmentID: production.id,
+            deploymentID: first.id,
+            event: Fixtures.event(model.id, .deploymentActivated)
+        )
+        #expect(try await repository.latestActivityID() > before)
+        routes = try await repository.servingRoutes()
+        let live = try #require(routes.first { $0.environment.name == "production" })
+        #expect(live.active?.id == first.id)
+        #expect(live.active?.verification == report)
+        #expect(live.environment.activeVersion == first.version)
+        #expect(live.model.fullName == model.fullName)
     }
 
     static func deletesEnvironmentsAndModels(_ repository: SQLRegistryRepository) async throws {

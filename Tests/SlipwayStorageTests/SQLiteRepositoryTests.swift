@@ -29,6 +29,9 @@ import Testing
     @Test func movesDeploymentStatusOnce() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.movesDeploymentStatusOnce)
     }
+    @Test func feedsTheRuntime() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.feedsTheRuntime)
+    }
     @Test func deletesEnvironmentsAndModels() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.deletesEnvironmentsAndModels)
     }

@@ -1,0 +1,39 @@
+import Foundation
+import SQLKit
+import SlipwayRegistry
+
+extension SQLRegistryRepository {
+    public func servingRoutes() async throws -> [ServingRoute] {
+        try await self.read("reading the serving routes") { database in
+            let models = try await database.rows("SELECT * FROM models").map(Self.decodeModel)
+            let environments = try await database.rows(
+                "SELECT \(Self.environmentColumns) FROM \(Self.environmentJoin) ORDER BY e.model_id, e.ordinal"
+            ).map(Self.decodeEnvironment)
+            let active = try await database.rows(
+                """
+                \(Self.deploymentSelect)
+                WHERE d.id IN (SELECT active_deployment_id FROM environments WHERE active_deployment_id IS NOT NULL)
+                """
+            ).map(Self.decodeDeployment)
+            let modelsByID = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let activeByID = Dictionary(active.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return environments.compactMap { environment in
+                guard let model = modelsByID[environment.modelID] else { return nil }
+                return ServingRoute(
+                    model: model,
+                    environment: environment,
+                    active: environment.activeDeploymentID.flatMap { activeByID[$0] }
+                )
+            }
+        }
+    }
+
+    public func latestActivityID() async throws -> Int64 {
+        try await self.read("reading the latest activity id") { database in
+            guard let row = try await database.row("SELECT COALESCE(MAX(id), 0) AS latest FROM activity") else {
+                return 0
+            }
+            return try row.int64("latest")
+        }
+    }
+}
