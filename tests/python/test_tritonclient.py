@@ -43,8 +43,13 @@ class Slipway:
     def __init__(self, process: subprocess.Popen, url: str, admin_token: str):
         self.process = process
         self.url = url
-        self.admin = {"Authorization": f"Bearer {admin_token}"}
+        self.admin_token = admin_token
         self.host = url.removeprefix("http://")
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """Fresh headers each time: tritonclient adds its own headers to the dict it is given."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def call(self, method: str, path: str, expected: int, **kwargs) -> dict:
         response = requests.request(method, self.url + path, headers=self.admin, timeout=60, **kwargs)
