@@ -22,9 +22,8 @@ public struct ManagementAPI: Sendable {
         self.readiness = readiness
     }
 
-    /// Adds every route (and the error middleware) to `router`.
+    /// Adds every route to `router` (add ``ErrorMiddleware`` to the router first).
     public func register(on router: Router<SlipwayRequestContext>) {
-        router.add(middleware: ErrorMiddleware())
         router.get("healthz") { _, _ in try Wire.json(["status": "ok"]) }
         router.get("readyz") { _, context in
             do {

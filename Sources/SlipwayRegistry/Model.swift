@@ -10,6 +10,8 @@ public struct Model: Hashable, Sendable {
     public var name: String
     /// Public models can be read by anyone; private ones only by their owner's members, admins and keys.
     public var isPublic: Bool
+    /// Whether anyone may call a public model's prediction API without a key (ignored for private models).
+    public var allowsAnonymousPredictions: Bool
     /// Description, topics and links.
     public var metadata: ModelMetadata
     /// The model card sections.
@@ -30,6 +32,7 @@ public struct Model: Hashable, Sendable {
         owner: String,
         name: String,
         isPublic: Bool = false,
+        allowsAnonymousPredictions: Bool = false,
         metadata: ModelMetadata = ModelMetadata(),
         card: ModelCard = ModelCard(),
         keyMetric: KeyMetric? = nil,
@@ -40,6 +43,7 @@ public struct Model: Hashable, Sendable {
         self.owner = owner
         self.name = name
         self.isPublic = isPublic
+        self.allowsAnonymousPredictions = allowsAnonymousPredictions
         self.metadata = metadata
         self.card = card
         self.keyMetric = keyMetric

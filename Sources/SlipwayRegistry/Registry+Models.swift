@@ -6,6 +6,7 @@ public struct ModelInput: Sendable {
     public var owner: String
     public var name: String
     public var isPublic: Bool
+    public var allowsAnonymousPredictions: Bool
     public var metadata: ModelMetadata
     public var card: ModelCard
     public var keyMetric: KeyMetric?
@@ -15,6 +16,7 @@ public struct ModelInput: Sendable {
         owner: String,
         name: String,
         isPublic: Bool = false,
+        allowsAnonymousPredictions: Bool = false,
         metadata: ModelMetadata = ModelMetadata(),
         card: ModelCard = ModelCard(),
         keyMetric: KeyMetric? = nil
@@ -22,6 +24,7 @@ public struct ModelInput: Sendable {
         self.owner = owner
         self.name = name
         self.isPublic = isPublic
+        self.allowsAnonymousPredictions = allowsAnonymousPredictions
         self.metadata = metadata
         self.card = card
         self.keyMetric = keyMetric
@@ -31,6 +34,7 @@ public struct ModelInput: Sendable {
 /// A partial update of a model: `nil` leaves a field unchanged.
 public struct ModelPatch: Sendable {
     public var isPublic: Bool?
+    public var allowsAnonymousPredictions: Bool?
     public var description: String?
     public var topics: [String]?
     /// `.some(nil)` clears the URL.
@@ -116,6 +120,7 @@ extension Registry {
             owner: input.owner,
             name: input.name,
             isPublic: input.isPublic,
+            allowsAnonymousPredictions: input.allowsAnonymousPredictions,
             metadata: input.metadata,
             card: input.card,
             keyMetric: input.keyMetric,
@@ -174,6 +179,16 @@ extension Registry {
             }
             model.isPublic = isPublic
             changed.append(isPublic ? "made public" : "made private")
+        }
+        if let value = patch.allowsAnonymousPredictions, value != model.allowsAnonymousPredictions {
+            let access = try await self.access(to: model, for: principal)
+            guard access.hasRole(.owner) else {
+                throw RegistryError.forbidden(
+                    "owner rights on \(model.fullName) are required to change who may predict without a key"
+                )
+            }
+            model.allowsAnonymousPredictions = value
+            changed.append(value ? "predictions without a key allowed" : "predictions without a key refused")
         }
         if let value = patch.description {
             model.metadata.description = value

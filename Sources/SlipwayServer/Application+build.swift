@@ -9,7 +9,7 @@ import SlipwayStorage
 /// What the composition root built: the application plus the pieces tests and commands want to reach.
 public struct SlipwayApplication: Sendable {
     /// The HTTP application; run it with `runService()`.
-    public var application: Application<RouterResponder<SlipwayRequestContext>>
+    public var application: Application<PathNormalizingResponder<RouterResponder<SlipwayRequestContext>>>
     /// The registry service.
     public var registry: Registry
     /// The administrator created on this start, with its token (shown once), if one was created now.
@@ -79,11 +79,12 @@ public func buildApplication(
     }
 
     let router = Router(context: SlipwayRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ErrorMiddleware())
     ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
 
     let application = Application(
-        router: router,
+        responder: PathNormalizingResponder(router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"

@@ -174,6 +174,10 @@ struct Migration: Sendable {
                 "CREATE INDEX activity_model ON activity (model_id, at)",
                 "CREATE INDEX activity_environment ON activity (model_id, environment, at)",
             ]
-        }
+        },
+        Migration(version: 2, name: "public predictions") { _ in
+            // Whether anyone may call a public model's prediction API without a key.
+            ["ALTER TABLE models ADD COLUMN public_predictions INTEGER NOT NULL DEFAULT 0"]
+        },
     ]
 }

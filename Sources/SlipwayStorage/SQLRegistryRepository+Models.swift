@@ -9,6 +9,7 @@ extension SQLRegistryRepository {
             owner: try row.string("owner"),
             name: try row.string("name"),
             isPublic: try row.bool("is_public"),
+            allowsAnonymousPredictions: try row.bool("public_predictions"),
             metadata: ModelMetadata(
                 description: try row.string("description"),
                 topics: try row.json("topics", as: [String].self),
@@ -72,11 +73,12 @@ extension SQLRegistryRepository {
             try await database.change(
                 """
                 INSERT INTO models (
-                    id, owner, name, is_public, description, topics, homepage_url, source_url, dataset_url,
-                    license_url, card, key_metric, created_at, updated_at
+                    id, owner, name, is_public, public_predictions, description, topics, homepage_url, source_url,
+                    dataset_url, license_url, card, key_metric, created_at, updated_at
                 ) VALUES (
                     \(bind: SQLValues.text(model.id)), \(bind: model.owner), \(bind: model.name),
-                    \(bind: SQLValues.flag(model.isPublic)), \(bind: model.metadata.description),
+                    \(bind: SQLValues.flag(model.isPublic)), \(bind: SQLValues.flag(model.allowsAnonymousPredictions)),
+                    \(bind: model.metadata.description),
                     \(bind: try SQLValues.json(model.metadata.topics)), \(bind: model.metadata.homepageURL),
                     \(bind: model.metadata.sourceURL), \(bind: model.metadata.datasetURL),
                     \(bind: model.metadata.licenseURL), \(bind: try SQLValues.json(model.card)),
@@ -159,6 +161,7 @@ extension SQLRegistryRepository {
                 """
                 UPDATE models SET
                     is_public = \(bind: SQLValues.flag(model.isPublic)),
+                    public_predictions = \(bind: SQLValues.flag(model.allowsAnonymousPredictions)),
                     description = \(bind: model.metadata.description),
                     topics = \(bind: try SQLValues.json(model.metadata.topics)),
                     homepage_url = \(bind: model.metadata.homepageURL),

@@ -36,6 +36,7 @@ struct ModelsController {
                     owner: body.owner,
                     name: body.name,
                     isPublic: body.isPublic ?? false,
+                    allowsAnonymousPredictions: body.publicPredictions ?? false,
                     metadata: ModelMetadata(
                         description: body.description ?? "",
                         topics: body.topics ?? [],
@@ -66,6 +67,7 @@ struct ModelsController {
             let (body, present) = try await Wire.decode(UpdateModel.self, from: &request, allowed: UpdateModel.fields)
             var patch = ModelPatch()
             patch.isPublic = body.isPublic
+            patch.allowsAnonymousPredictions = body.publicPredictions
             patch.description = body.description
             patch.topics = body.topics
             if present.contains("homepage_url") { patch.homepageURL = .some(body.homepageUrl) }
@@ -214,6 +216,7 @@ struct ModelsController {
         var owner: String
         var name: String
         var isPublic: Bool?
+        var publicPredictions: Bool?
         var description: String?
         var topics: [String]?
         var homepageUrl: String?
@@ -224,12 +227,14 @@ struct ModelsController {
         var keyMetric: KeyMetricDTO?
 
         static let fields: Set<String> = [
-            "owner", "name", "public", "description", "topics", "homepage_url", "source_url", "dataset_url",
+            "owner", "name", "public", "public_predictions", "description", "topics", "homepage_url", "source_url",
+            "dataset_url",
             "license_url", "card", "key_metric",
         ]
         enum CodingKeys: String, CodingKey {
             case owner, name
             case isPublic = "public"
+            case publicPredictions = "public_predictions"
             case description, topics
             case homepageUrl = "homepage_url"
             case sourceUrl = "source_url"
@@ -242,6 +247,7 @@ struct ModelsController {
 
     struct UpdateModel: Decodable {
         var isPublic: Bool?
+        var publicPredictions: Bool?
         var description: String?
         var topics: [String]?
         var homepageUrl: String?
@@ -254,6 +260,7 @@ struct ModelsController {
         static let fields = CreateModel.fields.subtracting(["owner", "name"])
         enum CodingKeys: String, CodingKey {
             case isPublic = "public"
+            case publicPredictions = "public_predictions"
             case description, topics
             case homepageUrl = "homepage_url"
             case sourceUrl = "source_url"

@@ -413,7 +413,8 @@ public enum OpenAPIDocument {
             required: ["name", "direction"]
         )
         let modelFields: [String: [String: Any]] = [
-            "public": boolean, "description": string, "topics": array(string), "homepage_url": nullable(string),
+            "public": boolean, "public_predictions": boolean, "description": string, "topics": array(string),
+            "homepage_url": nullable(string),
             "source_url": nullable(string), "dataset_url": nullable(string), "license_url": nullable(string),
             "card": ref("ModelCard"), "key_metric": nullable(ref("KeyMetric")),
         ]

@@ -234,6 +234,7 @@ struct ModelDTO: Encodable {
     var name: String
     var fullName: String
     var isPublic: Bool
+    var publicPredictions: Bool
     var description: String
     var topics: [String]
     var homepageUrl: String?
@@ -254,6 +255,7 @@ struct ModelDTO: Encodable {
         self.name = model.name
         self.fullName = model.fullName
         self.isPublic = model.isPublic
+        self.publicPredictions = model.allowsAnonymousPredictions
         self.description = model.metadata.description
         self.topics = model.metadata.topics
         self.homepageUrl = model.metadata.homepageURL
@@ -280,6 +282,7 @@ struct ModelDTO: Encodable {
         case id, owner, name
         case fullName = "full_name"
         case isPublic = "public"
+        case publicPredictions = "public_predictions"
         case description, topics
         case homepageUrl = "homepage_url"
         case sourceUrl = "source_url"
@@ -301,6 +304,7 @@ struct ModelDTO: Encodable {
         try container.encode(self.name, forKey: .name)
         try container.encode(self.fullName, forKey: .fullName)
         try container.encode(self.isPublic, forKey: .isPublic)
+        try container.encode(self.publicPredictions, forKey: .publicPredictions)
         try container.encode(self.description, forKey: .description)
         try container.encode(self.topics, forKey: .topics)
         try container.encode(self.homepageUrl, forKey: .homepageUrl)

@@ -1,0 +1,307 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SlipwayInference
+import SlipwayRegistry
+import SlipwayRuntime
+
+/// TeachableHub's prediction API: `POST /v1/{owner}/{model}/predict/`.
+///
+/// ```console
+/// $ curl -X POST 'localhost:8080/v1/acme/iris/predict/?environment=production' \
+///     -H "X-Serving-Key: $KEY" -H 'Content-Type: application/json' -d '{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}'
+/// {"environment":"production","predictions":[{"className":"setosa","probability":0.98},…],"request_id":"…","version":3}
+/// ```
+public struct PredictionAPI: Sendable {
+    /// Limits of the prediction routes.
+    public struct Configuration: Sendable {
+        /// The largest request body, in bytes.
+        public var maximumBodyBytes: Int
+        /// The most rows one request may carry.
+        public var maximumRows: Int
+
+        /// Creates a configuration (8 MiB, 10,000 rows by default).
+        public init(maximumBodyBytes: Int = 8 << 20, maximumRows: Int = 10_000) {
+            self.maximumBodyBytes = maximumBodyBytes
+            self.maximumRows = maximumRows
+        }
+    }
+
+    let registry: Registry
+    let predictor: any Predictor
+    let configuration: Configuration
+    let access: ServingAccess
+    let limiter = RateLimiter()
+
+    /// Creates the prediction API.
+    public init(registry: Registry, predictor: any Predictor, configuration: Configuration = Configuration()) {
+        self.registry = registry
+        self.predictor = predictor
+        self.configuration = configuration
+        self.access = ServingAccess(registry: registry)
+    }
+
+    /// Adds the prediction route to `router`.
+    public func register(on router: Router<SlipwayRequestContext>) {
+        router.post("v1/:owner/:name/predict") { request, context in
+            try await self.predict(request, context)
+        }
+    }
+
+    /// The query parameters, checked.
+    struct Query {
+        var environment = "production"
+        var version: Int?
+        var descending = true
+        var limit = -1
+        var threshold = 0.0
+
+        init(_ request: Request) throws {
+            let parameters = request.uri.queryParameters
+            if let environment = parameters.get("environment"), !environment.isEmpty {
+                guard Names.isValid(environment) else {
+                    throw APIError.invalid(
+                        "environment",
+                        "environment '\(environment)' is not a valid environment name"
+                    )
+                }
+                self.environment = environment
+            }
+            if let text = parameters.get("version") {
+                guard let version = Int(text), (0...2000).contains(version) else {
+                    throw APIError.invalid(
+                        "version",
+                        "version must be an integer from 0 to 2000 (0 = the active one), got '\(text)'"
+                    )
+                }
+                self.version = version == 0 ? nil : version
+            }
+            if let text = parameters.get("order") {
+                switch text.lowercased() {
+                case "desc": self.descending = true
+                case "asc": self.descending = false
+                default: throw APIError.invalid("order", "order must be asc or desc, got '\(text)'")
+                }
+            }
+            if let text = parameters.get("limit") {
+                guard let limit = Int(text), (-1...2000).contains(limit) else {
+                    throw APIError.invalid("limit", "limit must be an integer from -1 (all) to 2000, got '\(text)'")
+                }
+                self.limit = limit
+            }
+            if let text = parameters.get("threshold") {
+                guard let threshold = Double(text), (0...1).contains(threshold) else {
+                    throw APIError.invalid("threshold", "threshold must be a number from 0 to 1, got '\(text)'")
+                }
+                self.threshold = threshold
+            }
+        }
+    }
+
+    func predict(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
+        var request = request
+        let owner = try context.owner
+        let name = try context.name
+        let query = try Query(request)
+        let secret = try Credentials.secret(in: request)
+
+        // Resolve the deployment first: unknown names answer 404 before credentials are weighed.
+        let prepared: PreparedModel
+        do {
+            prepared = try await self.predictor.prepare(
+                owner: owner,
+                name: name,
+                environment: query.environment,
+                version: query.version
+            )
+        } catch let error as RuntimeError where error.code == .notFound || error.code == .notActive {
+            // Do not reveal private models to callers who may not see them.
+            throw APIError(error)
+        }
+        let decision = try await self.access.decide(
+            secret: secret,
+            model: prepared.model,
+            environment: query.environment
+        )
+        if let refusal = decision.refusal { throw refusal }
+        var headers = HTTPFields()
+        if let key = decision.key, let rate = key.rateLimit {
+            let outcome = self.limiter.take(key: key.id, rate: rate)
+            headers[HTTPField.Name("RateLimit-Limit")!] = String(outcome.limit)
+            headers[HTTPField.Name("RateLimit-Remaining")!] = String(outcome.remaining)
+            headers[HTTPField.Name("RateLimit-Reset")!] = String(outcome.reset)
+            if !outcome.allowed {
+                var error = APIError(
+                    .tooManyRequests,
+                    code: "rate_limited",
+                    detail:
+                        "the serving key '\(key.name)' allows \(rate) predictions per second; retry after \(outcome.retryAfter) s"
+                )
+                error.headers = headers
+                error.headers[.retryAfter] = String(outcome.retryAfter)
+                throw error
+            }
+        }
+
+        let rows = try await self.rows(from: &request)
+        guard rows.count <= self.configuration.maximumRows else {
+            throw APIError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                detail: "a request may carry at most \(self.configuration.maximumRows) rows, got \(rows.count)"
+            )
+        }
+        let inputs = try InputBuilder.inputs(for: prepared, rows: rows)
+        let outputs = try await self.predictor.infer(prepared, inputs: inputs, outputs: nil)
+        let predictions = Self.predictions(outputs, rows: rows.count, model: prepared, query: query)
+
+        let requestID = context.requestID
+        let body = JSONValue.object([
+            ("request_id", .string(requestID)),
+            ("environment", .string(prepared.environment)),
+            ("version", .int(Int64(prepared.deployment.version))),
+            ("predictions", predictions),
+        ])
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[SlipwayHeaders.model] = prepared.model.fullName
+        headers[SlipwayHeaders.environment] = prepared.environment
+        headers[SlipwayHeaders.version] = String(prepared.deployment.version)
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized()))
+        )
+    }
+
+    /// Reads `{"ndarray": [[…]]}` or `{"features": [{…}] | {…}}`, plus an optional `context`.
+    func rows(from request: inout Request) async throws -> PredictionRows {
+        let contentType = request.headers[.contentType] ?? ""
+        if !contentType.isEmpty && !contentType.lowercased().hasPrefix("application/json") {
+            throw APIError(
+                .unsupportedMediaType,
+                code: "unsupported_media_type",
+                detail: "the body must be application/json, got \(contentType)"
+            )
+        }
+        let buffer = try await request.collectBody(upTo: self.configuration.maximumBodyBytes)
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw APIError.invalid("body", "the body is not valid JSON: \(error)")
+        }
+        guard case .object(let members) = json else {
+            throw APIError.invalid("body", "the body must be a JSON object with ndarray or features")
+        }
+        var ndarray: JSONValue?
+        var features: JSONValue?
+        for (key, value) in members {
+            switch key {
+            case "ndarray": ndarray = value
+            case "features": features = value
+            case "context": break
+            default:
+                throw APIError.invalid(
+                    key,
+                    "'\(key)' is not a field of a prediction request; expected ndarray, features and context"
+                )
+            }
+        }
+        if let ndarray, ndarray != .null {
+            if let features, features != .null {
+                throw APIError.invalid("body", "send ndarray or features, not both")
+            }
+            guard case .array(let rows) = ndarray else {
+                throw APIError.invalid("ndarray", "ndarray must be a list of rows, e.g. [[5.1, 3.5, 1.4, 0.2]]")
+            }
+            var table: [[JSONTree]] = []
+            table.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                switch row {
+                case .array(let values): table.append(values.map(Self.tree))
+                default:
+                    throw APIError.invalid(
+                        "ndarray[\(index)]",
+                        "ndarray must be a list of rows (lists of values); row \(index) is \(row.kind)"
+                    )
+                }
+            }
+            return .ndarray(table)
+        }
+        if let features, features != .null {
+            let rows: [JSONValue]
+            switch features {
+            case .array(let values): rows = values
+            case .object: rows = [features]
+            default: throw APIError.invalid("features", "features must be an object or a list of objects")
+            }
+            var table: [[String: JSONTree]] = []
+            for (index, row) in rows.enumerated() {
+                guard case .object(let members) = row else {
+                    throw APIError.invalid(
+                        "features[\(index)]",
+                        "features[\(index)] must be an object of feature values"
+                    )
+                }
+                var values: [String: JSONTree] = [:]
+                for (key, value) in members { values[key] = Self.tree(value) }
+                table.append(values)
+            }
+            return .features(table)
+        }
+        throw APIError.invalid("body", "the body needs ndarray (a list of rows) or features (a list of objects)")
+    }
+
+    static func tree(_ value: JSONValue) -> JSONTree {
+        switch value {
+        case .null: .null
+        case .bool(let value): .bool(value)
+        case .int(let value): .integer(value)
+        case .double(let value): .number(value)
+        case .float(let value): .number(Double(value))
+        case .string(let value): .string(value)
+        case .array(let values): .array(values.map(Self.tree))
+        case .object(let members):
+            .object(Dictionary(members.map { ($0.0, Self.tree($0.1)) }, uniquingKeysWith: { $1 }))
+        }
+    }
+
+    /// TeachableHub's predictions: one row gives the flat shape, several rows one entry per row.
+    static func predictions(_ outputs: [(String, Value)], rows: Int, model: PreparedModel, query: Query) -> JSONValue {
+        let read = OutputReader.rows(outputs, count: rows, classCount: model.classes?.count)
+        let entries: [JSONValue] = read.map { row in
+            if let classes = model.classes, let probabilities = row.probabilities, probabilities.count == classes.count
+            {
+                var items = zip(classes, probabilities).filter { $0.1 >= query.threshold }
+                items.sort { query.descending ? $0.1 > $1.1 : $0.1 < $1.1 }
+                if query.limit >= 0 { items = Array(items.prefix(query.limit)) }
+                return .array(items.map { .object([("className", .string($0.0)), ("probability", .double($0.1))]) })
+            }
+            if let classes = model.classes, case .index(let index)? = row.label, index >= 0, Int(index) < classes.count
+            {
+                return .array([.object([("className", .string(classes[Int(index)])), ("probability", .double(1))])])
+            }
+            return .array(row.values.map(Self.json))
+        }
+        return rows == 1 ? entries[0] : .array(entries)
+    }
+
+    static func json(_ value: OutputReader.OutputValue) -> JSONValue {
+        switch value {
+        case .number(let value): .double(value)
+        case .integer(let value): .int(value)
+        case .string(let value): .string(value)
+        case .bool(let value): .bool(value)
+        }
+    }
+}
+
+/// Response headers saying which deployment answered.
+enum SlipwayHeaders {
+    static let model = HTTPField.Name("X-Slipway-Model")!
+    static let environment = HTTPField.Name("X-Slipway-Environment")!
+    static let version = HTTPField.Name("X-Slipway-Version")!
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import NIOConcurrencyHelpers
+import SlipwayRegistry
+
+/// Decides, fast, whether a credential may predict with a model in an environment.
+///
+/// Decisions are cached for one second per (credential, model, environment), so the prediction path reads the
+/// database at most once a second per caller; a revoked or expired key stops working within that second.
+final class ServingAccess: Sendable {
+    struct Decision: Sendable {
+        /// The serving key that was used, for rate limiting.
+        var key: AccessKey?
+        /// Why the caller may not predict, if they may not.
+        var refusal: APIError?
+    }
+
+    private struct Entry {
+        var decision: Decision
+        var expires: UInt64
+    }
+
+    private let registry: Registry
+    private let lifetime: UInt64 = 1_000_000_000
+    private let maximumEntries = 10_000
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+
+    init(registry: Registry) {
+        self.registry = registry
+    }
+
+    /// The decision for `secret` on `model`/`environment`.
+    func decide(secret: String?, model: Model, environment: String) async throws -> Decision {
+        let cacheKey = "\(secret ?? "")\u{0}\(model.id)\u{0}\(environment)"
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now {
+            return entry.decision
+        }
+        let decision = try await self.evaluate(secret: secret, model: model, environment: environment)
+        self.entries.withLockedValue { entries in
+            if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
+            entries[cacheKey] = Entry(decision: decision, expires: now + self.lifetime)
+        }
+        return decision
+    }
+
+    private func evaluate(secret: String?, model: Model, environment: String) async throws -> Decision {
+        let principal: Principal
+        do {
+            principal = try await self.registry.authenticate(secret: secret)
+        } catch let error as RegistryError where error.code == .unauthenticated {
+            return Decision(refusal: APIError(error))
+        }
+        switch principal {
+        case .anonymous:
+            if model.isPublic && model.allowsAnonymousPredictions { return Decision() }
+            return Decision(
+                refusal: APIError(
+                    .unauthorized,
+                    code: "unauthenticated",
+                    detail: "a serving key is required: send it in the X-Serving-Key header"
+                )
+            )
+        case .servingKey(let key):
+            guard key.modelID == model.id else {
+                return Decision(
+                    refusal: APIError(
+                        .forbidden,
+                        code: "forbidden",
+                        detail: "this serving key belongs to another model"
+                    )
+                )
+            }
+            guard key.environments.contains(environment) else {
+                return Decision(
+                    refusal: APIError(
+                        .forbidden,
+                        code: "forbidden",
+                        detail:
+                            "you are not authorized to access the \(environment) environment of \(model.fullName) with this serving key"
+                    )
+                )
+            }
+            return Decision(key: key)
+        case .user, .deployKey:
+            let access = try await self.registry.access(to: model, for: principal)
+            if access.canRead { return Decision() }
+            return Decision(
+                refusal: APIError(.notFound, code: "not_found", detail: "model \(model.fullName) does not exist")
+            )
+        }
+    }
+}
