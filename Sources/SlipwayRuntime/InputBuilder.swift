@@ -321,6 +321,10 @@ public enum InputBuilder {
                 )
             )
         }
+        if case .number(let number) = value, !number.isFinite {
+            add("type", "a finite number")
+            return violations
+        }
         if let type = feature.type {
             let matches: Bool
             switch (type, value) {
