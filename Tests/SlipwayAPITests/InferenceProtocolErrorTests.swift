@@ -175,8 +175,11 @@ struct InferenceProtocolCredentialTests {
                 .expectProtocolError(.forbidden, contains: "staging")
             try await api.infer("/v2/models/acme__iris/infer", as: .servingKey(other.secret), json: Self.row)
                 .expectProtocolError(.forbidden, contains: "another model")
-            try await api.infer("/v2/models/acme__iris/infer", as: .bearer(deploy.secret), json: Self.row)
-                .expectProtocolError(.forbidden, contains: "deploy keys")
+            // A deploy key reads its model, so it may predict, as on the prediction API.
+            #expect(
+                try await api.infer("/v2/models/acme__iris/infer", as: .bearer(deploy.secret), json: Self.row).status
+                    == .ok
+            )
             try await api.infer("/v2/models/acme__iris/infer", as: .servingKey("slw_s_nonsense"), json: Self.row)
                 .expectProtocolError(.unauthorized)
             try await api.infer("/v2/models/acme__iris/infer", as: .servingKey("not-a-key"), json: Self.row)
@@ -186,7 +189,47 @@ struct InferenceProtocolCredentialTests {
 
             let stranger = try await api.createUser("stranger")
             try await api.infer("/v2/models/acme__iris/infer", as: stranger, json: Self.row)
-                .expectProtocolError(.forbidden, contains: "read access")
+                .expectProtocolError(.notFound, contains: "does not exist")
+        }
+    }
+
+    @Test func publicModelsNeedPublicPredictionsForAnonymousCallers() async throws {
+        try await withInferenceServer { api, _ in
+            try await api.publish("acme/open", isPublic: true)
+            let created = try await api.post(
+                "/api/v1/models",
+                as: api.admin,
+                json: #"{"owner": "acme", "name": "shown", "public": true}"#
+            )
+            #expect(created.status == .created)
+            try await api.publish("acme/shown", createModel: false)
+            #expect(try await api.infer("/v2/models/acme__open/infer", json: Self.row).status == .ok)
+            try await api.infer("/v2/models/acme__shown/infer", json: Self.row)
+                .expectProtocolError(.unauthorized, contains: "serving key")
+            let listed = try await api.get("/v2/models")
+            #expect(listed.json == .object(["models": .array([.string("acme__open")])]))
+        }
+    }
+
+    @Test func servingKeyRateLimits() async throws {
+        try await withInferenceServer { api, _ in
+            try await api.publish("acme/iris")
+            let key = try await api.createKey(
+                "serving",
+                in: "acme/iris",
+                environments: ["production"],
+                extra: #", "rate_limit": 1"#
+            )
+            let first = try await api.infer("/v2/models/acme__iris/infer", as: .servingKey(key.secret), json: Self.row)
+            #expect(first.status == .ok, "\(first)")
+            #expect(first.headers[HTTPField.Name("RateLimit-Limit")!] == "1")
+            #expect(first.headers[HTTPField.Name("X-Slipway-Version")!] == "1")
+            let second = try await api.infer("/v2/models/acme__iris/infer", as: .servingKey(key.secret), json: Self.row)
+            second.expectProtocolError(.tooManyRequests, contains: "1 predictions per second")
+            #expect(second.headers[HTTPField.Name("Retry-After")!] != nil)
+            #expect(second.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+            // Metadata and readiness do not spend tokens.
+            #expect(try await api.get("/v2/models/acme__iris/ready", as: .servingKey(key.secret)).status == .ok)
         }
     }
 

@@ -134,6 +134,7 @@ func withInferenceServer<Value: Sendable>(
     let admin = try #require(slipway.bootstrapAdministrator, "the first start creates an administrator")
     let predictor = FakePredictor(registry: slipway.registry)
     let router = Router(context: SlipwayRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
     ManagementAPI(registry: slipway.registry, readiness: {}).register(on: router)
     InferenceProtocolAPI(
         registry: slipway.registry,
@@ -153,7 +154,8 @@ func withInferenceServer<Value: Sendable>(
 }
 
 extension TestAPI {
-    /// Creates `fullName`, deploys `file` to `environment`, verifies and activates it; returns the version.
+    /// Creates `fullName` (public models allow anonymous predictions), deploys `file` to `environment`, verifies and
+    /// activates it; returns the version.
     @discardableResult
     func publish(
         _ fullName: String,
@@ -164,7 +166,16 @@ extension TestAPI {
         activate: Bool = true,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Int {
-        if createModel { try await self.createModel(fullName, isPublic: isPublic, sourceLocation: sourceLocation) }
+        if createModel {
+            let parts = fullName.split(separator: "/")
+            let created = try await self.post(
+                "/api/v1/models",
+                as: self.admin,
+                json:
+                    #"{"owner": "\#(parts[0])", "name": "\#(parts[1])", "public": \#(isPublic), "public_predictions": \#(isPublic)}"#
+            )
+            try #require(created.status == .created, "\(created)", sourceLocation: sourceLocation)
+        }
         if !Environment.defaultNames.contains(environment) {
             try await self.createEnvironment(environment, in: fullName, sourceLocation: sourceLocation)
         }

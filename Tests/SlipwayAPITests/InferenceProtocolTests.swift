@@ -352,6 +352,7 @@ struct InferenceProtocolRouteTests {
             let reply = try await api.infer("/v2/models/acme__iris/infer", json: try zooInferBody("iris_random_forest"))
             reply.expectProtocolError(.serviceUnavailable, contains: "busy")
             #expect(reply.headers[HTTPField.Name("Retry-After")!] == "2")
+            #expect(reply.headers[HTTPField.Name("X-Request-ID")!] != nil)
         }
     }
 }

@@ -51,6 +51,9 @@ public struct InferenceProtocolAPI: Sendable {
 
     static let headerContentLength = HTTPField.Name("Inference-Header-Content-Length")!
     static let retryAfter = HTTPField.Name("Retry-After")!
+    static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
+    static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
+    static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
 
     /// The registry (credentials, model lists, version lists).
     public let registry: Registry
@@ -60,8 +63,12 @@ public struct InferenceProtocolAPI: Sendable {
     public let configuration: Configuration
     /// Throws when the server should not take traffic (`/v2/health/ready` answers 503).
     public let readiness: @Sendable () async throws -> Void
+    /// Who may predict with what (cached for a second per credential, model and environment).
+    let access: ServingAccess
+    /// The serving keys' token buckets.
+    let limiter: RateLimiter
 
-    /// Creates the API.
+    /// Creates the API with its own credential cache and rate limits.
     public init(
         registry: Registry,
         predictor: any Predictor,
@@ -72,6 +79,25 @@ public struct InferenceProtocolAPI: Sendable {
         self.predictor = predictor
         self.configuration = configuration
         self.readiness = readiness
+        self.access = ServingAccess(registry: registry)
+        self.limiter = RateLimiter()
+    }
+
+    /// Creates the API sharing the prediction API's credential cache and rate limits, so that a serving key's
+    /// rate covers its predictions over both protocols.
+    public init(
+        registry: Registry,
+        predictor: any Predictor,
+        configuration: Configuration = Configuration(),
+        readiness: @escaping @Sendable () async throws -> Void = {},
+        sharingLimitsWith prediction: PredictionAPI
+    ) {
+        self.registry = registry
+        self.predictor = predictor
+        self.configuration = configuration
+        self.readiness = readiness
+        self.access = prediction.access
+        self.limiter = prediction.limiter
     }
 
     /// Adds the `/v2` routes, with their own error middleware, to `router`.
@@ -132,15 +158,16 @@ public struct InferenceProtocolAPI: Sendable {
                 try await add(model, allowed: Set(key.environments))
             }
         } else {
-            // Deploy keys cannot predict, so they see what anonymous callers see.
-            let viewer: Principal = if case .user = principal { principal } else { .anonymous }
             var page = 1
             while page <= 50 {
                 let models = try await self.registry.listModels(
                     page: PageRequest(page: page, size: PageRequest.maximumSize),
-                    by: viewer
+                    by: principal
                 )
-                for model in models.items { try await add(model, allowed: nil) }
+                // Anonymous callers may only use public models that allow anonymous predictions.
+                for model in models.items where principal != .anonymous || model.allowsAnonymousPredictions {
+                    try await add(model, allowed: nil)
+                }
                 if page >= models.lastPage { break }
                 page += 1
             }
@@ -150,9 +177,15 @@ public struct InferenceProtocolAPI: Sendable {
 
     // MARK: Models
 
-    /// Resolves the route's model name and version, authenticates and authorises the caller, and prepares the
-    /// deployment.
-    func resolve(_ request: Request, context: SlipwayRequestContext) async throws -> (String, PreparedModel) {
+    /// Resolves the route's model name and version, prepares the deployment, and authorises the caller as the
+    /// prediction API does: a serving key of the model that covers the environment, a user token or deploy key that
+    /// may read the model, or no credential for a public model that allows anonymous predictions.
+    ///
+    /// - Returns: the name as requested, the deployment, and the serving key used (for rate limiting), if any.
+    func resolve(
+        _ request: Request,
+        context: SlipwayRequestContext
+    ) async throws -> (String, PreparedModel, AccessKey?) {
         let text = context.parameters.get("model") ?? ""
         guard let name = InferenceModelName(text) else {
             throw InferenceProtocolError.notFound(
@@ -169,61 +202,29 @@ public struct InferenceProtocolAPI: Sendable {
             }
             version = number
         }
-        let principal = try await self.registry.authenticate(secret: Credentials.secret(in: request))
+        let secret = try Credentials.secret(in: request)
         let prepared = try await self.predictor.prepare(
             owner: name.owner,
             name: name.name,
             environment: name.environment,
             version: version
         )
-        try await self.authorize(principal, for: prepared)
-        return (text, prepared)
-    }
-
-    /// A serving key must belong to the model and cover the environment; a user token needs read access; deploy keys
-    /// and anonymous callers may only use public models.
-    func authorize(_ principal: Principal, for prepared: PreparedModel) async throws {
-        let model = prepared.model
-        switch principal {
-        case .anonymous:
-            guard model.isPublic else {
-                var headers = HTTPFields()
-                headers[.wwwAuthenticate] = "Bearer realm=\"slipway\""
-                throw InferenceProtocolError(
-                    .unauthorized,
-                    "\(model.fullName) is private: send a serving key in X-Serving-Key (or Authorization: Bearer)",
-                    headers: headers
-                )
-            }
-        case .servingKey(let key):
-            guard key.modelID == model.id else {
-                throw InferenceProtocolError(.forbidden, "the serving key '\(key.name)' belongs to another model")
-            }
-            guard key.environments.contains(prepared.environment) else {
-                throw InferenceProtocolError(
-                    .forbidden,
-                    "the serving key '\(key.name)' does not cover environment '\(prepared.environment)' of "
-                        + "\(model.fullName); it covers \(key.environments.joined(separator: ", "))"
-                )
-            }
-        case .deployKey:
-            guard model.isPublic else {
-                throw InferenceProtocolError(.forbidden, "deploy keys cannot predict; use a serving key")
-            }
-        case .user:
-            guard try await self.registry.access(to: model, for: principal).canRead else {
-                throw InferenceProtocolError(.forbidden, "this API token has no read access to \(model.fullName)")
-            }
-        }
+        let decision = try await self.access.decide(
+            secret: secret,
+            model: prepared.model,
+            environment: prepared.environment
+        )
+        if let refusal = decision.refusal { throw refusal }
+        return (text, prepared, decision.key)
     }
 
     func modelReady(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
-        let (name, _) = try await self.resolve(request, context: context)
+        let (name, _, _) = try await self.resolve(request, context: context)
         return Self.json(.object([("name", .string(name)), ("ready", .bool(true))]))
     }
 
     func modelMetadata(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
-        let (name, prepared) = try await self.resolve(request, context: context)
+        let (name, prepared, _) = try await self.resolve(request, context: context)
         let verified = try await self.registry.repository.listDeployments(
             modelID: prepared.model.id,
             filter: DeploymentFilter(environmentID: prepared.deployment.environmentID, status: .verified),
@@ -288,7 +289,24 @@ public struct InferenceProtocolAPI: Sendable {
             }
             headerLength = value
         }
-        let (name, prepared) = try await self.resolve(request, context: context)
+        let (name, prepared, key) = try await self.resolve(request, context: context)
+        var headers = HTTPFields()
+        if let key, let rate = key.rateLimit {
+            let outcome = self.limiter.take(key: key.id, rate: rate)
+            headers[Self.rateLimitLimit] = String(outcome.limit)
+            headers[Self.rateLimitRemaining] = String(outcome.remaining)
+            headers[Self.rateLimitReset] = String(outcome.reset)
+            if !outcome.allowed {
+                var refusal = headers
+                refusal[Self.retryAfter] = String(outcome.retryAfter)
+                throw InferenceProtocolError(
+                    .tooManyRequests,
+                    "the serving key '\(key.name)' allows \(rate) predictions per second; "
+                        + "retry after \(outcome.retryAfter) s",
+                    headers: refusal
+                )
+            }
+        }
 
         var request = request
         let buffer: ByteBuffer
@@ -303,12 +321,17 @@ public struct InferenceProtocolAPI: Sendable {
             inputs: decoded.inputDictionary,
             outputs: decoded.outputs?.map(\.name)
         )
-        return Self.response(
+        var response = Self.response(
             modelName: name,
             modelVersion: String(prepared.deployment.version),
             request: decoded,
             outputs: outputs
         )
+        headers[SlipwayHeaders.model] = prepared.model.fullName
+        headers[SlipwayHeaders.environment] = prepared.environment
+        headers[SlipwayHeaders.version] = String(prepared.deployment.version)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 
     static func tooLarge(_ limit: Int) -> InferenceProtocolError {

@@ -12,8 +12,9 @@ import SlipwayRuntime
 ///
 /// Statuses follow Triton's mapping: 400 for anything the request got wrong, 404 for an unknown model or version,
 /// 503 (with `Retry-After` when known) when the server cannot take the request now, 401/403 for credentials,
-/// 413 for a body over the limit, and 500 only for failures on the server's side.
-public struct InferenceProtocolError: Error, Sendable, CustomStringConvertible {
+/// 413 for a body over the limit, 429 (with `Retry-After`) over a serving key's rate, and 500 only for failures on
+/// the server's side.
+public struct InferenceProtocolError: SelfRenderingError, Sendable, CustomStringConvertible {
     /// The HTTP status.
     public var status: HTTPResponse.Status
     /// A sentence naming what was wrong and what was expected.
@@ -35,6 +36,11 @@ public struct InferenceProtocolError: Error, Sendable, CustomStringConvertible {
     static func notFound(_ message: String) -> InferenceProtocolError { .init(.notFound, message) }
 
     public var description: String { "\(self.status.code) \(self.message)" }
+
+    /// The error as a response (``ErrorMiddleware`` passes it through unchanged).
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        self.response()
+    }
 
     /// The error as a response.
     public func response() -> Response {
@@ -66,7 +72,11 @@ public struct InferenceProtocolError: Error, Sendable, CustomStringConvertible {
             let api = APIError(error)
             return .init(api.status, api.detail, headers: api.headers)
         case let error as APIError:
-            return .init(error.status, error.detail, headers: error.headers)
+            var headers = error.headers
+            if error.status == .unauthorized, headers[.wwwAuthenticate] == nil {
+                headers[.wwwAuthenticate] = "Bearer realm=\"slipway\""
+            }
+            return .init(error.status, error.detail, headers: headers)
         case let error as HTTPError:
             return .init(error.status, error.body ?? error.status.reasonPhrase)
         case let error as any HTTPResponseError:
