@@ -2,10 +2,12 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlipwayRegistry
+import SlipwayRuntime
 
 /// Deployments: upload, list, read, edit, verification results, activation, rollback, promotion, history.
 struct DeploymentsController {
     let registry: Registry
+    let lifecycle: (any DeploymentLifecycle)?
 
     func register(on api: RouterGroup<SlipwayRequestContext>) {
         api.get("models/:owner/:name/deployments") { request, context in
@@ -56,6 +58,7 @@ struct DeploymentsController {
                 artifact: upload.artifact,
                 by: principal
             )
+            self.lifecycle?.verifySoon(deployment)
             var headers = HTTPFields()
             headers[.location] =
                 "/api/v1/models/\(target.model.fullName)/environments/\(target.environment.name)/deployments/\(deployment.version)"
@@ -135,6 +138,7 @@ struct DeploymentsController {
                 summary: body.summary,
                 by: principal
             )
+            self.lifecycle?.verifySoon(deployment)
             return try await self.render(deployment, of: model, status: .created)
         }
         for (path, isRollback) in [("activate", false), ("rollback", true)] {
@@ -147,14 +151,36 @@ struct DeploymentsController {
                     name: try context.name,
                     by: principal
                 )
+                let environment = try context.parameters.require("env")
+                if let lifecycle = self.lifecycle {
+                    // Load the version before switching to it, so no request meets a half-loaded model. Only callers
+                    // who may activate get that far; a version that cannot be activated (unknown, unverified) is
+                    // refused by the registry below.
+                    _ = try await self.registry.authorizeDeploy(
+                        owner: model.owner,
+                        name: model.name,
+                        environment: environment,
+                        by: principal
+                    )
+                    if let (deployment, _) = try? await self.registry.deployment(
+                        owner: model.owner,
+                        name: model.name,
+                        environment: environment,
+                        version: body.version,
+                        by: principal
+                    ), deployment.status == .verified {
+                        try await lifecycle.warm(deployment)
+                    }
+                }
                 let activation = try await self.registry.activate(
                     owner: model.owner,
                     name: model.name,
-                    environment: try context.parameters.require("env"),
+                    environment: environment,
                     version: body.version,
                     isRollback: isRollback,
                     by: principal
                 )
+                try? await self.lifecycle?.didActivate(activation)
                 return try Wire.json(
                     ActivationDTO(
                         environment: activation.environment.name,

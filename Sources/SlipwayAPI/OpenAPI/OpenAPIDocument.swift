@@ -492,7 +492,9 @@ public enum OpenAPIDocument {
                 "artifact": object(["sha256": string, "size": integer]),
                 "schema": [:] as [String: Any], "samples": [:] as [String: Any], "classes": [:] as [String: Any],
                 "context": [:] as [String: Any], "params": [:] as [String: Any],
-                "activate_on_verify": boolean, "promoted_from_id": nullable(string), "created_by": actor,
+                "activate_on_verify": boolean,
+                "verification": ["description": "the verification report: per sample, the outputs and the latency"]
+                    as [String: Any], "promoted_from_id": nullable(string), "created_by": actor,
                 "created_at": time,
             ]),
             "Activation": object([
