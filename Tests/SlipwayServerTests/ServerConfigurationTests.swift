@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
 import Logging
+import SlipwayAPI
+import SlipwayRuntime
 import Testing
 
 @testable import SlipwayServer
