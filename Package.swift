@@ -191,6 +191,8 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayAPI",
+                "SlipwayRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SlipwayRegistry
+import SlipwayRuntime
 
 /// The management API under `/api/v1`, the health routes and the API reference.
 ///
@@ -15,10 +16,17 @@ public struct ManagementAPI: Sendable {
     public let registry: Registry
     /// Throws when the server should not take traffic (`/readyz` answers 503).
     public let readiness: @Sendable () async throws -> Void
+    /// The runtime, told about deploys and activations (warm before switching, verify new deployments).
+    public let lifecycle: (any DeploymentLifecycle)?
 
     /// Creates the API over a registry.
-    public init(registry: Registry, readiness: @escaping @Sendable () async throws -> Void) {
+    public init(
+        registry: Registry,
+        lifecycle: (any DeploymentLifecycle)? = nil,
+        readiness: @escaping @Sendable () async throws -> Void
+    ) {
         self.registry = registry
+        self.lifecycle = lifecycle
         self.readiness = readiness
     }
 
@@ -50,6 +58,6 @@ public struct ManagementAPI: Sendable {
         let api = router.group("api/v1")
         UsersController(registry: self.registry).register(on: api)
         ModelsController(registry: self.registry).register(on: api)
-        DeploymentsController(registry: self.registry).register(on: api)
+        DeploymentsController(registry: self.registry, lifecycle: self.lifecycle).register(on: api)
     }
 }

@@ -153,3 +153,16 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(self.code.rawValue): \(self.message)" }
 }
+
+/// What the management routes tell the runtime about deployments, so activations switch to warm models and new
+/// deployments are verified promptly.
+public protocol DeploymentLifecycle: Sendable {
+    /// Loads a deployment before it is activated (throws when it cannot be loaded; the activation is then refused).
+    func warm(_ deployment: Deployment) async throws
+    /// Switches this process to an activation's deployment at once.
+    func didActivate(_ activation: Activation) async throws
+    /// Queues a new deployment for verification.
+    func verifySoon(_ deployment: Deployment)
+}
+
+extension ModelHost: DeploymentLifecycle {}

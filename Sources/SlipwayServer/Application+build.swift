@@ -86,7 +86,12 @@ public func buildApplication(
     let router = Router(context: SlipwayRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ErrorMiddleware())
-    ManagementAPI(registry: registry, readiness: { try await repository.ping() }).register(on: router)
+    let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
+    ManagementAPI(registry: registry, lifecycle: host, readiness: readiness).register(on: router)
+    let predictions = PredictionAPI(registry: registry, predictor: host, configuration: configuration.prediction)
+    predictions.register(on: router)
+    InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
+        .register(on: router)
 
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),

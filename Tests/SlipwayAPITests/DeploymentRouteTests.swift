@@ -7,7 +7,8 @@ import Testing
 @Suite struct DeploymentRouteTests {
     static let deploymentKeys: Set<String> = [
         "id", "uuid", "model", "environment", "version", "status", "is_active", "format", "summary", "description",
-        "artifact", "schema", "samples", "classes", "context", "params", "activate_on_verify", "promoted_from_id",
+        "artifact", "schema", "samples", "classes", "context", "params", "activate_on_verify", "verification",
+        "promoted_from_id",
         "created_by", "created_at",
     ]
     static let base = "/api/v1/models/admin/iris"

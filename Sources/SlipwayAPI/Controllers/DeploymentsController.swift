@@ -2,44 +2,19 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SlipwayRegistry
+import SlipwayRuntime
 
 /// Deployments: upload, list, read, edit, verification results, activation, rollback, promotion, history.
 struct DeploymentsController {
     let registry: Registry
+    let lifecycle: (any DeploymentLifecycle)?
 
     func register(on api: RouterGroup<SlipwayRequestContext>) {
         api.get("models/:owner/:name/deployments") { request, context in
-            let principal = try await self.registry.principal(for: request)
-            let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
-            let page = try await self.registry.listDeployments(
-                owner: model.owner,
-                name: model.name,
-                environment: request.uri.queryParameters.get("environment"),
-                version: try Wire.integer(request, "version"),
-                status: try Self.status(request),
-                page: try Wire.pageRequest(request),
-                by: principal
-            )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) {
-                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
-            }
+            try await self.list(request, context, environment: request.uri.queryParameters.get("environment"))
         }
         api.get("models/:owner/:name/environments/:env/deployments") { request, context in
-            let principal = try await self.registry.principal(for: request)
-            let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
-            let page = try await self.registry.listDeployments(
-                owner: model.owner,
-                name: model.name,
-                environment: try context.parameters.require("env"),
-                status: try Self.status(request),
-                page: try Wire.pageRequest(request),
-                by: principal
-            )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) {
-                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
-            }
+            try await self.list(request, context, environment: try context.parameters.require("env"))
         }
         api.post("models/:owner/:name/environments/:env/deployments") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -56,6 +31,7 @@ struct DeploymentsController {
                 artifact: upload.artifact,
                 by: principal
             )
+            self.lifecycle?.verifySoon(deployment)
             var headers = HTTPFields()
             headers[.location] =
                 "/api/v1/models/\(target.model.fullName)/environments/\(target.environment.name)/deployments/\(deployment.version)"
@@ -135,6 +111,7 @@ struct DeploymentsController {
                 summary: body.summary,
                 by: principal
             )
+            self.lifecycle?.verifySoon(deployment)
             return try await self.render(deployment, of: model, status: .created)
         }
         for (path, isRollback) in [("activate", false), ("rollback", true)] {
@@ -147,14 +124,36 @@ struct DeploymentsController {
                     name: try context.name,
                     by: principal
                 )
+                let environment = try context.parameters.require("env")
+                if let lifecycle = self.lifecycle {
+                    // Load the version before switching to it, so no request meets a half-loaded model. Only callers
+                    // who may activate get that far; a version that cannot be activated (unknown, unverified) is
+                    // refused by the registry below.
+                    _ = try await self.registry.authorizeDeploy(
+                        owner: model.owner,
+                        name: model.name,
+                        environment: environment,
+                        by: principal
+                    )
+                    if let (deployment, _) = try? await self.registry.deployment(
+                        owner: model.owner,
+                        name: model.name,
+                        environment: environment,
+                        version: body.version,
+                        by: principal
+                    ), deployment.status == .verified {
+                        try await lifecycle.warm(deployment)
+                    }
+                }
                 let activation = try await self.registry.activate(
                     owner: model.owner,
                     name: model.name,
-                    environment: try context.parameters.require("env"),
+                    environment: environment,
                     version: body.version,
                     isRollback: isRollback,
                     by: principal
                 )
+                try? await self.lifecycle?.didActivate(activation)
                 return try Wire.json(
                     ActivationDTO(
                         environment: activation.environment.name,
@@ -187,6 +186,25 @@ struct DeploymentsController {
                     }
                 )
             )
+        }
+    }
+
+    /// A page of a model's deployments (one environment's when `environment` is given).
+    func list(_ request: Request, _ context: SlipwayRequestContext, environment: String?) async throws -> Response {
+        let principal = try await self.registry.principal(for: request)
+        let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
+        let page = try await self.registry.listDeployments(
+            owner: model.owner,
+            name: model.name,
+            environment: environment,
+            version: try Wire.integer(request, "version"),
+            status: try Self.status(request),
+            page: try Wire.pageRequest(request),
+            by: principal
+        )
+        let active = try await self.activeIDs(of: model)
+        return try Wire.page(page, request: request) {
+            DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
         }
     }
 

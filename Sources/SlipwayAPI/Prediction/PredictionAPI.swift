@@ -177,8 +177,9 @@ public struct PredictionAPI: Sendable {
 
     /// Reads `{"ndarray": [[…]]}` or `{"features": [{…}] | {…}}`, plus an optional `context`.
     func rows(from request: inout Request) async throws -> PredictionRows {
+        // Any content type is read as JSON (curl's default form type included), except uploads.
         let contentType = request.headers[.contentType] ?? ""
-        if !contentType.isEmpty && !contentType.lowercased().hasPrefix("application/json") {
+        if contentType.lowercased().hasPrefix("multipart/") {
             throw APIError(
                 .unsupportedMediaType,
                 code: "unsupported_media_type",

@@ -390,6 +390,7 @@ struct DeploymentDTO: Encodable {
         case isActive = "is_active"
         case format, summary, description, artifact, schema, samples, classes, context, params
         case activateOnVerify = "activate_on_verify"
+        case verification
         case promotedFromId = "promoted_from_id"
         case createdBy = "created_by"
         case createdAt = "created_at"
@@ -421,6 +422,7 @@ struct DeploymentDTO: Encodable {
         try container.encode(RawJSON(text: deployment.classes), forKey: .classes)
         try container.encode(RawJSON(text: deployment.context), forKey: .context)
         try container.encode(RawJSON(text: deployment.params), forKey: .params)
+        try container.encode(RawJSON(text: deployment.verification), forKey: .verification)
         try container.encode(deployment.activateOnVerify, forKey: .activateOnVerify)
         try container.encode(deployment.promotedFromID?.uuidString.lowercased(), forKey: .promotedFromId)
         try container.encode(deployment.createdBy, forKey: .createdBy)

@@ -1,0 +1,410 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SlipwayInference
+import SlipwayRegistry
+import SlipwayRuntime
+
+/// The Open Inference Protocol v2 REST API (KServe v2, spoken by `tritonclient` and KServe clients) under `/v2`.
+///
+/// A v2 model name is `owner__name` for the `production` environment or `owner__name__environment` (see
+/// ``InferenceModelName``); `/versions/{v}` pins a deployment version of that environment, and without it the
+/// active deployment answers. Credentials are those of the prediction API: a serving key of the model that covers
+/// the environment (`X-Serving-Key` or `Authorization: Bearer`), a user token with read access, or none for public
+/// models. Every error is `{"error": "…"}`.
+///
+/// ```swift
+/// let router = Router(context: SlipwayRequestContext.self)
+/// InferenceProtocolAPI(registry: registry, predictor: host).register(on: router)
+/// ```
+public struct InferenceProtocolAPI: Sendable {
+    /// Limits and the names the server reports.
+    public struct Configuration: Sendable {
+        /// The largest request body accepted on `infer` (JSON header plus binary data), in bytes.
+        public var maximumBodyBytes: Int
+        /// The server name in the server metadata.
+        public var serverName: String
+        /// The server version in the server metadata.
+        public var serverVersion: String
+
+        /// The default body limit: 64 MiB.
+        public static let defaultMaximumBodyBytes = 64 << 20
+
+        /// Creates a configuration.
+        public init(
+            maximumBodyBytes: Int = Configuration.defaultMaximumBodyBytes,
+            serverName: String = "slipway",
+            serverVersion: String = "0.1.0"
+        ) {
+            self.maximumBodyBytes = maximumBodyBytes
+            self.serverName = serverName
+            self.serverVersion = serverVersion
+        }
+    }
+
+    /// The platform string in model metadata.
+    public static let platform = "slipway_onnx"
+    /// The protocol extensions this server implements.
+    public static let extensions = ["binary_tensor_data"]
+
+    static let headerContentLength = HTTPField.Name("Inference-Header-Content-Length")!
+    static let retryAfter = HTTPField.Name("Retry-After")!
+    static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
+    static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
+    static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
+
+    /// The registry (credentials, model lists, version lists).
+    public let registry: Registry
+    /// The runtime that loads and runs deployments.
+    public let predictor: any Predictor
+    /// Limits and names.
+    public let configuration: Configuration
+    /// Throws when the server should not take traffic (`/v2/health/ready` answers 503).
+    public let readiness: @Sendable () async throws -> Void
+    /// Who may predict with what (cached for a second per credential, model and environment).
+    let access: ServingAccess
+    /// The serving keys' token buckets.
+    let limiter: RateLimiter
+
+    /// Creates the API with its own credential cache and rate limits.
+    public init(
+        registry: Registry,
+        predictor: any Predictor,
+        configuration: Configuration = Configuration(),
+        readiness: @escaping @Sendable () async throws -> Void = {}
+    ) {
+        self.registry = registry
+        self.predictor = predictor
+        self.configuration = configuration
+        self.readiness = readiness
+        self.access = ServingAccess(registry: registry)
+        self.limiter = RateLimiter()
+    }
+
+    /// Creates the API sharing the prediction API's credential cache and rate limits, so that a serving key's
+    /// rate covers its predictions over both protocols.
+    public init(
+        registry: Registry,
+        predictor: any Predictor,
+        configuration: Configuration = Configuration(),
+        readiness: @escaping @Sendable () async throws -> Void = {},
+        sharingLimitsWith prediction: PredictionAPI
+    ) {
+        self.registry = registry
+        self.predictor = predictor
+        self.configuration = configuration
+        self.readiness = readiness
+        self.access = prediction.access
+        self.limiter = prediction.limiter
+    }
+
+    /// Adds the `/v2` routes, with their own error middleware, to `router`.
+    public func register(on router: Router<SlipwayRequestContext>) {
+        let v2 = router.group("v2").add(middleware: InferenceProtocolErrorMiddleware())
+        v2.get { _, _ in self.serverMetadata() }
+        v2.get("health/live") { _, _ in Self.json(.object([("live", .bool(true))])) }
+        v2.get("health/ready") { _, context in try await self.serverReady(context: context) }
+        v2.get("models") { request, _ in try await self.listModels(request) }
+        for prefix in ["models/:model", "models/:model/versions/:version"] {
+            v2.get(RouterPath(prefix)) { request, context in try await self.modelMetadata(request, context: context) }
+            v2.get(RouterPath(prefix + "/ready")) { request, context in
+                try await self.modelReady(request, context: context)
+            }
+            v2.post(RouterPath(prefix + "/infer")) { request, context in
+                try await self.infer(request, context: context)
+            }
+        }
+    }
+
+    // MARK: Server
+
+    func serverMetadata() -> Response {
+        Self.json(
+            .object([
+                ("name", .string(self.configuration.serverName)),
+                ("version", .string(self.configuration.serverVersion)),
+                ("extensions", .array(Self.extensions.map { .string($0) })),
+            ])
+        )
+    }
+
+    func serverReady(context: SlipwayRequestContext) async throws -> Response {
+        do {
+            try await self.readiness()
+        } catch {
+            context.logger.info("not ready", metadata: ["error": "\(error)"])
+            throw InferenceProtocolError(.serviceUnavailable, "the server is not ready: \(error)")
+        }
+        return Self.json(.object([("ready", .bool(true))]))
+    }
+
+    /// `GET /v2/models`: the v2 names of every environment with an active deployment, in the models the caller may
+    /// predict with (a serving key: its own model and environments).
+    func listModels(_ request: Request) async throws -> Response {
+        let principal = try await self.registry.authenticate(secret: Credentials.secret(in: request))
+        var names: [String] = []
+        func add(_ model: SlipwayRegistry.Model, allowed: Set<String>?) async throws {
+            for environment in try await self.registry.repository.environments(modelID: model.id)
+            where environment.activeDeploymentID != nil && (allowed?.contains(environment.name) ?? true) {
+                names.append(
+                    InferenceModelName(owner: model.owner, name: model.name, environment: environment.name).description
+                )
+            }
+        }
+        if case .servingKey(let key) = principal {
+            if let model = try await self.registry.repository.model(id: key.modelID) {
+                try await add(model, allowed: Set(key.environments))
+            }
+        } else {
+            var page = 1
+            while page <= 50 {
+                let models = try await self.registry.listModels(
+                    page: PageRequest(page: page, size: PageRequest.maximumSize),
+                    by: principal
+                )
+                // Anonymous callers may only use public models that allow anonymous predictions.
+                for model in models.items where principal != .anonymous || model.allowsAnonymousPredictions {
+                    try await add(model, allowed: nil)
+                }
+                if page >= models.lastPage { break }
+                page += 1
+            }
+        }
+        return Self.json(.object([("models", .array(names.sorted().map { .string($0) }))]))
+    }
+
+    // MARK: Models
+
+    /// Resolves the route's model name and version, prepares the deployment, and authorises the caller as the
+    /// prediction API does: a serving key of the model that covers the environment, a user token or deploy key that
+    /// may read the model, or no credential for a public model that allows anonymous predictions.
+    ///
+    /// - Returns: the name as requested, the deployment, and the serving key used (for rate limiting), if any.
+    func resolve(
+        _ request: Request,
+        context: SlipwayRequestContext
+    ) async throws -> (String, PreparedModel, AccessKey?) {
+        let text = context.parameters.get("model") ?? ""
+        guard let name = InferenceModelName(text) else {
+            throw InferenceProtocolError.notFound(
+                "unknown model '\(text)': v2 model names are owner__name (the production environment) "
+                    + "or owner__name__environment"
+            )
+        }
+        var version: Int?
+        if let versionText = context.parameters.get("version") {
+            guard let number = Int(versionText), number > 0 else {
+                throw InferenceProtocolError.notFound(
+                    "unknown version '\(versionText)' of model '\(text)': versions are the deployment numbers 1, 2, 3…"
+                )
+            }
+            version = number
+        }
+        let secret = try Credentials.secret(in: request)
+        let prepared = try await self.predictor.prepare(
+            owner: name.owner,
+            name: name.name,
+            environment: name.environment,
+            version: version
+        )
+        let decision = try await self.access.decide(
+            secret: secret,
+            model: prepared.model,
+            environment: prepared.environment
+        )
+        if let refusal = decision.refusal { throw refusal }
+        return (text, prepared, decision.key)
+    }
+
+    func modelReady(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
+        let (name, _, _) = try await self.resolve(request, context: context)
+        return Self.json(.object([("name", .string(name)), ("ready", .bool(true))]))
+    }
+
+    func modelMetadata(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
+        let (name, prepared, _) = try await self.resolve(request, context: context)
+        let verified = try await self.registry.repository.listDeployments(
+            modelID: prepared.model.id,
+            filter: DeploymentFilter(environmentID: prepared.deployment.environmentID, status: .verified),
+            page: PageRequest(page: 1, size: PageRequest.maximumSize)
+        )
+        var versions = Set(verified.items.map(\.version))
+        versions.insert(prepared.deployment.version)
+        let model = prepared.session.model
+        return Self.json(
+            .object([
+                ("name", .string(name)),
+                ("versions", .array(versions.sorted().map { .string(String($0)) })),
+                ("platform", .string(Self.platform)),
+                ("inputs", .array(model.inputs.map(Self.metadata))),
+                ("outputs", .array(model.outputs.map(Self.metadata))),
+            ])
+        )
+    }
+
+    /// One `{"name", "datatype", "shape"}` tensor description; variable dimensions are -1, and a value without a
+    /// declared shape is `[-1]`. A ZipMap output (a sequence of maps) is described as the FP32 `[rows, classes]`
+    /// tensor the infer route returns for it.
+    static func metadata(_ info: ValueInfo) -> JSONValue {
+        let datatype: String
+        var shape: [Int64]
+        switch info.type {
+        case .tensor(let type):
+            datatype = type.protocolName
+            shape =
+                info.shape?.map { dimension in
+                    if case .fixed(let size) = dimension { Int64(size) } else { -1 }
+                } ?? [-1]
+        case .mapSequence:
+            datatype = "FP32"
+            shape = [-1, -1]
+        }
+        return .object([
+            ("name", .string(info.name)),
+            ("datatype", .string(datatype)),
+            ("shape", .array(shape.map { .int($0) })),
+        ])
+    }
+
+    // MARK: Inference
+
+    func infer(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
+        let limit = self.configuration.maximumBodyBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw Self.tooLarge(limit)
+        }
+        if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
+            throw InferenceProtocolError.badRequest(
+                "Content-Encoding '\(encoding)' is not supported; send the body uncompressed"
+            )
+        }
+        var headerLength: Int?
+        if let text = request.headers[Self.headerContentLength] {
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+                throw InferenceProtocolError.badRequest(
+                    "Inference-Header-Content-Length must be a non-negative integer, got '\(text)'"
+                )
+            }
+            headerLength = value
+        }
+        let (name, prepared, key) = try await self.resolve(request, context: context)
+        var headers = HTTPFields()
+        if let key, let rate = key.rateLimit {
+            let outcome = self.limiter.take(key: key.id, rate: rate)
+            headers[Self.rateLimitLimit] = String(outcome.limit)
+            headers[Self.rateLimitRemaining] = String(outcome.remaining)
+            headers[Self.rateLimitReset] = String(outcome.reset)
+            if !outcome.allowed {
+                var refusal = headers
+                refusal[Self.retryAfter] = String(outcome.retryAfter)
+                throw InferenceProtocolError(
+                    .tooManyRequests,
+                    "the serving key '\(key.name)' allows \(rate) predictions per second; "
+                        + "retry after \(outcome.retryAfter) s",
+                    headers: refusal
+                )
+            }
+        }
+
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw Self.tooLarge(limit)
+        }
+        let decoded = try InferenceProtocolRequest.decode(Array(buffer.readableBytesView), headerLength: headerLength)
+        let outputs = try await self.predictor.infer(
+            prepared,
+            inputs: decoded.inputDictionary,
+            outputs: decoded.outputs?.map(\.name)
+        )
+        var response = Self.response(
+            modelName: name,
+            modelVersion: String(prepared.deployment.version),
+            request: decoded,
+            outputs: outputs
+        )
+        headers[SlipwayHeaders.model] = prepared.model.fullName
+        headers[SlipwayHeaders.environment] = prepared.environment
+        headers[SlipwayHeaders.version] = String(prepared.deployment.version)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    static func tooLarge(_ limit: Int) -> InferenceProtocolError {
+        InferenceProtocolError(
+            .contentTooLarge,
+            "the request body is larger than this server's limit of \(limit) bytes; send fewer rows per request"
+        )
+    }
+
+    /// The inference response: JSON, or the JSON header followed by the binary outputs in output order.
+    static func response(
+        modelName: String,
+        modelVersion: String,
+        request: InferenceProtocolRequest,
+        outputs: [(String, Value)]
+    ) -> Response {
+        var binary: [UInt8] = []
+        var tensors: [JSONValue] = []
+        for (name, value) in outputs {
+            guard request.isBinary(name) else {
+                tensors.append(InferenceResponse.encode(name: name, value: value))
+                continue
+            }
+            let tensor: Tensor
+            var parameters: [(String, JSONValue)] = []
+            switch value {
+            case .tensor(let t):
+                tensor = t
+            case .mapSequence(let map):
+                tensor = map.scores
+                switch map.keys {
+                case .strings(let keys): parameters.append(("keys", .array(keys.map { .string($0) })))
+                case .int64s(let keys): parameters.append(("keys", .array(keys.map { .int($0) })))
+                }
+            }
+            let start = binary.count
+            BinaryTensorData.encode(tensor, into: &binary)
+            parameters.insert(("binary_data_size", .int(Int64(binary.count - start))), at: 0)
+            tensors.append(
+                .object([
+                    ("name", .string(name)),
+                    ("datatype", .string(tensor.elementType.protocolName)),
+                    ("shape", .array(tensor.shape.map { .int(Int64($0)) })),
+                    ("parameters", .object(parameters)),
+                ])
+            )
+        }
+        var members: [(String, JSONValue)] = [
+            ("model_name", .string(modelName)),
+            ("model_version", .string(modelVersion)),
+        ]
+        if let id = request.id { members.append(("id", .string(id))) }
+        members.append(("outputs", .array(tensors)))
+        let header = Array(JSONValue.object(members).serialized().utf8)
+        let hasBinary = outputs.contains { request.isBinary($0.0) }
+        guard hasBinary else { return Self.json(header) }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[Self.headerContentLength] = String(header.count)
+        var body = ByteBuffer()
+        body.reserveCapacity(header.count + binary.count)
+        body.writeBytes(header)
+        body.writeBytes(binary)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        self.json(Array(value.serialized().utf8))
+    }
+
+    static func json(_ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
