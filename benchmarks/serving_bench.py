@@ -640,22 +640,27 @@ def main():
     if cores() < 2:
         sys.exit("serving_bench.py: needs at least 2 CPUs (server and load generator are pinned apart)")
 
-    results = {"shared": {}, "pinned": {}, "memory": {}, "answers": {}, "arguments": vars(arguments)}
+    results = {"shared": {}, "pinned": {}, "memory": {}, "answers": {}, "load_average": {},
+               "arguments": vars(arguments)}
     work = tempfile.mkdtemp(prefix="slipway-serving-")
     runs = arguments.only or ["slipway", "fastapi", "mlserver"]
     try:
         if "slipway" in runs:
+            results["load_average"]["slipway"] = os.getloadavg()[0]
             log("== Slipway")
             run_slipway(arguments, work, results)
         if "fastapi" in runs:
+            results["load_average"]["fastapi"] = os.getloadavg()[0]
             log("== FastAPI + ONNX Runtime")
             run_fastapi(arguments, work, results)
         if "mlserver" in runs:
+            results["load_average"]["mlserver"] = os.getloadavg()[0]
             log("== MLServer")
             run_mlserver(arguments, work, results)
     except Exception:
         log(f"logs kept in {work}")
         raise
+    results["load_average"]["end"] = os.getloadavg()[0]
     results["small_models"] = SMALL_MODELS
     results["environment"] = environment(arguments)
     os.makedirs(os.path.dirname(arguments.raw), exist_ok=True)

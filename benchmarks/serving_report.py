@@ -74,6 +74,8 @@ def render(results):
         "correction), so tails under overload would be understated; at half of the peak queues are short.",
         "- Errors: wrk's connect/read/write/timeout errors plus answers with status ≥ 400 (wrk does not count 3xx; "
         "none of these routes redirects).",
+        "- Machine load (1-minute load average, which includes the previous phase's own load) when each phase "
+        "started: " + ", ".join(f"{k} {v:.2f}" for k, v in results.get("load_average", {}).items()) + ".",
         "- Memory: RSS summed over the server's processes (PSS too, which counts pages shared between workers once).",
         "",
     ]
