@@ -133,7 +133,7 @@ def render(results):
 
     # Ready
     def summary(values):
-        return f"{statistics.median(values):.0f} ms (min {min(values):.0f}, max {max(values):.0f}; {len(values)} starts)"
+        return f"{statistics.median(values):.0f} ms (min {min(values):.0f}, max {max(values):.0f}; {len(values)} start{'s' if len(values) != 1 else ''})"
 
     lines += ["## Ready to serve", "", "From spawning the process until both models answer a prediction with 200 "
               "(polled every millisecond).", "", "| server | ready | ≤ 200 ms |", "|---|---|---|"]
