@@ -681,8 +681,9 @@ def main():
 def environment(arguments):
     def first_line(command):
         try:
-            return subprocess.run(command, capture_output=True, text=True, check=True,
-                                  cwd=ROOT).stdout.strip().splitlines()[0]
+            # `wrk -v` prints its version and exits with 1.
+            result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+            return (result.stdout.strip() or result.stderr.strip()).splitlines()[0]
         except Exception:
             return "unknown"
 
