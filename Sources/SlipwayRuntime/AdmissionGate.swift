@@ -116,4 +116,28 @@ final class AdmissionGate: Sendable {
             retryAfter: 1
         )
     }
+
+    // MARK: Cost
+
+    /// The measured cost of one row, in nanoseconds (an exponentially weighted average; 0 until measured).
+    private let nanosecondsPerRow = Atomic<UInt64>(0)
+    /// How many calls were measured (saturating).
+    private let measuredCalls = Atomic<UInt64>(0)
+
+    /// Records one call's compute time.
+    func record(rows: Int, nanoseconds: UInt64) {
+        let perRow = nanoseconds / UInt64(max(1, rows))
+        let previous = self.nanosecondsPerRow.load(ordering: .relaxed)
+        let next = previous == 0 ? perRow : (previous * 7 + perRow) / 8
+        self.nanosecondsPerRow.store(next, ordering: .relaxed)
+        if self.measuredCalls.load(ordering: .relaxed) < 1_000 {
+            self.measuredCalls.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    /// Whether a call of `rows` rows is expected to cost less than `threshold` nanoseconds (after 16 measured calls).
+    func isCheap(rows: Int, threshold: UInt64) -> Bool {
+        guard threshold > 0, self.measuredCalls.load(ordering: .relaxed) >= 16 else { return false }
+        return self.nanosecondsPerRow.load(ordering: .relaxed) * UInt64(max(1, rows)) < threshold
+    }
 }
