@@ -191,6 +191,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
