@@ -192,6 +192,8 @@ let package = Package(
                 "SlipwayRegistry",
                 "SlipwayServer",
                 "SlipwayStorage",
+                "SlipwayAPI",
+                "SlipwayRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),

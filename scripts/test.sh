@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: builds with warnings as errors, exports ONNX's backend node test cases (needs the `onnx`
-# Python package, see scripts/requirements-test.txt) and runs the Swift test suites.
+# Python package, see scripts/requirements-test.txt), runs the Swift test suites, then the Python tests that drive
+# a live server with the real `tritonclient` package (tests/python/requirements.txt).
 #
 # The storage contract tests also run against PostgreSQL. When SLIPWAY_TEST_POSTGRES_URL is not set and the
 # PostgreSQL server binaries are installed (Debian: `apt-get install postgresql`), this script starts a private
@@ -11,6 +12,10 @@ cd "$(dirname "$0")/.."
 
 python3 -c 'import onnx' 2>/dev/null || {
     echo "test: the onnx Python package is missing: pip install -r scripts/requirements-test.txt" >&2
+    exit 1
+}
+python3 -c 'import tritonclient.http, onnxruntime, pytest' 2>/dev/null || {
+    echo "test: the live protocol tests need: pip install -r tests/python/requirements.txt" >&2
     exit 1
 }
 python3 scripts/export-onnx-node-tests.py Tests/Fixtures/onnx-node
@@ -26,3 +31,5 @@ fi
 
 swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build "$@"
+# The real tritonclient package against a live `slipway serve` (the debug binary built above).
+python3 -m pytest -q tests/python

@@ -88,7 +88,7 @@ public func buildApplication(
     router.add(middleware: ErrorMiddleware())
     let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
     ManagementAPI(registry: registry, lifecycle: host, readiness: readiness).register(on: router)
-    let predictions = PredictionAPI(registry: registry, predictor: host)
+    let predictions = PredictionAPI(registry: registry, predictor: host, configuration: configuration.prediction)
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Logging
+import SlipwayAPI
 import SlipwayRegistry
 import SlipwayRuntime
 
@@ -17,6 +18,11 @@ import SlipwayRuntime
 /// - `adminToken` (string, optional, secret): the first administrator's API token instead of a generated one.
 /// - `maxArtifactBytes` (int, default 2 GiB): the largest model upload.
 /// - `logLevel` (string, default `info`): trace, debug, info, notice, warning, error or critical.
+/// - `modelMemoryBytes` (int, default 1 GiB): the memory budget for loaded models (active ones are always kept).
+/// - `inferenceThreads` (int, default: the core count): threads that run inference and model loading.
+/// - `maxQueuedPredictions` (int, default 256): calls that may wait per deployment before 503 overloaded.
+/// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
+/// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -25,8 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var adminToken: String?
     public var maximumArtifactBytes: Int64
     public var logLevel: Logger.Level
-    /// The model host's settings (memory budget, inference threads, queues, refresh interval); set in code.
+    /// The model host's settings (memory budget, inference threads, queues, refresh interval).
     public var runtime: ModelHost.Configuration
+    /// The prediction routes' limits (rows and body size per request).
+    public var prediction: PredictionAPI.Configuration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -37,7 +45,8 @@ public struct ServerConfiguration: Sendable {
         adminToken: String? = nil,
         maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
         logLevel: Logger.Level = .info,
-        runtime: ModelHost.Configuration = ModelHost.Configuration()
+        runtime: ModelHost.Configuration = ModelHost.Configuration(),
+        prediction: PredictionAPI.Configuration = PredictionAPI.Configuration()
     ) {
         self.host = host
         self.port = port
@@ -47,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumArtifactBytes = maximumArtifactBytes
         self.logLevel = logLevel
         self.runtime = runtime
+        self.prediction = prediction
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.
@@ -60,6 +70,25 @@ public struct ServerConfiguration: Sendable {
         self.maximumArtifactBytes = Int64(
             config.int(forKey: "maxArtifactBytes", default: Int(self.maximumArtifactBytes))
         )
+        let positive: [(String, Int)] = [
+            ("modelMemoryBytes", config.int(forKey: "modelMemoryBytes", default: self.runtime.memoryBudget)),
+            ("inferenceThreads", config.int(forKey: "inferenceThreads", default: self.runtime.threads)),
+            ("maxQueuedPredictions", config.int(forKey: "maxQueuedPredictions", default: self.runtime.queueLimit)),
+            ("maxPredictionRows", config.int(forKey: "maxPredictionRows", default: self.prediction.maximumRows)),
+            (
+                "maxPredictionBodyBytes",
+                config.int(forKey: "maxPredictionBodyBytes", default: self.prediction.maximumBodyBytes)
+            ),
+        ]
+        for (key, value) in positive where value < 1 {
+            throw ConfigurationError("\(key) must be at least 1; got \(value)")
+        }
+        self.runtime.memoryBudget = positive[0].1
+        self.runtime.threads = positive[1].1
+        self.runtime.concurrencyPerDeployment = positive[1].1
+        self.runtime.queueLimit = positive[2].1
+        self.prediction.maximumRows = positive[3].1
+        self.prediction.maximumBodyBytes = positive[4].1
         let level = config.string(forKey: "logLevel", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(
@@ -80,6 +109,11 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    static let integerKeys: Set<String> = [
+        "port", "maxArtifactBytes", "modelMemoryBytes", "inferenceThreads", "maxQueuedPredictions",
+        "maxPredictionRows", "maxPredictionBodyBytes",
+    ]
+
     /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment
     /// variables, and the JSON file at `configFile` when given.
     ///
@@ -93,7 +127,7 @@ public struct ServerConfiguration: Sendable {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in overrides {
             let content: ConfigContent
-            if key == "port" || key == "maxArtifactBytes", let number = Int(value) {
+            if Self.integerKeys.contains(key), let number = Int(value) {
                 content = .int(number)
             } else {
                 content = .string(value)

@@ -411,9 +411,12 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
 }
 
 @Suite struct AuthorizationMatrixTests {
+    /// Every management route (the prediction route has its own credential rules, tested with it).
+    static let managementRoutes = OpenAPIDocument.routes.filter { !$0.hasPrefix("POST /v1/") }
+
     @Test func coversEveryDocumentedRoute() {
-        #expect(Set(MatrixRoute.all.map(\.route)) == Set(OpenAPIDocument.routes))
-        #expect(MatrixRoute.all.count == OpenAPIDocument.routes.count)
+        #expect(Set(MatrixRoute.all.map(\.route)) == Set(Self.managementRoutes))
+        #expect(MatrixRoute.all.count == Self.managementRoutes.count)
     }
 
     @Test(arguments: MatrixRoute.all)

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import SlipwayAPI
 import SlipwayRegistry
+import SlipwayServer
 import Testing
 
 @Suite struct OpenAPIDocumentTests {
@@ -25,6 +26,7 @@ import Testing
         try await withServer { api in
             let router = Router(context: SlipwayRequestContext.self)
             ManagementAPI(registry: api.registry, readiness: {}).register(on: router)
+            PredictionAPI(registry: api.registry, predictor: api.server.slipway.host).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }
     }

@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
 import Logging
+import SlipwayAPI
+import SlipwayRuntime
 import Testing
 
 @testable import SlipwayServer
@@ -63,5 +65,35 @@ import Testing
                 environment: [:]
             )
         }
+    }
+}
+
+extension ServerConfigurationTests {
+    @Test func readsTheServingLimits() async throws {
+        let reader = try await ServerConfiguration.reader(
+            overrides: [:],
+            configFile: nil,
+            environment: [
+                "SLIPWAY_MODEL_MEMORY_BYTES": "1048576", "SLIPWAY_INFERENCE_THREADS": "3",
+                "SLIPWAY_MAX_QUEUED_PREDICTIONS": "7", "SLIPWAY_MAX_PREDICTION_ROWS": "100",
+                "SLIPWAY_MAX_PREDICTION_BODY_BYTES": "4096",
+            ]
+        )
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(configuration.runtime.memoryBudget == 1_048_576)
+        #expect(configuration.runtime.threads == 3)
+        #expect(configuration.runtime.concurrencyPerDeployment == 3)
+        #expect(configuration.runtime.queueLimit == 7)
+        #expect(configuration.prediction.maximumRows == 100)
+        #expect(configuration.prediction.maximumBodyBytes == 4096)
+    }
+
+    @Test func refusesAZeroServingLimit() async throws {
+        let reader = try await ServerConfiguration.reader(
+            overrides: [:],
+            configFile: nil,
+            environment: ["SLIPWAY_MAX_PREDICTION_ROWS": "0"]
+        )
+        #expect(throws: ConfigurationError.self) { _ = try ServerConfiguration(config: reader) }
     }
 }

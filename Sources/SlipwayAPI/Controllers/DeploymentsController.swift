@@ -11,37 +11,10 @@ struct DeploymentsController {
 
     func register(on api: RouterGroup<SlipwayRequestContext>) {
         api.get("models/:owner/:name/deployments") { request, context in
-            let principal = try await self.registry.principal(for: request)
-            let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
-            let page = try await self.registry.listDeployments(
-                owner: model.owner,
-                name: model.name,
-                environment: request.uri.queryParameters.get("environment"),
-                version: try Wire.integer(request, "version"),
-                status: try Self.status(request),
-                page: try Wire.pageRequest(request),
-                by: principal
-            )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) {
-                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
-            }
+            try await self.list(request, context, environment: request.uri.queryParameters.get("environment"))
         }
         api.get("models/:owner/:name/environments/:env/deployments") { request, context in
-            let principal = try await self.registry.principal(for: request)
-            let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
-            let page = try await self.registry.listDeployments(
-                owner: model.owner,
-                name: model.name,
-                environment: try context.parameters.require("env"),
-                status: try Self.status(request),
-                page: try Wire.pageRequest(request),
-                by: principal
-            )
-            let active = try await self.activeIDs(of: model)
-            return try Wire.page(page, request: request) {
-                DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
-            }
+            try await self.list(request, context, environment: try context.parameters.require("env"))
         }
         api.post("models/:owner/:name/environments/:env/deployments") { request, context in
             let principal = try await self.registry.principal(for: request)
@@ -213,6 +186,25 @@ struct DeploymentsController {
                     }
                 )
             )
+        }
+    }
+
+    /// A page of a model's deployments (one environment's when `environment` is given).
+    func list(_ request: Request, _ context: SlipwayRequestContext, environment: String?) async throws -> Response {
+        let principal = try await self.registry.principal(for: request)
+        let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
+        let page = try await self.registry.listDeployments(
+            owner: model.owner,
+            name: model.name,
+            environment: environment,
+            version: try Wire.integer(request, "version"),
+            status: try Self.status(request),
+            page: try Wire.pageRequest(request),
+            by: principal
+        )
+        let active = try await self.activeIDs(of: model)
+        return try Wire.page(page, request: request) {
+            DeploymentDTO($0, model: model, activeID: active[$0.environmentID] ?? nil)
         }
     }
 

@@ -83,6 +83,32 @@ public enum OpenAPIDocument {
             ),
 
             Operation(
+                method: "post",
+                path: "/v1/{owner}/{name}/predict",
+                summary:
+                    "Predict with a deployment (TeachableHub's API; the trailing slash is optional; see docs/predictions.md)",
+                tag: "predictions",
+                query: [
+                    ("environment", "the environment (default production)", string),
+                    (
+                        "version", "0 or absent: the active deployment; else that version",
+                        ["type": "integer", "minimum": 0, "maximum": 2000]
+                    ),
+                    ("order", "sort class results by probability", ["type": "string", "enum": ["desc", "asc"]]),
+                    ("limit", "classes per row (-1 = all)", ["type": "integer", "minimum": -1, "maximum": 2000]),
+                    (
+                        "threshold", "keep classes with at least this probability",
+                        ["type": "number", "minimum": 0, "maximum": 1]
+                    ),
+                ],
+                body: ref("PredictionRequest"),
+                response: ref("PredictionResponse"),
+                isPublic: true,
+                headers: [
+                    "X-Request-ID", "X-Slipway-Version", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+                ]
+            ),
+            Operation(
                 method: "get",
                 path: "/api/v1/users/me",
                 summary: "The caller's user",
@@ -423,7 +449,25 @@ public enum OpenAPIDocument {
             "name": string,
         ])
         return [
-            "Error": object(["detail": string, "code": string, "field": string], required: ["detail", "code"]),
+            "PredictionRequest": [
+                "type": "object",
+                "additionalProperties": false,
+                "properties": [
+                    "ndarray": array(["type": "array"]),
+                    "features": ["oneOf": [array(["type": "object"]), ["type": "object"]]],
+                    "context": [:] as [String: Any],
+                ] as [String: Any],
+            ],
+            "PredictionResponse": object([
+                "request_id": string, "environment": string, "version": integer,
+                "predictions": [
+                    "type": "array", "description": "one row: the row's predictions; several rows: one entry per row",
+                ],
+            ]),
+            "Error": object(
+                ["detail": string, "code": string, "field": string, "violations": array(["type": "object"])],
+                required: ["detail", "code"]
+            ),
             "Role": ["type": "string", "enum": ["owner", "maintainer", "viewer"]],
             "DeploymentState": ["type": "string", "enum": ["pending", "verified", "failed"]],
             "Action": [
