@@ -358,6 +358,8 @@ final class StopFlag: Sendable {
                         var observations: [Observation] = []
                         while !stop.isSet {
                             observations.append(await Self.predict(client, nodes, node))
+                            // A short pause keeps the machine responsive for the suites running alongside.
+                            try await Task.sleep(for: Self.pause)
                         }
                         return (observations, [])
                     }
@@ -478,6 +480,14 @@ final class StopFlag: Sendable {
         do {
             try await ServerCluster.run(count: 2, dataDirectory: data, databaseURL: databaseURL) { nodes in
                 try await Self.prepare(client, nodes[0].base)
+                // The other server learns of the first activation through its poll.
+                for node in nodes.indices {
+                    let started = ContinuousClock.now
+                    while await Self.predict(client, nodes, node).version != 1 {
+                        try #require(ContinuousClock.now - started < .seconds(5), "\(nodes[node].name) serves nothing")
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
                 let (observations, switches) = try await Self.underLoad(client, nodes, clientsPerNode: 4) {
                     var switches: [Switch] = []
                     for index in 0..<Self.clusterSwitches {
@@ -524,6 +534,9 @@ final class StopFlag: Sendable {
         }
         await cleanUp()
     }
+
+    /// Each client's pause between requests.
+    static let pause = Duration.milliseconds(2)
 
     /// Switches in the two-server case (each waits for the other server's route poll, 250 ms apart).
     static let clusterSwitches = 50
