@@ -359,7 +359,11 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             #expect(entries.count == rows.count)
             #expect(entries.map { $0.doubles ?? [] } == labels.map { [$0] }, "\(reply)")
             let (one, _) = try zooRows("iris_random_forest", count: 1)
-            let single = try await api.predict("/v1/admin/forest/predict", as: api.admin, json: #"{"ndarray": \#(one)}"#)
+            let single = try await api.predict(
+                "/v1/admin/forest/predict",
+                as: api.admin,
+                json: #"{"ndarray": \#(one)}"#
+            )
             #expect(single.json["predictions"]?.doubles == [labels[0]], "\(single)")
         }
     }
@@ -457,8 +461,18 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             field: "features",
             detail: "object"
         ),
-        BadRequest(name: "a feature row not an object", json: #"{"features": [1]}"#, field: "features[0]", detail: "object"),
-        BadRequest(name: "empty ndarray batch", json: #"{"ndarray": []}"#, field: "ndarray", detail: "at least one row"),
+        BadRequest(
+            name: "a feature row not an object",
+            json: #"{"features": [1]}"#,
+            field: "features[0]",
+            detail: "object"
+        ),
+        BadRequest(
+            name: "empty ndarray batch",
+            json: #"{"ndarray": []}"#,
+            field: "ndarray",
+            detail: "at least one row"
+        ),
         BadRequest(
             name: "empty features batch",
             json: #"{"features": []}"#,
@@ -513,10 +527,34 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             field: "features",
             detail: "no schema"
         ),
-        BadRequest(name: "bad order", path: PredictionRouteTests.iris + "?order=sideways", json: "{}", field: "order", detail: "asc or desc"),
-        BadRequest(name: "limit below -1", path: PredictionRouteTests.iris + "?limit=-2", json: "{}", field: "limit", detail: "-1"),
-        BadRequest(name: "limit not a number", path: PredictionRouteTests.iris + "?limit=all", json: "{}", field: "limit", detail: "all"),
-        BadRequest(name: "limit over 2000", path: PredictionRouteTests.iris + "?limit=2001", json: "{}", field: "limit", detail: "2000"),
+        BadRequest(
+            name: "bad order",
+            path: PredictionRouteTests.iris + "?order=sideways",
+            json: "{}",
+            field: "order",
+            detail: "asc or desc"
+        ),
+        BadRequest(
+            name: "limit below -1",
+            path: PredictionRouteTests.iris + "?limit=-2",
+            json: "{}",
+            field: "limit",
+            detail: "-1"
+        ),
+        BadRequest(
+            name: "limit not a number",
+            path: PredictionRouteTests.iris + "?limit=all",
+            json: "{}",
+            field: "limit",
+            detail: "all"
+        ),
+        BadRequest(
+            name: "limit over 2000",
+            path: PredictionRouteTests.iris + "?limit=2001",
+            json: "{}",
+            field: "limit",
+            detail: "2000"
+        ),
         BadRequest(
             name: "threshold over 1",
             path: PredictionRouteTests.iris + "?threshold=1.5",
@@ -531,9 +569,27 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             field: "threshold",
             detail: "high"
         ),
-        BadRequest(name: "negative version", path: PredictionRouteTests.iris + "?version=-1", json: "{}", field: "version", detail: "0 to 2000"),
-        BadRequest(name: "version over 2000", path: PredictionRouteTests.iris + "?version=2001", json: "{}", field: "version", detail: "2001"),
-        BadRequest(name: "version not a number", path: PredictionRouteTests.iris + "?version=latest", json: "{}", field: "version", detail: "latest"),
+        BadRequest(
+            name: "negative version",
+            path: PredictionRouteTests.iris + "?version=-1",
+            json: "{}",
+            field: "version",
+            detail: "0 to 2000"
+        ),
+        BadRequest(
+            name: "version over 2000",
+            path: PredictionRouteTests.iris + "?version=2001",
+            json: "{}",
+            field: "version",
+            detail: "2001"
+        ),
+        BadRequest(
+            name: "version not a number",
+            path: PredictionRouteTests.iris + "?version=latest",
+            json: "{}",
+            field: "version",
+            detail: "latest"
+        ),
         BadRequest(
             name: "malformed environment",
             path: PredictionRouteTests.iris + "?environment=Prod%20One",
@@ -671,11 +727,14 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let positional = try await api.predict(
                 Self.iris,
                 as: api.admin,
-                json: #"{"ndarray": [[4.0, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 5.0, 7.0, "wide"], [5.1, null, 1.4, 0.2]]}"#
+                json:
+                    #"{"ndarray": [[4.0, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 5.0, 7.0, "wide"], [5.1, null, 1.4, 0.2]]}"#
             )
             positional.expectViolations(
-                ["0 sepal_length min", "2 sepal_width max", "2 petal_length max", "2 petal_width type",
-                 "3 sepal_width required"],
+                [
+                    "0 sepal_length min", "2 sepal_width max", "2 petal_length max", "2 petal_width type",
+                    "3 sepal_width required",
+                ],
                 field: "ndarray"
             )
             let first = positional.json["violations"]?.array?.first { $0["row"]?.int == 0 }
@@ -720,8 +779,10 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                     """#
             )
             rules.expectViolations(
-                ["0 zzz unknown", "0 a min", "0 b type", "0 c allowed", "0 d minlength", "1 a max", "1 d maxlength",
-                 "1 e type", "1 f type", "2 a required"],
+                [
+                    "0 zzz unknown", "0 a min", "0 b type", "0 c allowed", "0 d minlength", "1 a max", "1 d maxlength",
+                    "1 e type", "1 f type", "2 a required",
+                ],
                 field: "features"
             )
             let allowed = rules.json["violations"]?.array?.first { $0["rule"]?.string == "allowed" }
@@ -738,7 +799,11 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 as: key,
                 json: #"{"ndarray": [\#(Array(repeating: row, count: 10_001).joined(separator: ","))]}"#
             )
-            tooMany.expectError(.contentTooLarge, code: "payload_too_large", detailContains: "at most 10000 rows, got 10001")
+            tooMany.expectError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                detailContains: "at most 10000 rows, got 10001"
+            )
             // The limit itself is accepted.
             let most = try await api.predict(
                 Self.iris,
@@ -763,7 +828,8 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try await api.predict(
                 Self.iris,
                 as: api.admin,
-                json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}"#
+                json:
+                    #"{"ndarray": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}"#
             ).expectError(.contentTooLarge, code: "payload_too_large", detailContains: "at most 3 rows, got 4")
             try await api.predict(
                 Self.iris,
@@ -807,8 +873,12 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 code: "unauthenticated",
                 detailContains: "X-Serving-Key"
             )
-            try await api.predict(path, as: .servingKey("slw_s_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"), json: row)
-                .expectError(.unauthorized, code: "unauthenticated")
+            try await api.predict(
+                path,
+                as: .servingKey("slw_s_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
+                json: row
+            )
+            .expectError(.unauthorized, code: "unauthenticated")
             try await api.predict(path, as: .servingKey("hunter2"), json: row)
                 .expectError(.unauthorized, code: "unauthenticated")
             try await api.predict(path, as: .authorization("Basic abc"), json: row)
@@ -826,10 +896,15 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
             // A revoked key: a key never used answers 401 at once; one in use stops within a second (the decision
             // cache's lifetime).
             let unused = try await api.createKey("serving", in: "acme/iris", environments: ["production"])
-            #expect(try await api.delete("/api/v1/models/acme/iris/keys/\(unused.id)", as: api.admin).status == .noContent)
+            #expect(
+                try await api.delete("/api/v1/models/acme/iris/keys/\(unused.id)", as: api.admin).status == .noContent
+            )
             try await api.predict(path, as: .servingKey(unused.secret), json: row)
                 .expectError(.unauthorized, code: "unauthenticated")
-            #expect(try await api.delete("/api/v1/models/acme/iris/keys/\(production.id)", as: api.admin).status == .noContent)
+            #expect(
+                try await api.delete("/api/v1/models/acme/iris/keys/\(production.id)", as: api.admin).status
+                    == .noContent
+            )
             let revokedAt = ContinuousClock.now
             var last: Reply
             repeat {
@@ -941,7 +1016,12 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 (key, good, HTTPResponse.Status.ok), (key, bad, .badRequest), (.anonymous, good, .unauthorized),
             ] {
                 for id in [ownID, longest] {
-                    let reply = try await api.predict(Self.iris, as: credential, json: body, headers: [Self.requestID: id])
+                    let reply = try await api.predict(
+                        Self.iris,
+                        as: credential,
+                        json: body,
+                        headers: [Self.requestID: id]
+                    )
                     #expect(reply.status == status, "\(reply)")
                     #expect(reply.headers[Self.requestID] == id, "\(reply.headers)")
                     if status == .ok { #expect(reply.json["request_id"]?.string == id) }
@@ -960,7 +1040,12 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 #expect(generated.count == 6, "generated ids are unique: \(generated)")
             }
             // Unknown models and routes carry one too.
-            let missing = try await api.predict("/v1/admin/nope/predict", as: key, json: good, headers: [Self.requestID: ownID])
+            let missing = try await api.predict(
+                "/v1/admin/nope/predict",
+                as: key,
+                json: good,
+                headers: [Self.requestID: ownID]
+            )
             #expect(missing.status == .notFound)
             #expect(missing.headers[Self.requestID] == ownID)
         }
@@ -1030,7 +1115,10 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 classes: classes,
                 status: nil
             )
-            #expect(try await Self.settled(api, "admin/iris", "production", expected)["status"]?["state"]?.string == "verified")
+            #expect(
+                try await Self.settled(api, "admin/iris", "production", expected)["status"]?["state"]?.string
+                    == "verified"
+            )
 
             // A sample that breaks the schema.
             let broken = try await api.ship(
@@ -1053,7 +1141,8 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 "admin/iris",
                 file: model,
                 schema: schema,
-                samples: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2], [6.9, 3.2, 5.7, 2.3]], "expected": ["setosa", "setosa"]}"#,
+                samples:
+                    #"{"ndarray": [[5.1, 3.5, 1.4, 0.2], [6.9, 3.2, 5.7, 2.3]], "expected": ["setosa", "setosa"]}"#,
                 classes: classes,
                 status: nil
             )
@@ -1089,8 +1178,12 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                     json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#
                 ).expectError(.conflict, code: "not_verified", detailContains: "failed")
             }
-            try await api.predict("/v1/admin/iris/predict", as: api.admin, json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#)
-                .expectError(.notFound, code: "not_active")
+            try await api.predict(
+                "/v1/admin/iris/predict",
+                as: api.admin,
+                json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#
+            )
+            .expectError(.notFound, code: "not_active")
             try await api.activate("admin/iris", "production", expected)
             let answer = try await api.predict(
                 "/v1/admin/iris/predict",

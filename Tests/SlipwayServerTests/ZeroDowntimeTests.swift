@@ -236,7 +236,12 @@ struct Timeline {
     /// Whether `version` was active on `node` at some moment between `start` and `end`: state k (the initial
     /// version, then each switch's) may be served from the moment its switch was sent until the next switch was
     /// seen on that node.
-    func wasActive(_ version: Int, on node: Int, from start: ContinuousClock.Instant, to end: ContinuousClock.Instant)
+    func wasActive(
+        _ version: Int,
+        on node: Int,
+        from start: ContinuousClock.Instant,
+        to end: ContinuousClock.Instant
+    )
         -> Bool
     {
         for state in 0...self.switches.count {
@@ -388,9 +393,17 @@ final class StopFlag: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let failed = observations.filter { !(200..<300).contains($0.status) }
-        #expect(failed.isEmpty, "\(failed.count) failed requests, e.g. \(failed.prefix(3).map(\.body))", sourceLocation: sourceLocation)
+        #expect(
+            failed.isEmpty,
+            "\(failed.count) failed requests, e.g. \(failed.prefix(3).map(\.body))",
+            sourceLocation: sourceLocation
+        )
         let misshapen = observations.filter { $0.status == 200 && !$0.shapeMatches }
-        #expect(misshapen.isEmpty, "answers unlike their version: \(misshapen.prefix(3).map(\.body))", sourceLocation: sourceLocation)
+        #expect(
+            misshapen.isEmpty,
+            "answers unlike their version: \(misshapen.prefix(3).map(\.body))",
+            sourceLocation: sourceLocation
+        )
         let stale = observations.filter { observation in
             guard let version = observation.version else { return false }
             return !timeline.wasActive(version, on: observation.node, from: observation.started, to: observation.ended)
@@ -429,7 +442,6 @@ final class StopFlag: Sendable {
                     return switches
                 }
                 #expect(switches.count == 50)
-                print("DEBUG single: \(observations.count) requests, \(switches.last!.sent - switches.first!.sent)")
                 #expect(observations.count >= 200, "only \(observations.count) requests were made")
                 Self.check(observations, Timeline(initial: 1, switches: switches), nodes: 1)
                 // The activity records every switch.
@@ -444,6 +456,29 @@ final class StopFlag: Sendable {
             throw error
         }
         try await http.shutdown()
+    }
+
+    @Test func theTimelineAcceptsOnlyVersionsActiveDuringTheRequest() {
+        let t0 = ContinuousClock.now
+        func at(_ ms: Int) -> ContinuousClock.Instant { t0 + .milliseconds(ms) }
+        // Version 1, then 2 (sent at 10, seen on node 0 at 20 and on node 1 at 40), then 1 (sent at 50, seen at 60/90).
+        let timeline = Timeline(
+            initial: 1,
+            switches: [
+                Switch(version: 2, sent: at(10), seen: [at(20), at(40)]),
+                Switch(version: 1, sent: at(50), seen: [at(60), at(90)]),
+            ]
+        )
+        #expect(timeline.wasActive(1, on: 0, from: at(0), to: at(5)))
+        #expect(!timeline.wasActive(2, on: 0, from: at(0), to: at(5)))
+        #expect(timeline.wasActive(2, on: 0, from: at(0), to: at(15)))
+        #expect(timeline.wasActive(1, on: 0, from: at(15), to: at(18)))
+        #expect(!timeline.wasActive(1, on: 0, from: at(25), to: at(45)))
+        #expect(timeline.wasActive(1, on: 1, from: at(25), to: at(35)))
+        #expect(!timeline.wasActive(1, on: 1, from: at(41), to: at(45)))
+        #expect(timeline.wasActive(2, on: 1, from: at(70), to: at(80)))
+        #expect(!timeline.wasActive(2, on: 0, from: at(70), to: at(80)))
+        #expect(timeline.wasActive(1, on: 0, from: at(1_000), to: at(1_001)))
     }
 
     static var postgresURL: String? {
@@ -524,7 +559,6 @@ final class StopFlag: Sendable {
                 }
                 #expect(switches.count == Self.clusterSwitches)
                 let worst = switches.map(\.lag).max() ?? .zero
-                print("DEBUG cluster: \(observations.count) requests, lags \(switches.map(\.lag))")
                 #expect(worst < .seconds(1), "a switch took \(worst) to reach the other server")
                 Self.check(observations, Timeline(initial: 1, switches: switches), nodes: 2)
             }
