@@ -191,6 +191,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

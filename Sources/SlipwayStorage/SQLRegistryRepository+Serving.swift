@@ -9,12 +9,17 @@ extension SQLRegistryRepository {
             let environments = try await database.rows(
                 "SELECT \(Self.environmentColumns) FROM \(Self.environmentJoin) ORDER BY e.model_id, e.ordinal"
             ).map(Self.decodeEnvironment)
-            let active = try await database.rows(
-                """
-                \(Self.deploymentSelect)
-                WHERE d.id IN (SELECT active_deployment_id FROM environments WHERE active_deployment_id IS NOT NULL)
-                """
-            ).map(Self.decodeDeployment)
+            // The active deployments named by the environment rows just read, not by a second look at the
+            // environments: on PostgreSQL each statement sees the latest commits, so a switch committed between
+            // the two reads would otherwise leave an environment pointing at a deployment that was not fetched,
+            // and the route would answer "no active deployment" until the next reload.
+            let ids = Array(Set(environments.compactMap(\.activeDeploymentID)).map(SQLValues.text)).sorted()
+            var active: [Deployment] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk: [any Encodable & Sendable] = Array(ids[start..<min(start + 500, ids.count)])
+                active += try await database.rows("\(Self.deploymentSelect) WHERE d.id IN (\(binds: chunk))")
+                    .map(Self.decodeDeployment)
+            }
             let modelsByID = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             let activeByID = Dictionary(active.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             return environments.compactMap { environment in

@@ -67,9 +67,14 @@ struct TestServer: Sendable {
 /// - Parameters:
 ///   - setup: `.router` (in process) or `.live` (real HTTP over loopback).
 ///   - maximumArtifactBytes: the upload limit.
+///   - runtime: the model host's settings; by default it does not verify deployments (the tests set statuses
+///     through the administrator's route).
+///   - prediction: the prediction routes' limits (rows and body size per request).
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
+    runtime: ModelHost.Configuration = ModelHost.Configuration(verifiesDeployments: false),
+    prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -83,8 +88,8 @@ func withServer<Value: Sendable>(
             dataDirectory: folder.path,
             maximumArtifactBytes: maximumArtifactBytes,
             logLevel: .critical,
-            // These tests set deployment statuses through the administrator's route.
-            runtime: ModelHost.Configuration(verifiesDeployments: false)
+            runtime: runtime,
+            prediction: prediction
         ),
         logger: logger
     )
