@@ -51,9 +51,6 @@ public struct InferenceProtocolAPI: Sendable {
 
     static let headerContentLength = HTTPField.Name("Inference-Header-Content-Length")!
     static let retryAfter = HTTPField.Name("Retry-After")!
-    static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
-    static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
-    static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
 
     /// The registry (credentials, model lists, version lists).
     public let registry: Registry
@@ -293,17 +290,13 @@ public struct InferenceProtocolAPI: Sendable {
         var headers = HTTPFields()
         if let key, let rate = key.rateLimit {
             let outcome = self.limiter.take(key: key.id, rate: rate)
-            headers[Self.rateLimitLimit] = String(outcome.limit)
-            headers[Self.rateLimitRemaining] = String(outcome.remaining)
-            headers[Self.rateLimitReset] = String(outcome.reset)
+            headers = outcome.headers
             if !outcome.allowed {
-                var refusal = headers
-                refusal[Self.retryAfter] = String(outcome.retryAfter)
                 throw InferenceProtocolError(
                     .tooManyRequests,
                     "the serving key '\(key.name)' allows \(rate) predictions per second; "
                         + "retry after \(outcome.retryAfter) s",
-                    headers: refusal
+                    headers: outcome.refusalHeaders
                 )
             }
         }

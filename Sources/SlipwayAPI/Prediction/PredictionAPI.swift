@@ -108,18 +108,12 @@ public struct PredictionAPI: Sendable {
         let secret = try Credentials.secret(in: request)
 
         // Resolve the deployment first: unknown names answer 404 before credentials are weighed.
-        let prepared: PreparedModel
-        do {
-            prepared = try await self.predictor.prepare(
-                owner: owner,
-                name: name,
-                environment: query.environment,
-                version: query.version
-            )
-        } catch let error as RuntimeError where error.code == .notFound || error.code == .notActive {
-            // Do not reveal private models to callers who may not see them.
-            throw APIError(error)
-        }
+        let prepared = try await self.predictor.prepare(
+            owner: owner,
+            name: name,
+            environment: query.environment,
+            version: query.version
+        )
         let decision = try await self.access.decide(
             secret: secret,
             model: prepared.model,
@@ -129,9 +123,7 @@ public struct PredictionAPI: Sendable {
         var headers = HTTPFields()
         if let key = decision.key, let rate = key.rateLimit {
             let outcome = self.limiter.take(key: key.id, rate: rate)
-            headers[HTTPField.Name("RateLimit-Limit")!] = String(outcome.limit)
-            headers[HTTPField.Name("RateLimit-Remaining")!] = String(outcome.remaining)
-            headers[HTTPField.Name("RateLimit-Reset")!] = String(outcome.reset)
+            headers = outcome.headers
             if !outcome.allowed {
                 var error = APIError(
                     .tooManyRequests,
@@ -139,8 +131,7 @@ public struct PredictionAPI: Sendable {
                     detail:
                         "the serving key '\(key.name)' allows \(rate) predictions per second; retry after \(outcome.retryAfter) s"
                 )
-                error.headers = headers
-                error.headers[.retryAfter] = String(outcome.retryAfter)
+                error.headers = outcome.refusalHeaders
                 throw error
             }
         }

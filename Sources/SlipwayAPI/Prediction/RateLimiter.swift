@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOConcurrencyHelpers
 
 /// Token buckets per serving key: `rate` requests per second with a burst of `rate`, shared by every
@@ -43,5 +44,23 @@ final class RateLimiter: Sendable {
                 retryAfter: max(1, Int(((1 - bucket.tokens) / capacity).rounded(.up)))
             )
         }
+    }
+}
+
+extension RateLimiter.Outcome {
+    /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, sent with every answer to a rate-limited key.
+    var headers: HTTPFields {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("RateLimit-Limit")!] = String(self.limit)
+        headers[HTTPField.Name("RateLimit-Remaining")!] = String(self.remaining)
+        headers[HTTPField.Name("RateLimit-Reset")!] = String(self.reset)
+        return headers
+    }
+
+    /// ``headers`` plus `Retry-After`, for a refusal.
+    var refusalHeaders: HTTPFields {
+        var headers = self.headers
+        headers[.retryAfter] = String(self.retryAfter)
+        return headers
     }
 }
