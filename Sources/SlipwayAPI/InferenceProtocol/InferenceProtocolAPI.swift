@@ -378,7 +378,7 @@ public struct InferenceProtocolAPI: Sendable {
         ]
         if let id = request.id { members.append(("id", .string(id))) }
         members.append(("outputs", .array(tensors)))
-        let header = Array(JSONValue.object(members).serialized().utf8)
+        let header = JSONValue.object(members).serializedBytes()
         let hasBinary = outputs.contains { request.isBinary($0.0) }
         guard hasBinary else { return Self.json(header) }
         var headers = HTTPFields()
@@ -392,7 +392,7 @@ public struct InferenceProtocolAPI: Sendable {
     }
 
     static func json(_ value: JSONValue) -> Response {
-        self.json(Array(value.serialized().utf8))
+        self.json(value.serializedBytes())
     }
 
     static func json(_ bytes: [UInt8]) -> Response {

@@ -162,7 +162,7 @@ public struct PredictionAPI: Sendable {
         return Response(
             status: .ok,
             headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized()))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serializedBytes()))
         )
     }
 
