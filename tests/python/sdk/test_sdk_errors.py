@@ -81,6 +81,18 @@ def test_unsupported_estimators(server, iris):
     assert deployments(server) == []
 
 
+def test_a_converted_model_that_disagrees_is_refused_with_the_largest_difference(server, iris):
+    frame, estimator, deploy_key, _ = iris
+    deployment = slipway.Deployment("admin/iris", environment="staging", deploy_key=deploy_key, base_url=server.url)
+    # float32 ONNX against float64 scikit-learn differs by ~1e-7: a zero tolerance must refuse and say by how much.
+    refused = r"largest difference [0-9.e-]+ \(row \d+, probability of class"
+    with pytest.raises(slipway.ConversionError, match=refused) as caught:
+        deployment.model(estimator, tolerance=0.0).samples(frame).deploy("too strict")
+    assert 0 < caught.value.largest_difference < 1e-5
+    assert "Nothing was uploaded" in str(caught.value)
+    assert deployments(server) == []
+
+
 def test_wrong_key(server, iris):
     frame, estimator, _, _ = iris
     wrong = "slw_d_AAAAAAAAAAAA_" + "B" * 32
