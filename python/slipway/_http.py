@@ -160,7 +160,8 @@ def _retry_after(response: requests.Response) -> Optional[float]:
 def _is_connect_failure(error: Exception) -> bool:
     """Whether the connection failed before the request was sent (safe to retry any method)."""
     text = repr(error)
-    return any(marker in text for marker in ("NewConnectionError", "Connection refused", "Max retries exceeded"))
+    markers = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Connection refused")
+    return any(marker in text for marker in markers)
 
 
 def _reason(error: Exception) -> str:
