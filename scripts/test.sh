@@ -18,8 +18,8 @@ python3 -c 'import tritonclient.http, onnxruntime, pytest' 2>/dev/null || {
     echo "test: the live protocol tests need: pip install -r tests/python/requirements.txt" >&2
     exit 1
 }
-python3 -c 'import slipway, sklearn, skl2onnx, onnxmltools, pandas' 2>/dev/null || {
-    echo "test: the SDK tests need the SDK and its converters: pip install ./python -r tests/python/requirements.txt" >&2
+python3 -c 'import requests, sklearn, skl2onnx, onnxmltools, xgboost, lightgbm, pandas' 2>/dev/null || {
+    echo "test: the SDK tests (python/ from the checkout) need its converters: pip install -r tests/python/requirements.txt" >&2
     exit 1
 }
 python3 scripts/export-onnx-node-tests.py Tests/Fixtures/onnx-node

@@ -1,6 +1,7 @@
 """What the live Python suites share: starting ``slipway serve`` on a free port with a temporary data folder.
 
-The binary is ``.build/debug/slipway`` (after ``swift build``) or ``$SLIPWAY_BINARY``.
+The binary is ``.build/debug/slipway`` (after ``swift build``) or ``$SLIPWAY_BINARY``. The SDK is imported from the
+checkout's ``python/`` folder.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pathlib
 import secrets as _secrets
 import string
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,6 +21,8 @@ from typing import Iterator, Tuple
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The SDK tests exercise the checkout's python/slipway, not whatever copy pip installed earlier.
+sys.path.insert(0, str(ROOT / "python"))
 BINARY = pathlib.Path(os.environ.get("SLIPWAY_BINARY", ROOT / ".build" / "debug" / "slipway"))
 ALPHABET = string.ascii_letters + string.digits
 

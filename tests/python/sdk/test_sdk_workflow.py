@@ -94,6 +94,9 @@ def test_pandas_round_trip_with_string_categories(server, wine):
     assert client.classes_ == list(pipeline.classes_)
     np.testing.assert_allclose(probabilities, pipeline.predict_proba(frame), atol=1e-5)
     assert client.predict_labels(frame) == list(pipeline.predict(frame))
+    # pandas' category dtype travels as strings like object columns.
+    categorical = frame.astype({"proline_level": "category"})
+    np.testing.assert_allclose(client.predict_proba(categorical), probabilities, atol=1e-12)
     # A dict (one row) and a list of dicts travel as features too.
     row = frame.iloc[3].to_dict()
     assert client.predict_labels(row) == [pipeline.predict(frame.iloc[[3]])[0]]
