@@ -155,8 +155,9 @@ extension TeachableSklearn {
 
     /// libsvm's `svm_predict_probability`: pairwise Platt probabilities clamped to [1e-7, 1 - 1e-7], coupled by
     /// `multiclass_probability` (also for two classes, as scikit-learn's libsvm does). The coupling iterates up to
-    /// max(100, k) times per row and stops a row once its error is below 0.005 / k; a `Scan` runs every iteration
-    /// and leaves converged rows unchanged (their update is multiplied by 0), which gives libsvm's exact sequence.
+    /// max(100, k) times per row and stops a row once its error is below 0.005 / k. A `Loop` runs the iterations
+    /// for all rows at once, leaves converged rows unchanged (their update is multiplied by 0), which gives each row
+    /// libsvm's exact sequence, and stops when no row changed.
     static func coupledProbabilities(
         _ decision: String,
         probA: [Double],
@@ -229,8 +230,9 @@ extension TeachableSklearn {
 
         // The body: one iteration of multiclass_probability for every row.
         var body = GraphBuilder(name: "multiclass_probability", prefix: "scan_")
+        body.input("scan_iteration", .int64, [])
+        body.input("scan_condition", .bool, [])
         body.input("scan_p", .double, [nil, k])
-        body.input("scan_step", .double, [])
         let eps = try g.scalar("eps", 0.005 / Double(k))
         let two = try g.scalar("two", 2)
         let unsqueezeAxis = try g.int64s("unsqueeze_axis", [1])
@@ -268,15 +270,15 @@ extension TeachableSklearn {
             qp = body.node("Div", [body.node("Add", [qp, body.node("Mul", [diff, qRows[t]])]), onePlus])
             pv = body.node("Div", [pv, onePlus])
         }
+        // Go on while some row was still updated in this iteration.
+        let anyActive = body.node("ReduceSum", [active], [GraphBuilder.int("keepdims", 0)])
+        body.node("Greater", [anyActive, try g.scalar("zero", 0)], output: "scan_condition_out")
+        body.output("scan_condition_out", .bool, [])
         body.node("Identity", [pv], output: "scan_p_out")
         body.output("scan_p_out", .double, [nil, k])
 
-        let iterations = max(100, k)
-        let steps = try g.doubles("iterations", [iterations], [Double](repeating: 0, count: iterations))
-        return g.node(
-            "Scan",
-            [start, steps],
-            [GraphBuilder.int("num_scan_inputs", 1), GraphBuilder.graph("body", body.graph)]
-        )
+        let iterations = g.constant("max_iterations", try Tensor(shape: [], int64s: [Int64(max(100, k))]))
+        let proceed = g.constant("proceed", try Tensor(shape: [], bools: [true]))
+        return g.node("Loop", [iterations, proceed, start], [GraphBuilder.graph("body", body.graph)])
     }
 }
