@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayFormats
+import SlipwayInference
 import Testing
 
 /// Bad model.json files: each is a `FormatError` naming the field and what was expected, never a crash.
@@ -170,5 +171,44 @@ struct TeachableSklearnErrorTests {
                 == "field 'scalings_[0]' must hold positive values (collinear variables?)"
         )
         #expect(Self.error(qda.replacingOccurrences(of: "[[1, 0], [1, 1]]", with: "[[1, 2], [1, 1]]")) == nil)
+    }
+
+    /// Truncated and corrupted copies of every fixture: a `FormatError` or a model that loads, nothing else.
+    @Test func survivesDamagedFiles() throws {
+        var generator = SeededGenerator(state: 0x9E37_79B9_7F4A_7C15)
+        for name in TeachableSklearnTests.fixtures {
+            let original = try TeachableSklearnTests.bytes(name, "model.json")
+            var damaged: [[UInt8]] = [200, 1000, original.count / 2, original.count - 1].map {
+                Array(original.prefix(min($0, original.count)))
+            }
+            for _ in 0..<20 {
+                var copy = original
+                let at = Int.random(in: 0..<copy.count, using: &generator)
+                copy[at] = Array("0-9e.,[]{}\"x ".utf8).randomElement(using: &generator)!
+                damaged.append(copy)
+            }
+            for bytes in damaged {
+                do {
+                    let translated = try TeachableSklearn.translate(bytes)
+                    _ = try ModelLoader.load(bytes: translated.onnx)
+                } catch is FormatError {
+                    continue
+                } catch {
+                    Issue.record("\(name): \(type(of: error)): \(error)")
+                }
+            }
+        }
+    }
+}
+
+/// A fixed-seed xorshift generator, so that the damaged files are the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        self.state ^= self.state << 13
+        self.state ^= self.state >> 7
+        self.state ^= self.state << 17
+        return self.state
     }
 }
