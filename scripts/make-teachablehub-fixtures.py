@@ -77,6 +77,11 @@ def main():
     write("logistic_regression_multinomial_iris", LogisticRegression(max_iter=1000), iris(names=True))
     write("logistic_regression_ovr_iris", LogisticRegression(multi_class="ovr", solver="liblinear"), iris())
     write("logistic_regression_breast_cancer", LogisticRegression(max_iter=5000), cancer())
+    write(
+        "logistic_regression_multinomial_breast_cancer",
+        LogisticRegression(multi_class="multinomial", max_iter=5000),
+        cancer(),
+    )
     write("perceptron_iris", Perceptron(random_state=0), iris())
     write("perceptron_breast_cancer", Perceptron(random_state=0), cancer())
     write("lda_iris", LinearDiscriminantAnalysis(), iris(names=True))
