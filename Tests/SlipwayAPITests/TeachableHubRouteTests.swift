@@ -310,7 +310,12 @@ extension TestAPI {
                 as: api.admin,
                 teachableHubUpload(zip: bomb, fields: Self.fields(production, ["framework": "sklearn"]))
             )
-            inflated.expectError(.contentTooLarge, code: "payload_too_large", field: "model", detailContains: "inflates")
+            inflated.expectError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                field: "model",
+                detailContains: "inflates"
+            )
             #expect(api.server.objectFiles() == [])
         }
     }

@@ -597,7 +597,8 @@ public enum OpenAPIDocument {
                 "properties": [
                     "model": [
                         "type": "string", "contentMediaType": "application/zip",
-                        "description": "a zip holding model.json (framework sklearn) or one .onnx file (framework onnx)",
+                        "description":
+                            "a zip holding model.json (framework sklearn) or one .onnx file (framework onnx)",
                     ],
                     "framework": ["type": "string", "enum": ["sklearn", "onnx"]],
                     "environment": ["type": "string", "description": "the environment's id (or name)"],

@@ -75,7 +75,11 @@ struct TeachableHubController {
         v1.post("teachables/:owner/:name/deployments/rollback-version") { request, context in
             var request = request
             let principal = try await self.registry.principal(for: request)
-            let (body, _) = try await Wire.decode(RollbackVersion.self, from: &request, allowed: ["environment", "version"])
+            let (body, _) = try await Wire.decode(
+                RollbackVersion.self,
+                from: &request,
+                allowed: ["environment", "version"]
+            )
             let model = try await self.registry.model(owner: try context.owner, name: try context.name, by: principal)
             let environment = try await self.environment(body.environment, of: model, principal, field: "environment")
             let activation = try await self.deployments.activate(
