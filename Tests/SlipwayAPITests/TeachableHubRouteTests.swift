@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import SlipwayAPI
 import SlipwayRegistry
+import SlipwayRuntime
 import Testing
 import ZIPFoundation
 
@@ -139,6 +140,74 @@ extension TestAPI {
             #expect(prediction.status == .ok, "\(prediction)")
             #expect(prediction.json["predictions"]?.array?.count == 2, "limit=2 keeps two classes: \(prediction)")
             #expect(prediction.json["predictions"]?[0]?["className"]?.string == "setosa")
+        }
+    }
+
+    /// th-sklearn-json's model.json of a multinomial LogisticRegression on iris (Tests/Fixtures/teachablehub).
+    static let sklearnModelJSON = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/teachablehub/logistic_regression_multinomial_iris/model.json")
+
+    @Test func translatesASklearnModelJSONAndServesIt() async throws {
+        try await withServer(runtime: ModelHost.Configuration()) { api in
+            try await api.createModel("admin/iris")
+            let production = try await api.environmentID("admin/iris", "production")
+            let zip = try makeZip([("model.json", try Data(contentsOf: Self.sklearnModelJSON))])
+            let reply = try await api.upload(
+                "/v1/teachables/admin/iris/deployments/",
+                as: api.admin,
+                teachableHubUpload(
+                    zip: zip,
+                    fields: Self.fields(production, ["framework": "sklearn", "activate": "True"])
+                )
+            )
+            #expect(reply.status == .created, "\(reply)")
+            #expect(reply.json["format"]?.string == "onnx", "the artifact is the translated ONNX model")
+            let uuid = try #require(reply.json["uuid"]?.string)
+            // The server verifies it on its samples and activates it.
+            var state = ""
+            for _ in 0..<200 {
+                let detail = try await api.get("/v1/teachables/admin/iris/deployments/\(uuid)/", as: api.admin)
+                state = detail.json["status"]?["state"]?.string ?? ""
+                if state != "pending" && detail.json["is_active"]?.bool == true || state == "failed" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(state == "verified")
+            let serving = try await api.createKey("serving", in: "admin/iris", environments: ["production"]).secret
+            let prediction = try await api.request(
+                .post,
+                "/v1//admin/iris/predict/?environment=production",
+                as: .servingKey(serving),
+                json: #"{"ndarray": [[4.9, 3.0, 1.4, 0.2]]}"#
+            )
+            #expect(prediction.status == .ok, "\(prediction)")
+            #expect(prediction.json["predictions"]?[0]?["className"]?.string == "setosa", "\(prediction)")
+        }
+    }
+
+    @Test func refusesUnsupportedEstimatorsWithTheTranslatorsMessage() async throws {
+        try await withServer { api in
+            try await api.createModel("admin/iris")
+            let production = try await api.environmentID("admin/iris", "production")
+            let modelJSON = #"{"meta": "multinomial-nb", "classes_": [0, 1], "params": {}}"#
+            let reply = try await api.upload(
+                "/v1/teachables/admin/iris/deployments/",
+                as: api.admin,
+                teachableHubUpload(
+                    zip: try makeZip([("model.json", Data(modelJSON.utf8))]),
+                    fields: Self.fields(production, ["framework": "sklearn"])
+                )
+            )
+            reply.expectError(
+                .badRequest,
+                code: "invalid_input",
+                field: "model",
+                detailContains: "unsupported estimator"
+            )
+            #expect(api.server.objectFiles() == [])
+            let listed = try await api.get("/v1/teachables/admin/iris/deployments/", as: api.admin)
+            #expect(listed.json.array?.isEmpty == true, "\(listed)")
         }
     }
 
