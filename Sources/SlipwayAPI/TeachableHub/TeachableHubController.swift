@@ -197,7 +197,9 @@ struct TeachableHubController {
         if framework == "sklearn" {
             do {
                 onnx = try TeachableSklearn.translate(file).onnx
-            } catch let error as FormatError {
+            } catch {
+                // The translator throws FormatError naming the estimator or field; anything else is reported the
+                // same way rather than as a server error, since it was the upload that could not be translated.
                 throw APIError.invalid("model", "model.json cannot be deployed: \(error)")
             }
         } else {
