@@ -27,6 +27,7 @@ let package = Package(
     products: [
         .executable(name: "slipway", targets: ["slipway"]),
         .library(name: "SlipwayInference", targets: ["SlipwayInference"]),
+        .library(name: "SlipwayFormats", targets: ["SlipwayFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -59,6 +60,14 @@ let package = Package(
             swiftSettings: swiftSettings + [
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
             ] + inferenceCPUFlags
+        ),
+        .target(
+            name: "SlipwayFormats",
+            dependencies: [
+                "SlipwayInference",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "SlipwayRegistry",
@@ -154,6 +163,11 @@ let package = Package(
         .testTarget(
             name: "SlipwayInferenceTests",
             dependencies: ["SlipwayInference"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayFormatsTests",
+            dependencies: ["SlipwayFormats", "SlipwayInference"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,10 +7,13 @@ predict (and predict_proba for the estimators that have it) on them, for Slipway
 
 Run in its own virtual environment (th-sklearn-json cannot serialise with scikit-learn >= 1.4):
     python3 -m venv /tmp/th-fixtures && /tmp/th-fixtures/bin/pip install -r scripts/requirements-teachablehub-fixtures.txt
-    /tmp/th-fixtures/bin/python scripts/make-teachablehub-fixtures.py
+    /tmp/th-fixtures/bin/python scripts/make-teachablehub-fixtures.py [OUTPUT_DIR]
+
+OUTPUT_DIR defaults to Tests/Fixtures/teachablehub; the output is deterministic (fixed seeds and splits).
 """
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -21,7 +24,9 @@ from sklearn.linear_model import Lasso, LogisticRegression, Perceptron, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "teachablehub")
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "teachablehub"
+)
 ROWS = 40  # rows of held-out data per fixture
 
 
