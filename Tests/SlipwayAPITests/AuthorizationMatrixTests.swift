@@ -401,6 +401,8 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         },
 
         MatrixRoute("GET /v1/users/me", .user, request: path("/v1/users/me/")),
+        MatrixRoute("GET /v1/users/me/teachables", .user, request: path("/v1/users/me/teachables/")),
+        MatrixRoute("GET /v1/teachables", .anyone, request: path("/v1/teachables/")),
         MatrixRoute("GET /v1/teachables/{owner}/{name}", .read) { MatrixRequest(path: "/v1/teachables/\($0.model)/") },
         MatrixRoute("GET /v1/teachables/{owner}/{name}/environments", .read) {
             MatrixRequest(path: "/v1/teachables/\($0.model)/environments/")

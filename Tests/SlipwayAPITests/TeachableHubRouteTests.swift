@@ -227,6 +227,33 @@ extension TestAPI {
         }
     }
 
+    @Test func listsTheCallersAndThePublicTeachables() async throws {
+        try await withServer { api in
+            let token = try await api.createUser("wanda")
+            try await api.createModel("wanda/private-one", as: token)
+            try await api.createModel("wanda/public-one", isPublic: true, as: token)
+            try await api.createModel("admin/shared", isPublic: true)
+            try await api.createModel("admin/hidden")
+
+            let mine = try await api.get("/v1/users/me/teachables/", as: token)
+            #expect(mine.status == .ok, "\(mine)")
+            #expect(
+                Set(mine.json.array?.compactMap { $0["full_name"]?.string } ?? []) == [
+                    "wanda/private-one", "wanda/public-one",
+                ]
+            )
+            let public_ = try await api.get("/v1/teachables/")
+            #expect(public_.status == .ok, "\(public_)")
+            #expect(
+                Set(public_.json.array?.compactMap { $0["full_name"]?.string } ?? []) == [
+                    "wanda/public-one", "admin/shared",
+                ]
+            )
+            #expect(public_.headers[HTTPField.Name("X-Total-Count")!] == "2")
+            try await api.get("/v1/users/me/teachables/").expectError(.unauthorized, code: "unauthenticated")
+        }
+    }
+
     @Test func reservesTheTeachablesOwnerName() async throws {
         try await withServer { api in
             try await api.post("/api/v1/users", as: api.admin, json: #"{"username": "teachables"}"#)

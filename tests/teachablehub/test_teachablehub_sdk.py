@@ -279,8 +279,14 @@ def test_versions_activate_and_roll_back_through_the_sdk(slipway, th):
         wrong.predict(row)
 
 
-def test_whoami_names_the_token_user(slipway, th):
-    assert th.TeachableHubAPI(token=slipway.admin_token).whoami()["username"] == "admin"
+def test_whoami_and_teachable_listings(slipway, th):
+    api = th.TeachableHubAPI(token=slipway.admin_token)
+    assert api.whoami()["username"] == "admin"
+    teachable, _, _ = slipway.teachable("listed")
+    assert teachable in [model["full_name"] for model in api.get_user_teachables()]
+    assert teachable not in [model["full_name"] for model in api.get_all_public_teachables()], "it is private"
+    slipway.call("PATCH", f"/api/v1/models/{teachable}", 200, json={"public": True})
+    assert teachable in [model["full_name"] for model in api.get_all_public_teachables()]
     with pytest.raises(th.UnauthorizedError):
         th.TeachableHubAPI(token="slw_u_nottherightone_" + _secret(32)).whoami()
 

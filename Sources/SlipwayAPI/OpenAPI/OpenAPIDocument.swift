@@ -118,6 +118,25 @@ public enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/v1/users/me/teachables",
+                summary: "The models in the caller's own namespace (TeachableHub's get_user_teachables)",
+                tag: "teachablehub",
+                query: pageQuery,
+                response: array(ref("Model")),
+                headers: ["Link", "X-Total-Count"]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/teachables",
+                summary: "Public models (TeachableHub's get_all_public_teachables)",
+                tag: "teachablehub",
+                query: pageQuery,
+                response: array(ref("Model")),
+                isPublic: true,
+                headers: ["Link", "X-Total-Count"]
+            ),
+            Operation(
+                method: "get",
                 path: "\(teachable)",
                 summary: "A model as TeachableHub's SDK reads it (with default_environment and active_deployments)",
                 tag: "teachablehub",

@@ -7,7 +7,7 @@ import SlipwayRegistry
 import SlipwayRuntime
 
 /// TeachableHub's management API under `/v1`, as its Python SDK (`teachablehub` 1.0.40) calls it: whoami, the
-/// teachable (model), its environments, the deployment upload (a zip with JSON-string form fields), the
+/// caller's and the public teachables (models), a teachable, its environments, the deployment upload (a zip with JSON-string form fields), the
 /// deployment list and detail, activation and rollback. Every route calls the same registry as `/api/v1`, with the
 /// same authorization.
 struct TeachableHubController {
@@ -32,6 +32,24 @@ struct TeachableHubController {
         v1.get("users/me") { request, _ in
             let user = try self.registry.currentUser(try await self.registry.principal(for: request))
             return try Wire.json(UserDTO(user))
+        }
+        v1.get("users/me/teachables") { request, _ in
+            let principal = try await self.registry.principal(for: request)
+            let user = try self.registry.currentUser(principal)
+            let page = try await self.registry.listModels(
+                owner: user.username,
+                page: try Wire.pageRequest(request),
+                by: principal
+            )
+            return try Wire.page(page, request: request) { ModelDTO($0) }
+        }
+        v1.get("teachables") { request, _ in
+            let page = try await self.registry.listModels(
+                isPublic: true,
+                page: try Wire.pageRequest(request),
+                by: try await self.registry.principal(for: request)
+            )
+            return try Wire.page(page, request: request) { ModelDTO($0) }
         }
         v1.get("teachables/:owner/:name") { request, context in
             let principal = try await self.registry.principal(for: request)
