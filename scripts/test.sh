@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: builds with warnings as errors, exports ONNX's backend node test cases (needs the `onnx`
 # Python package, see scripts/requirements-test.txt), runs the Swift test suites, then the Python tests that drive
-# a live server with the real `tritonclient` package (tests/python/requirements.txt) and the real `teachablehub` SDK
-# (its own virtual environment, .work/teachablehub-venv, created by tests/teachablehub/setup-venv.sh if missing).
+# a live server with the real `tritonclient` package and the Python SDK (tests/python/requirements.txt, ./python), and
+# the real `teachablehub` SDK (its own virtual environment, .work/teachablehub-venv, created by
+# tests/teachablehub/setup-venv.sh if missing).
 #
 # The storage contract tests also run against PostgreSQL. When SLIPWAY_TEST_POSTGRES_URL is not set and the
 # PostgreSQL server binaries are installed (Debian: `apt-get install postgresql`), this script starts a private
@@ -19,6 +20,10 @@ python3 -c 'import tritonclient.http, onnxruntime, pytest' 2>/dev/null || {
     echo "test: the live protocol tests need: pip install -r tests/python/requirements.txt" >&2
     exit 1
 }
+python3 -c 'import requests, sklearn, skl2onnx, onnxmltools, xgboost, lightgbm, pandas' 2>/dev/null || {
+    echo "test: the SDK tests (python/ from the checkout) need its converters: pip install -r tests/python/requirements.txt" >&2
+    exit 1
+}
 python3 scripts/export-onnx-node-tests.py Tests/Fixtures/onnx-node
 
 if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
@@ -32,7 +37,7 @@ fi
 
 swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build "$@"
-# The real tritonclient package against a live `slipway serve` (the debug binary built above).
+# The real tritonclient package and the Python SDK against a live `slipway serve` (the debug binary built above).
 python3 -m pytest -q tests/python
 # The real TeachableHub SDK, unchanged, against a live `slipway serve` (its own venv with the pinned old packages).
 teachablehub_python=$(bash tests/teachablehub/setup-venv.sh)

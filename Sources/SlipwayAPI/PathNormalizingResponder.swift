@@ -25,15 +25,23 @@ where Inner.Context == SlipwayRequestContext {
 
     /// The normalized path, or `nil` when `path` needs no change.
     static func normalize(_ path: String) -> String? {
-        let query = path.firstIndex(of: "?")
-        let route = query.map { path[..<$0] } ?? path[...]
-        guard route.contains("//") || (route.count > 1 && route.hasSuffix("/")) else { return nil }
-        var collapsed = ""
-        collapsed.reserveCapacity(route.count)
-        for character in route where !(character == "/" && collapsed.hasSuffix("/")) {
-            collapsed.append(character)
+        let bytes = Array(path.utf8)
+        let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        let slash = UInt8(ascii: "/")
+        var needsChange = end > 1 && bytes[end - 1] == slash
+        var index = 1
+        while !needsChange && index < end {
+            needsChange = bytes[index] == slash && bytes[index - 1] == slash
+            index += 1
         }
-        if collapsed.count > 1 && collapsed.hasSuffix("/") { collapsed.removeLast() }
-        return collapsed + (query.map { String(path[$0...]) } ?? "")
+        guard needsChange else { return nil }
+        var collapsed: [UInt8] = []
+        collapsed.reserveCapacity(bytes.count)
+        for byte in bytes[..<end] where !(byte == slash && collapsed.last == slash) {
+            collapsed.append(byte)
+        }
+        if collapsed.count > 1 && collapsed.last == slash { collapsed.removeLast() }
+        collapsed.append(contentsOf: bytes[end...])
+        return String(decoding: collapsed, as: UTF8.self)
     }
 }

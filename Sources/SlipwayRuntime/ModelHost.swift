@@ -572,16 +572,15 @@ public final class ModelHost: Predictor, Service {
     }
 
     static func prepared(_ entry: RouteEntry, _ deployment: Deployment, _ loaded: LoadedSession) -> PreparedModel {
-        var prepared = PreparedModel(
+        PreparedModel(
             model: entry.model,
             environment: entry.environment.name,
             deployment: deployment,
             session: loaded.session,
             schema: loaded.schema,
-            classes: loaded.classes
+            classes: loaded.classes,
+            admission: loaded.gate
         )
-        prepared.admission = loaded.gate
-        return prepared
     }
 
     /// How a deployment is named in messages: `acme/iris version 3 in 'production'`.

@@ -26,24 +26,24 @@ public protocol Predictor: Sendable {
 }
 
 /// A loaded, verified deployment ready to answer, with everything the routes need to validate and shape answers.
-public struct PreparedModel: Sendable {
+public final class PreparedModel: Sendable {
     /// The model project (id, owner, name, visibility).
-    public var model: SlipwayRegistry.Model
+    public let model: SlipwayRegistry.Model
     /// The environment's name.
-    public var environment: String
+    public let environment: String
     /// The deployment answering.
-    public var deployment: Deployment
+    public let deployment: Deployment
     /// The engine session (immutable, safe to share).
-    public var session: InferenceSession
+    public let session: InferenceSession
     /// The parsed feature schema, if the deployment has one.
-    public var schema: FeatureSchema?
+    public let schema: FeatureSchema?
     /// Class labels by output index, if the deployment has classes.
-    public var classes: [String]?
+    public let classes: [String]?
     /// The deployment's admission gate (bounded concurrency and queue), set by ``ModelHost``.
-    var admission: AdmissionGate?
+    let admission: AdmissionGate?
 
     /// Creates a prepared model.
-    public init(
+    public convenience init(
         model: SlipwayRegistry.Model,
         environment: String,
         deployment: Deployment,
@@ -51,12 +51,33 @@ public struct PreparedModel: Sendable {
         schema: FeatureSchema?,
         classes: [String]?
     ) {
+        self.init(
+            model: model,
+            environment: environment,
+            deployment: deployment,
+            session: session,
+            schema: schema,
+            classes: classes,
+            admission: nil
+        )
+    }
+
+    init(
+        model: SlipwayRegistry.Model,
+        environment: String,
+        deployment: Deployment,
+        session: InferenceSession,
+        schema: FeatureSchema?,
+        classes: [String]?,
+        admission: AdmissionGate?
+    ) {
         self.model = model
         self.environment = environment
         self.deployment = deployment
         self.session = session
         self.schema = schema
         self.classes = classes
+        self.admission = admission
     }
 }
 

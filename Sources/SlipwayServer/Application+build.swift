@@ -45,10 +45,12 @@ struct RepositoryService: Service {
 /// - Parameters:
 ///   - configuration: what `slipway serve` was told.
 ///   - logger: the application's logger; request lines carry `hb.request.id`.
+///   - recorders: extra receivers of every prediction request's record (tests, embedders).
 ///   - onServerRunning: called with the bound port once the server accepts connections.
 public func buildApplication(
     configuration: ServerConfiguration,
     logger: Logger,
+    recorders: [any PredictionRecorder] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> SlipwayApplication {
     let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
@@ -93,7 +95,12 @@ public func buildApplication(
         maximumUploadBytes: configuration.maximumArtifactBytes,
         readiness: readiness
     ).register(on: router)
-    let predictions = PredictionAPI(registry: registry, predictor: host, configuration: configuration.prediction)
+    let predictions = PredictionAPI(
+        registry: registry,
+        predictor: host,
+        configuration: configuration.prediction,
+        recorder: recorders.isEmpty ? nil : PredictionRecorders(recorders)
+    )
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)

@@ -70,11 +70,13 @@ struct TestServer: Sendable {
 ///   - runtime: the model host's settings; by default it does not verify deployments (the tests set statuses
 ///     through the administrator's route).
 ///   - prediction: the prediction routes' limits (rows and body size per request).
+///   - recorders: receivers of every prediction request's record.
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
     runtime: ModelHost.Configuration = ModelHost.Configuration(verifiesDeployments: false),
     prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
+    recorders: [any PredictionRecorder] = [],
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -91,7 +93,8 @@ func withServer<Value: Sendable>(
             runtime: runtime,
             prediction: prediction
         ),
-        logger: logger
+        logger: logger,
+        recorders: recorders
     )
     let admin = try #require(slipway.bootstrapAdministrator, "the first start creates an administrator")
     let server = TestServer(slipway: slipway, dataDirectory: folder, adminToken: admin.secret)

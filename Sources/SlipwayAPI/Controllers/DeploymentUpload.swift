@@ -12,7 +12,7 @@ struct DeploymentUpload {
     /// The text fields a deploy accepts.
     static let fields: Set<String> = [
         "summary", "description", "format", "schema", "samples", "classes", "context", "params", "activate",
-        "framework", "environment",
+        "framework", "environment", "reference",
     ]
 
     /// What was read: the committed artifact and the metadata.
@@ -183,7 +183,8 @@ struct DeploymentUpload {
             samples: fields["samples"].flatMap { $0.isEmpty ? nil : $0 },
             classes: fields["classes"].flatMap { $0.isEmpty ? nil : $0 },
             context: fields["context"].flatMap { $0.isEmpty ? nil : $0 },
-            params: fields["params"].flatMap { $0.isEmpty ? nil : $0 }
+            params: fields["params"].flatMap { $0.isEmpty ? nil : $0 },
+            reference: fields["reference"].flatMap { $0.isEmpty ? nil : $0 }
         )
         if let activate = fields["activate"] {
             switch activate.lowercased() {

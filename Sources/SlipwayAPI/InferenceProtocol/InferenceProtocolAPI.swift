@@ -64,6 +64,8 @@ public struct InferenceProtocolAPI: Sendable {
     let access: ServingAccess
     /// The serving keys' token buckets.
     let limiter: RateLimiter
+    /// Receives a record of every inference request.
+    let recorder: (any PredictionRecorder)?
 
     /// Creates the API with its own credential cache and rate limits.
     public init(
@@ -78,6 +80,7 @@ public struct InferenceProtocolAPI: Sendable {
         self.readiness = readiness
         self.access = ServingAccess(registry: registry)
         self.limiter = RateLimiter()
+        self.recorder = nil
     }
 
     /// Creates the API sharing the prediction API's credential cache and rate limits, so that a serving key's
@@ -95,6 +98,7 @@ public struct InferenceProtocolAPI: Sendable {
         self.readiness = readiness
         self.access = prediction.access
         self.limiter = prediction.limiter
+        self.recorder = prediction.recorder
     }
 
     /// Adds the `/v2` routes, with their own error middleware, to `router`.
@@ -267,7 +271,51 @@ public struct InferenceProtocolAPI: Sendable {
 
     // MARK: Inference
 
+    /// What an inference request got as far as, for its ``PredictionRecord``.
+    struct Trace {
+        var prepared: PreparedModel?
+        var keyName: String?
+        var inputs: [String: Tensor]?
+        var outputs: [OutputReader.Row]?
+    }
+
     func infer(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
+        var trace = Trace()
+        guard let recorder = self.recorder else { return try await self.infer(request, context, trace: &trace) }
+        let receivedAt = Date()
+        let started = ContinuousClock.now
+        func record(status: Int, code: String?) {
+            recorder.record(
+                PredictionRecord(
+                    requestID: context.requestID,
+                    receivedAt: receivedAt,
+                    latency: PredictionAPI.seconds(ContinuousClock.now - started),
+                    surface: .inferenceProtocol,
+                    status: status,
+                    errorCode: code,
+                    prepared: trace.prepared,
+                    keyName: trace.keyName,
+                    inputs: trace.inputs,
+                    outputs: trace.outputs
+                )
+            )
+        }
+        do {
+            let response = try await self.infer(request, context, trace: &trace)
+            record(status: Int(response.status.code), code: nil)
+            return response
+        } catch {
+            let refusal = InferenceProtocolError.from(error, logger: context.logger)
+            record(status: Int(refusal.status.code), code: ErrorMiddleware.code(for: refusal.status))
+            throw refusal
+        }
+    }
+
+    func infer(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        trace: inout Trace
+    ) async throws -> Response {
         let limit = self.configuration.maximumBodyBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw Self.tooLarge(limit)
@@ -287,6 +335,8 @@ public struct InferenceProtocolAPI: Sendable {
             headerLength = value
         }
         let (name, prepared, key) = try await self.resolve(request, context: context)
+        trace.prepared = prepared
+        trace.keyName = key?.name
         var headers = HTTPFields()
         if let key, let rate = key.rateLimit {
             let outcome = self.limiter.take(key: key.id, rate: rate)
@@ -309,11 +359,16 @@ public struct InferenceProtocolAPI: Sendable {
             throw Self.tooLarge(limit)
         }
         let decoded = try InferenceProtocolRequest.decode(Array(buffer.readableBytesView), headerLength: headerLength)
+        let inputs = decoded.inputDictionary
+        trace.inputs = inputs
         let outputs = try await self.predictor.infer(
             prepared,
-            inputs: decoded.inputDictionary,
+            inputs: inputs,
             outputs: decoded.outputs?.map(\.name)
         )
+        if self.recorder != nil, let batch = decoded.inputs.first?.tensor.shape.first {
+            trace.outputs = OutputReader.rows(outputs, count: batch, classCount: prepared.classes?.count)
+        }
         var response = Self.response(
             modelName: name,
             modelVersion: String(prepared.deployment.version),
@@ -378,7 +433,7 @@ public struct InferenceProtocolAPI: Sendable {
         ]
         if let id = request.id { members.append(("id", .string(id))) }
         members.append(("outputs", .array(tensors)))
-        let header = Array(JSONValue.object(members).serialized().utf8)
+        let header = JSONValue.object(members).serializedBytes()
         let hasBinary = outputs.contains { request.isBinary($0.0) }
         guard hasBinary else { return Self.json(header) }
         var headers = HTTPFields()
@@ -392,7 +447,7 @@ public struct InferenceProtocolAPI: Sendable {
     }
 
     static func json(_ value: JSONValue) -> Response {
-        self.json(Array(value.serialized().utf8))
+        self.json(value.serializedBytes())
     }
 
     static func json(_ bytes: [UInt8]) -> Response {

@@ -643,6 +643,11 @@ public enum OpenAPIDocument {
                     "classes": ["type": "string", "description": "JSON: {\"0\": label} or [labels]"],
                     "context": ["type": "string", "description": "JSON object"],
                     "params": ["type": "string", "description": "JSON object"],
+                    "reference": [
+                        "type": "string",
+                        "description":
+                            "JSON: the reference (training) distribution, [[…]] or [{…}], at most 10,000 rows",
+                    ],
                     "activate": ["type": "string", "enum": ["true", "false"]],
                 ] as [String: Any],
             ],
@@ -655,6 +660,7 @@ public enum OpenAPIDocument {
                 "artifact": object(["sha256": string, "size": integer]),
                 "schema": [:] as [String: Any], "samples": [:] as [String: Any], "classes": [:] as [String: Any],
                 "context": [:] as [String: Any], "params": [:] as [String: Any],
+                "reference_rows": nullable(integer),
                 "activate_on_verify": boolean,
                 "verification": ["description": "the verification report: per sample, the outputs and the latency"]
                     as [String: Any], "promoted_from_id": nullable(string), "created_by": actor,

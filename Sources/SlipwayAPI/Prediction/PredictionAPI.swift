@@ -34,13 +34,20 @@ public struct PredictionAPI: Sendable {
     let configuration: Configuration
     let access: ServingAccess
     let limiter = RateLimiter()
+    let recorder: (any PredictionRecorder)?
 
-    /// Creates the prediction API.
-    public init(registry: Registry, predictor: any Predictor, configuration: Configuration = Configuration()) {
+    /// Creates the prediction API; `recorder` receives a record of every request (answered or refused).
+    public init(
+        registry: Registry,
+        predictor: any Predictor,
+        configuration: Configuration = Configuration(),
+        recorder: (any PredictionRecorder)? = nil
+    ) {
         self.registry = registry
         self.predictor = predictor
         self.configuration = configuration
         self.access = ServingAccess(registry: registry)
+        self.recorder = recorder
     }
 
     /// Adds the prediction route to `router`.
@@ -100,7 +107,72 @@ public struct PredictionAPI: Sendable {
         }
     }
 
+    /// What a request got as far as, for its ``PredictionRecord``.
+    struct Trace {
+        var prepared: PreparedModel?
+        var keyName: String?
+        var rows: PredictionRows?
+        var inputs: [String: Tensor]?
+        var outputs: [OutputReader.Row]?
+    }
+
     func predict(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
+        var trace = Trace()
+        guard let recorder = self.recorder else { return try await self.answer(request, context, trace: &trace) }
+        let receivedAt = Date()
+        let started = ContinuousClock.now
+        let status: Int
+        let code: String?
+        let response: Response
+        do {
+            response = try await self.answer(request, context, trace: &trace)
+            status = Int(response.status.code)
+            code = nil
+        } catch {
+            let refusal = ErrorMiddleware.translate(error, request: request, context: context)
+            recorder.record(
+                PredictionRecord(
+                    requestID: context.requestID,
+                    receivedAt: receivedAt,
+                    latency: Self.seconds(ContinuousClock.now - started),
+                    surface: .teachableHub,
+                    status: Int(refusal.status.code),
+                    errorCode: refusal.code,
+                    prepared: trace.prepared,
+                    keyName: trace.keyName,
+                    rows: trace.rows,
+                    inputs: trace.inputs
+                )
+            )
+            throw refusal
+        }
+        recorder.record(
+            PredictionRecord(
+                requestID: context.requestID,
+                receivedAt: receivedAt,
+                latency: Self.seconds(ContinuousClock.now - started),
+                surface: .teachableHub,
+                status: status,
+                errorCode: code,
+                prepared: trace.prepared,
+                keyName: trace.keyName,
+                rows: trace.rows,
+                inputs: trace.inputs,
+                outputs: trace.outputs
+            )
+        )
+        return response
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    func answer(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        trace: inout Trace
+    ) async throws -> Response {
         var request = request
         let owner = try context.owner
         let name = try context.name
@@ -114,12 +186,14 @@ public struct PredictionAPI: Sendable {
             environment: query.environment,
             version: query.version
         )
+        trace.prepared = prepared
         let decision = try await self.access.decide(
             secret: secret,
             model: prepared.model,
             environment: query.environment
         )
         if let refusal = decision.refusal { throw refusal }
+        trace.keyName = decision.key?.name
         var headers = HTTPFields()
         if let key = decision.key, let rate = key.rateLimit {
             let outcome = self.limiter.take(key: key.id, rate: rate)
@@ -137,6 +211,7 @@ public struct PredictionAPI: Sendable {
         }
 
         let rows = try await self.rows(from: &request)
+        trace.rows = rows
         guard rows.count <= self.configuration.maximumRows else {
             throw APIError(
                 .contentTooLarge,
@@ -145,8 +220,11 @@ public struct PredictionAPI: Sendable {
             )
         }
         let inputs = try InputBuilder.inputs(for: prepared, rows: rows)
+        trace.inputs = inputs
         let outputs = try await self.predictor.infer(prepared, inputs: inputs, outputs: nil)
-        let predictions = Self.predictions(outputs, rows: rows.count, model: prepared, query: query)
+        let read = OutputReader.rows(outputs, count: rows.count, classCount: prepared.classes?.count)
+        trace.outputs = read
+        let predictions = Self.predictions(read, model: prepared, query: query)
 
         let requestID = context.requestID
         let body = JSONValue.object([
@@ -162,7 +240,7 @@ public struct PredictionAPI: Sendable {
         return Response(
             status: .ok,
             headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized()))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serializedBytes()))
         )
     }
 
@@ -261,8 +339,7 @@ public struct PredictionAPI: Sendable {
     }
 
     /// TeachableHub's predictions: one row gives the flat shape, several rows one entry per row.
-    static func predictions(_ outputs: [(String, Value)], rows: Int, model: PreparedModel, query: Query) -> JSONValue {
-        let read = OutputReader.rows(outputs, count: rows, classCount: model.classes?.count)
+    static func predictions(_ read: [OutputReader.Row], model: PreparedModel, query: Query) -> JSONValue {
         let entries: [JSONValue] = read.map { row in
             if let classes = model.classes, let probabilities = row.probabilities, probabilities.count == classes.count
             {
@@ -277,7 +354,7 @@ public struct PredictionAPI: Sendable {
             }
             return .array(row.values.map(Self.json))
         }
-        return rows == 1 ? entries[0] : .array(entries)
+        return entries.count == 1 ? entries[0] : .array(entries)
     }
 
     static func json(_ value: OutputReader.OutputValue) -> JSONValue {

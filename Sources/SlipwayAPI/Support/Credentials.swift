@@ -20,7 +20,7 @@ enum Credentials {
             }
             switch parts[0].lowercased() {
             case "bearer", "token", "deploy-key", "api-key":
-                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+                return Self.trimmed(parts[1])
             default:
                 throw APIError(
                     .unauthorized,
@@ -30,9 +30,18 @@ enum Credentials {
             }
         }
         if let key = request.headers[self.servingKeyHeader] {
-            return key.trimmingCharacters(in: .whitespaces)
+            return Self.trimmed(key[...])
         }
         return nil
+    }
+
+    /// `text` without leading and trailing spaces and tabs (header values are ASCII; no Foundation on this path).
+    static func trimmed(_ text: Substring) -> String {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+            let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+        else { return "" }
+        return String(text[first...last])
     }
 }
 

@@ -58,38 +58,54 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Serializes the value compactly. Non-finite doubles are written as `NaN`, `Infinity`, `-Infinity`.
     public func serialized() -> String {
-        var out = ""
+        String(decoding: self.serializedBytes(), as: UTF8.self)
+    }
+
+    /// Serializes the value compactly as UTF-8 bytes (what a response body needs, without a `String` in between).
+    public func serializedBytes(reservingCapacity capacity: Int = 256) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
         self.write(to: &out)
         return out
     }
 
-    private func write(to out: inout String) {
+    /// Appends the compact serialization to `out`.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += JSONValue.format(d)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: i.description.utf8)
+        case .double(let d): out.append(contentsOf: JSONValue.format(d).utf8)
         case .float(let f):
-            out +=
-                f.isFinite
-                ? (f == f.rounded() && abs(f) < 1e7 ? String(Int64(f)) + ".0" : "\(f)") : JSONValue.format(Double(f))
+            if !f.isFinite {
+                out.append(contentsOf: JSONValue.format(Double(f)).utf8)
+            } else if f == f.rounded() && abs(f) < 1e7 {
+                out.append(contentsOf: Int64(f).description.utf8)
+                out.append(contentsOf: ".0".utf8)
+            } else {
+                out.append(contentsOf: f.description.utf8)
+            }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
-            for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, value) in members {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
@@ -97,26 +113,35 @@ public enum JSONValue: Sendable, Equatable {
     static func format(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) + ".0" }
-        return "\(d)"
+        if d == d.rounded(), abs(d) < 1e15 { return Int64(d).description + ".0" }
+        return d.description
     }
 
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    /// Writes `s` as a JSON string: UTF-8 passes through, quotes, backslashes and control characters are escaped.
+    private static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                start = index + 1
+                switch byte {
+                case 0x22: out.append(contentsOf: "\\\"".utf8)
+                case 0x5C: out.append(contentsOf: "\\\\".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
 
