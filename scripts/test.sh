@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: builds with warnings as errors, exports ONNX's backend node test cases (needs the `onnx`
 # Python package, see scripts/requirements-test.txt), runs the Swift test suites, then the Python tests that drive
-# a live server with the real `tritonclient` package and the Python SDK (tests/python/requirements.txt, ./python).
+# a live server with the real `tritonclient` package and the Python SDK (tests/python/requirements.txt, ./python), and
+# the real `teachablehub` SDK (its own virtual environment, .work/teachablehub-venv, created by
+# tests/teachablehub/setup-venv.sh if missing).
 #
 # The storage contract tests also run against PostgreSQL. When SLIPWAY_TEST_POSTGRES_URL is not set and the
 # PostgreSQL server binaries are installed (Debian: `apt-get install postgresql`), this script starts a private
@@ -37,3 +39,6 @@ swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build "$@"
 # The real tritonclient package and the Python SDK against a live `slipway serve` (the debug binary built above).
 python3 -m pytest -q tests/python
+# The real TeachableHub SDK, unchanged, against a live `slipway serve` (its own venv with the pinned old packages).
+teachablehub_python=$(bash tests/teachablehub/setup-venv.sh)
+"$teachablehub_python" -m pytest -q tests/teachablehub

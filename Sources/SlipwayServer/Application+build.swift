@@ -89,7 +89,12 @@ public func buildApplication(
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
-    ManagementAPI(registry: registry, lifecycle: host, readiness: readiness).register(on: router)
+    ManagementAPI(
+        registry: registry,
+        lifecycle: host,
+        maximumUploadBytes: configuration.maximumArtifactBytes,
+        readiness: readiness
+    ).register(on: router)
     let predictions = PredictionAPI(
         registry: registry,
         predictor: host,
