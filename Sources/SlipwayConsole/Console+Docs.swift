@@ -13,7 +13,7 @@ extension Console {
         _ request: Request,
         _ model: Model,
         _ visitor: Visitor
-    ) async throws -> (Environment?, [Environment]) {
+    ) async throws -> (SlipwayRegistry.Environment?, [SlipwayRegistry.Environment]) {
         let environments = try await self.registry.environments(
             owner: model.owner,
             name: model.name,
@@ -31,7 +31,7 @@ extension Console {
     /// The deployment whose schema and samples describe an environment: the active one, else the newest.
     func describingDeployment(
         _ model: Model,
-        _ environment: Environment,
+        _ environment: SlipwayRegistry.Environment,
         _ visitor: Visitor
     ) async throws
         -> Deployment?
@@ -57,7 +57,7 @@ extension Console {
     /// The base URL clients reach this server at, as the browser did.
     static func baseURL(_ request: Request) -> String {
         let scheme = ConsoleHTTP.isHTTPS(request) ? "https" : "http"
-        let host = request.head.authority ?? request.headers[.host] ?? "localhost:8080"
+        let host = request.head.authority ?? "localhost:8080"
         return "\(scheme)://\(host)"
     }
 
@@ -97,7 +97,9 @@ extension Console {
         )
         var data: [String: Any] = [
             "fullName": model.fullName, "path": Self.path(model), "environment": environment.name,
-            "environments": environments.map { ["name": $0.name, "selected": $0.id == environment.id] },
+            "environments": environments.map { item -> [String: Any] in
+                ["name": item.name, "selected": item.id == environment.id]
+            },
             "openAPIPath": "\(Self.path(model))/openapi.json?environment=\(ConsoleHTTP.escape(environment.name))",
             "endpoint": endpoint, "anonymous": model.isPublic && model.allowsAnonymousPredictions,
             "request": Self.pretty(sample) ?? sample, "response": response,
@@ -275,7 +277,7 @@ extension Console {
         ).items
         let selected = chosenVersion ?? environment.activeVersion ?? verified.first?.version
         let describing = verified.first { $0.version == selected } ?? verified.first
-        let versions: [[String: Any]] = verified.map { deployment in
+        let versions: [[String: Any]] = verified.map { deployment -> [String: Any] in
             let active = deployment.version == environment.activeVersion ? " (active)" : ""
             return [
                 "version": deployment.version, "selected": deployment.version == selected,
@@ -284,7 +286,9 @@ extension Console {
         }
         var data: [String: Any] = [
             "fullName": model.fullName, "path": Self.path(model), "environment": environment.name,
-            "environments": environments.map { ["name": $0.name, "selected": $0.id == environment.id] },
+            "environments": environments.map { item -> [String: Any] in
+                ["name": item.name, "selected": item.id == environment.id]
+            },
             "form": form, "isNdarray": form == "ndarray", "versions": versions,
             "body": result?.request
                 ?? (Self.pretty(Self.sampleBody(describing?.samples, schema: describing?.schema, form: form)) ?? ""),
@@ -313,7 +317,7 @@ extension Console {
     ) async throws -> Response {
         let environment = Self.field(form, "environment")
         let versionText = Self.field(form, "version")
-        let version = versionText.isEmpty ? nil : try Self.version(versionText)
+        let version: Int? = try versionText.isEmpty ? nil : Self.version(versionText)
         let body = form["body"]?.first ?? ""
         let wantsJSON = request.headers[.accept]?.contains("application/json") ?? false
         let started = ContinuousClock.now

@@ -25,7 +25,7 @@ extension Console {
             page: PageRequest(page: number, size: 25),
             by: visitor.principal
         )
-        let models: [[String: Any]] = page.items.map { model in
+        let models: [[String: Any]] = page.items.map { model -> [String: Any] in
             [
                 "path": Self.path(model), "fullName": model.fullName,
                 "visibility": model.isPublic ? "public" : "private",
@@ -80,7 +80,7 @@ extension Console {
         let links: [[String: Any]] = [
             ("Homepage", metadata.homepageURL), ("Source", metadata.sourceURL), ("Dataset", metadata.datasetURL),
             ("Licence", metadata.licenseURL),
-        ].compactMap { label, url in
+        ].compactMap { label, url -> [String: Any]? in
             guard let url, !url.isEmpty else { return nil }
             return ["label": label, "url": url, "safe": Self.isWebLink(url)]
         }
@@ -144,7 +144,7 @@ extension Console {
         )
         let access = try await self.registry.access(to: model, for: visitor.principal)
         let base = Self.path(model, environment: name)
-        let rows: [[String: Any]] = page.items.map { deployment in
+        let rows: [[String: Any]] = page.items.map { deployment -> [String: Any] in
             let isActive = deployment.version == environment.activeVersion
             let isOlder = environment.activeVersion.map { deployment.version < $0 } ?? false
             let verb: ConsoleRelease = isOlder ? .rollback : .activate
@@ -349,7 +349,7 @@ extension Console {
             by: visitor.principal
         )
         let now = Date()
-        let rows: [[String: Any]] = keys.map { key in
+        let rows: [[String: Any]] = keys.map { key -> [String: Any] in
             let state =
                 key.revokedAt != nil
                 ? "revoked \(Self.date(key.revokedAt))"
@@ -473,7 +473,7 @@ extension Console {
             name: model.name,
             by: visitor.principal
         )
-        let events: [[String: Any]] = page.items.map { event in
+        let events: [[String: Any]] = page.items.map { event -> [String: Any] in
             let versions: String =
                 switch (event.fromVersion, event.toVersion) {
                 case (let from?, let to?): "\(from) → \(to)"
@@ -492,9 +492,11 @@ extension Console {
         var data: [String: Any] = [
             "fullName": model.fullName, "path": Self.path(model), "events": events, "total": page.total,
             "since": sinceText, "until": untilText,
-            "environments": environments.map { ["name": $0.name, "selected": $0.name == environment] },
-            "actions": ActivityEvent.Action.allCases.map {
-                ["name": $0.rawValue, "selected": $0.rawValue == actionText]
+            "environments": environments.map { item -> [String: Any] in
+                ["name": item.name, "selected": item.name == environment]
+            },
+            "actions": ActivityEvent.Action.allCases.map { item -> [String: Any] in
+                ["name": item.rawValue, "selected": item.rawValue == actionText]
             },
         ]
         if number > 1 { data["previous"] = base + String(number - 1) }

@@ -93,7 +93,7 @@ public struct Console: Sendable {
             try await self.action(request, context) { try await self.createKey(context, $0, $1) }
         }
         router.post("\(model)/keys/:key/revoke") { request, context in
-            try await self.action(request, context) { try await self.revokeKey(context, $0) }
+            try await self.action(request, context) { visitor, _ in try await self.revokeKey(context, visitor) }
         }
         router.get("\(model)/activity") { request, context in
             try await self.page(request, context) { try await self.activityPage(request, context, $0) }

@@ -61,7 +61,7 @@ enum ConsoleHTTP {
 
     /// Whether the browser reached the server over HTTPS (directly or through a proxy that says so).
     static func isHTTPS(_ request: Request) -> Bool {
-        request.uri.scheme == "https" || request.headers[self.forwardedProto]?.lowercased() == "https"
+        request.head.scheme == "https" || request.headers[self.forwardedProto]?.lowercased() == "https"
     }
 
     /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/`, Secure over HTTPS.

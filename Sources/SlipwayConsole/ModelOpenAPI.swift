@@ -33,94 +33,69 @@ enum ModelOpenAPI {
         }
         let path = "/v1/\(model.owner)/\(model.name)/predict/"
         let error: [String: Any] = ["$ref": "#/components/schemas/Error"]
+        let servingKey: [String: Any] = ["servingKey": [] as [String]]
+        let security: [[String: Any]] =
+            model.isPublic && model.allowsAnonymousPredictions ? [servingKey, [:]] : [servingKey]
+        let parameters: [[String: Any]] = [
+            Self.query("environment", ["type": "string", "default": environment]),
+            Self.query("version", ["type": "integer", "minimum": 0, "maximum": 2000]),
+            Self.query("order", ["type": "string", "enum": ["asc", "desc"]]),
+            Self.query("limit", ["type": "integer", "minimum": -1, "maximum": 2000]),
+            Self.query("threshold", ["type": "number", "minimum": 0, "maximum": 1]),
+        ]
+        let bodyProperties: [String: Any] = [
+            "ndarray": ["type": "array", "items": row] as [String: Any],
+            "features": ["oneOf": [featureRow, ["type": "array", "items": featureRow] as [String: Any]]],
+            "context": ["type": "object"],
+        ]
+        let bodySchema: [String: Any] = [
+            "type": "object", "properties": bodyProperties, "additionalProperties": false,
+        ]
+        let requestBody: [String: Any] = [
+            "required": true,
+            "content": ["application/json": ["schema": bodySchema, "example": example] as [String: Any]],
+        ]
+        let answerProperties: [String: Any] = [
+            "request_id": ["type": "string"], "environment": ["type": "string"],
+            "version": ["type": "integer"], "predictions": ["type": "array"],
+        ]
+        let answerSchema: [String: Any] = [
+            "type": "object", "required": ["request_id", "environment", "version", "predictions"],
+            "properties": answerProperties,
+        ]
+        let responses: [String: Any] = [
+            "200": Self.response("The predictions: one entry per row (the row's own entry for one row)", answerSchema),
+            "400": Self.response("Invalid input: the detail names the field", error),
+            "401": Self.response("No or an unknown serving key", error),
+            "403": Self.response("The key is not valid for this model or environment", error),
+            "404": Self.response("No such model, environment or version", error),
+            "429": Self.response("The serving key's rate limit was reached", error),
+        ]
+        let operation: [String: Any] = [
+            "operationId": "predict", "summary": "Predict with \(model.fullName) in \(environment)",
+            "security": security, "parameters": parameters, "requestBody": requestBody, "responses": responses,
+        ]
+        let errorFields: [String: Any] = [
+            "code": ["type": "string"], "detail": ["type": "string"], "field": ["type": "string"],
+        ]
+        let errorSchema: [String: Any] = [
+            "type": "object",
+            "properties": ["error": ["type": "object", "properties": errorFields] as [String: Any]],
+        ]
+        let components: [String: Any] = [
+            "securitySchemes": [
+                "servingKey": ["type": "apiKey", "in": "header", "name": "X-Serving-Key"]
+            ] as [String: Any],
+            "schemas": ["Error": errorSchema],
+        ]
+        let info: [String: Any] = [
+            "title": "\(model.fullName) predictions (\(environment))",
+            "version": deployment.map { String($0.version) } ?? "0",
+            "description": model.metadata.description,
+        ]
         let document: [String: Any] = [
-            "openapi": "3.1.0",
-            "info": [
-                "title": "\(model.fullName) predictions (\(environment))",
-                "version": deployment.map { String($0.version) } ?? "0",
-                "description": model.metadata.description,
-            ],
-            "servers": [["url": serverURL]],
-            "paths": [
-                path: [
-                    "post": [
-                        "operationId": "predict",
-                        "summary": "Predict with \(model.fullName) in \(environment)",
-                        "security": model.isPublic && model.allowsAnonymousPredictions
-                            ? [["servingKey": [] as [String]], [:] as [String: Any]]
-                            : [["servingKey": [] as [String]]],
-                        "parameters": [
-                            Self.query("environment", ["type": "string", "default": environment]),
-                            Self.query("version", ["type": "integer", "minimum": 0, "maximum": 2000]),
-                            Self.query("order", ["type": "string", "enum": ["asc", "desc"]]),
-                            Self.query("limit", ["type": "integer", "minimum": -1, "maximum": 2000]),
-                            Self.query("threshold", ["type": "number", "minimum": 0, "maximum": 1]),
-                        ],
-                        "requestBody": [
-                            "required": true,
-                            "content": [
-                                "application/json": [
-                                    "schema": [
-                                        "type": "object",
-                                        "properties": [
-                                            "ndarray": ["type": "array", "items": row],
-                                            "features": [
-                                                "oneOf": [featureRow, ["type": "array", "items": featureRow]]
-                                            ],
-                                            "context": ["type": "object"],
-                                        ],
-                                        "additionalProperties": false,
-                                    ],
-                                    "example": example,
-                                ]
-                            ],
-                        ],
-                        "responses": [
-                            "200": [
-                                "description": "The predictions: one entry per row (the row's own entry for one row)",
-                                "content": [
-                                    "application/json": [
-                                        "schema": [
-                                            "type": "object",
-                                            "required": ["request_id", "environment", "version", "predictions"],
-                                            "properties": [
-                                                "request_id": ["type": "string"],
-                                                "environment": ["type": "string"],
-                                                "version": ["type": "integer"],
-                                                "predictions": ["type": "array"],
-                                            ],
-                                        ]
-                                    ]
-                                ],
-                            ],
-                            "400": Self.response("Invalid input: the detail names the field", error),
-                            "401": Self.response("No or an unknown serving key", error),
-                            "403": Self.response("The key is not valid for this model or environment", error),
-                            "404": Self.response("No such model, environment or version", error),
-                            "429": Self.response("The serving key's rate limit was reached", error),
-                        ],
-                    ]
-                ]
-            ],
-            "components": [
-                "securitySchemes": [
-                    "servingKey": ["type": "apiKey", "in": "header", "name": "X-Serving-Key"]
-                ],
-                "schemas": [
-                    "Error": [
-                        "type": "object",
-                        "properties": [
-                            "error": [
-                                "type": "object",
-                                "properties": [
-                                    "code": ["type": "string"], "detail": ["type": "string"],
-                                    "field": ["type": "string"],
-                                ],
-                            ]
-                        ],
-                    ]
-                ],
-            ],
+            "openapi": "3.1.0", "info": info, "servers": [["url": serverURL]],
+            "paths": [path: ["post": operation]], "components": components,
         ]
         let data =
             (try? JSONSerialization.data(
