@@ -41,6 +41,7 @@ if not (CHROMIUM and CHROMEDRIVER):
     )
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -149,12 +150,21 @@ def text(browser) -> str:
     return browser.find_element(By.TAG_NAME, "main").text
 
 
+def wait_for_text(browser, fragment: str) -> None:
+    """Waits until the page's main content shows `fragment` (after a form post navigates)."""
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+        lambda driver: fragment in driver.find_element(By.TAG_NAME, "main").text,
+        message=f"the page never showed {fragment!r}",
+    )
+
+
 def sign_in(browser, slipway: Slipway, token: str) -> None:
     browser.delete_all_cookies()
     browser.get(slipway.url + "/signin")
     field = browser.find_element(By.ID, "token")
     field.send_keys(token)
     field.submit()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.TAG_NAME, "main"))
 
 
 def test_console_end_to_end(slipway, browser, screenshots):
@@ -162,6 +172,7 @@ def test_console_end_to_end(slipway, browser, screenshots):
 
     # A wrong token: a message, no session.
     sign_in(browser, slipway, "slw_u_wrongwrongwr_" + "x" * 32)
+    wait_for_text(browser, "That token does not sign you in")
     assert "That token does not sign you in" in text(browser)
     assert browser.get_cookie("slipway_session") is None
     shoot(browser, screenshots, "signin-refused")
@@ -176,7 +187,7 @@ def test_console_end_to_end(slipway, browser, screenshots):
     browser.find_element(By.CSS_SELECTOR, "details.panel summary").click()
     browser.find_element(By.ID, "name").send_keys("iris")
     browser.find_element(By.ID, "description").send_keys("Iris <script>window.pwned=1</script> classifier")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/models'] button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form[method=post][action='/models'] button[type=submit]").click()
     wait.until(expected_conditions.url_contains("/models/admin/iris"))
     assert "Iris <script>window.pwned=1</script> classifier" in text(browser)
     assert browser.execute_script("return window.pwned === undefined")
@@ -210,7 +221,7 @@ def test_console_end_to_end(slipway, browser, screenshots):
     shoot(browser, screenshots, "confirm-activate")
     browser.execute_script("document.querySelector(\"main form input[name='csrf']\").remove()")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    assert "security token (CSRF)" in text(browser)
+    wait_for_text(browser, "security token (CSRF)")
     assert "Nothing was changed" in text(browser) or "nothing was changed" in text(browser)
     shoot(browser, screenshots, "csrf-refused")
     state = slipway.call("GET", "/api/v1/models/admin/iris/environments/production", 200)
@@ -255,6 +266,7 @@ def test_console_end_to_end(slipway, browser, screenshots):
     browser.find_element(By.ID, "keyname").send_keys("web")
     browser.find_element(By.CSS_SELECTOR, "input[name=environments][value=production]").click()
     browser.find_element(By.CSS_SELECTOR, "form[action$='/keys'] button[type=submit]").click()
+    wait_for_text(browser, "it is not shown again")
     secret = browser.find_element(By.ID, "issued-secret").text
     assert secret.startswith("slw_s_")
     shoot(browser, screenshots, "key-created")
@@ -281,6 +293,7 @@ def test_console_end_to_end(slipway, browser, screenshots):
     assert "Activate" not in browser.find_element(By.CSS_SELECTOR, "tbody").text
     browser.get(f"{slipway.url}/models/acme/flowers/environments/production/activate?version={flowers['version']}")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "Nothing was changed")
     assert "Not allowed" in browser.find_element(By.TAG_NAME, "h1").text
     assert "Nothing was changed" in text(browser)
     shoot(browser, screenshots, "forbidden")
