@@ -92,12 +92,11 @@ extension Console {
             ("Ethical considerations", card.ethicalConsiderations),
             ("Caveats and recommendations", card.caveatsAndRecommendations),
         ].filter { !$0.1.isEmpty }.map { ["title": $0.0, "text": $0.1] }
-        let data: [String: Any] = [
+        var data: [String: Any] = [
             "fullName": model.fullName, "owner": model.owner, "visibility": model.isPublic ? "public" : "private",
             "description": metadata.description, "topics": metadata.topics, "links": links,
             "anonymous": model.allowsAnonymousPredictions ? "allowed" : "not allowed",
             "created": Self.date(model.createdAt), "updated": Self.date(model.updatedAt), "card": sections,
-            "keyMetric": model.keyMetric.map { "\($0.name) (\($0.direction.rawValue))" } ?? "",
             "environments": environments.map { environment -> [String: Any] in
                 var row: [String: Any] = [
                     "name": environment.name, "path": Self.path(model, environment: environment.name),
@@ -110,6 +109,7 @@ extension Console {
                 return row
             },
         ]
+        if let metric = model.keyMetric { data["keyMetric"] = "\(metric.name) (\(metric.direction.rawValue))" }
         return self.respond("model", data, title: model.fullName, visitor: visitor, model: model, tab: "Overview")
     }
 

@@ -33,10 +33,11 @@ enum ConsoleAssets {
         caption { text-align: left; color: var(--muted); padding: .25rem 0; }
         th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top;
           overflow-wrap: anywhere; }
-        th { background: var(--panel); font-weight: 600; }
+        th { background: var(--panel); font-weight: 600; overflow-wrap: normal; white-space: nowrap; }
+        .scroll table { min-width: 40rem; }
         tr.active td { background: #eef7f0; }
         .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; background: var(--panel);
-          border: 1px solid var(--line); font-size: .85rem; }
+          border: 1px solid var(--line); font-size: .85rem; white-space: nowrap; }
         .badge.verified, .badge.ok { color: var(--ok); border-color: var(--ok); }
         .badge.failed { color: var(--bad); border-color: var(--bad); }
         .badge.pending { color: var(--warn); border-color: var(--warn); }

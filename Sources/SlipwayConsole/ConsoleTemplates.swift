@@ -123,7 +123,7 @@ enum ConsoleTemplates {
         {{#description}}<p class="lead">{{description}}</p>{{/description}}
         <section aria-labelledby="envs"><h2 id="envs">Environments</h2>
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Active since</th></tr></thead>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Created</th></tr></thead>
         <tbody>
         {{#environments}}
         <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td>{{created}}</td></tr>
