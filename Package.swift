@@ -43,6 +43,7 @@ let package = Package(
             traits: ["ConfigurationSupport"]
         ),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
@@ -119,12 +120,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayConsole",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayServer",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayRuntime",
                 "SlipwayAPI",
+                "SlipwayConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -198,6 +215,7 @@ let package = Package(
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayAPI",
+                "SlipwayConsole",
                 "SlipwayServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

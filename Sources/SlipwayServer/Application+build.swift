@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayConsole
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -104,6 +105,8 @@ public func buildApplication(
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
+    try Console(registry: registry, predictions: predictions).register(on: router)
 
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
