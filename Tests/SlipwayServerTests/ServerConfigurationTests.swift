@@ -97,3 +97,43 @@ extension ServerConfigurationTests {
         #expect(throws: ConfigurationError.self) { _ = try ServerConfiguration(config: reader) }
     }
 }
+
+extension ServerConfigurationTests {
+    @Test func readsTheMetricsTokenFromFlagsEnvironmentAndFile() async throws {
+        let none = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        )
+        #expect(none.metrics.token == nil)
+        let empty = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: nil,
+                environment: ["SLIPWAY_METRICS_TOKEN": ""]
+            )
+        )
+        #expect(empty.metrics.token == nil, "an empty token leaves /metrics open rather than unreachable")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString).json")
+        try Data(#"{"metricsToken": "from-file"}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: file.path, environment: [:])
+        )
+        #expect(fromFile.metrics.token == "from-file")
+        let fromEnvironment = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: file.path,
+                environment: ["SLIPWAY_METRICS_TOKEN": "from-env"]
+            )
+        )
+        #expect(fromEnvironment.metrics.token == "from-env")
+        let fromFlag = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: ["metricsToken": "from-flag"],
+                configFile: file.path,
+                environment: ["SLIPWAY_METRICS_TOKEN": "from-env"]
+            )
+        )
+        #expect(fromFlag.metrics.token == "from-flag")
+    }
+}
