@@ -111,6 +111,7 @@ let package = Package(
         .target(
             name: "SlipwayMetrics",
             dependencies: [
+                "SlipwayRegistry",
                 "SlipwayRuntime",
                 "SlipwayAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -222,6 +223,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayMetrics",
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",

@@ -29,18 +29,22 @@ public final class HTTPMetrics: Sendable {
 
     private let registry: PrometheusCollectorRegistry
     private let series: Mutex<[Key: Series]>
-    private let requestsDescriptor = MetricNameDescriptor(
-        namespace: "slipway",
-        metricName: "http_requests",
-        unitName: "total",
-        helpText: "HTTP requests answered, by method, route template and status."
-    )
-    private let durationDescriptor = MetricNameDescriptor(
-        namespace: "slipway",
-        metricName: "http_request_duration",
-        unitName: "seconds",
-        helpText: "Time from a request's arrival to its response head, by method, route template and status class."
-    )
+    private var requestsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "http_requests",
+            unitName: "total",
+            helpText: "HTTP requests answered, by method, route template and status."
+        )
+    }
+    private var durationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "http_request_duration",
+            unitName: "seconds",
+            helpText: "Time from a request's arrival to its response head, by method, route template and status class."
+        )
+    }
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import SlipwayRegistry
 import SlipwayRuntime
 import Synchronization
 
@@ -62,24 +63,30 @@ public final class PredictionMetrics: PredictionRecorder, Sendable {
         var other: Series?
     }
 
-    static let requestsDescriptor = MetricNameDescriptor(
-        namespace: "slipway",
-        metricName: "prediction_requests",
-        unitName: "total",
-        helpText: "Prediction requests (v1 and v2), answered or refused, by model, environment and version."
-    )
-    static let errorsDescriptor = MetricNameDescriptor(
-        namespace: "slipway",
-        metricName: "prediction_errors",
-        unitName: "total",
-        helpText: "Refused prediction requests by model, environment, version and error code."
-    )
-    static let durationDescriptor = MetricNameDescriptor(
-        namespace: "slipway",
-        metricName: "prediction_duration",
-        unitName: "seconds",
-        helpText: "Latency of answered prediction requests, by model, environment and version."
-    )
+    static var requestsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "prediction_requests",
+            unitName: "total",
+            helpText: "Prediction requests (v1 and v2), answered or refused, by model, environment and version."
+        )
+    }
+    static var errorsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "prediction_errors",
+            unitName: "total",
+            helpText: "Refused prediction requests by model, environment, version and error code."
+        )
+    }
+    static var durationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "prediction_duration",
+            unitName: "seconds",
+            helpText: "Latency of answered prediction requests, by model, environment and version."
+        )
+    }
 
     /// The most model/environment/version series kept.
     public let seriesLimit: Int

@@ -35,7 +35,7 @@ struct ProcessMetrics: Equatable {
             metrics.openFileDescriptors = Double(entries.count)
         }
         var limit = rlimit()
-        if getrlimit(Self.openFilesResource, &limit) == 0, limit.rlim_cur != RLIM_INFINITY {
+        if getrlimit(Self.openFilesResource, &limit) == 0, limit.rlim_cur < rlim_t(Int64.max) {
             metrics.maximumFileDescriptors = Double(limit.rlim_cur)
         }
         return metrics

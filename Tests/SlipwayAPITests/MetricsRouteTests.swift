@@ -317,7 +317,8 @@ struct MetricsRouteTests {
             let path = "/api/v1/models/admin/iris/environments/production/deployments/\(version)"
             var status = "pending"
             for _ in 0..<200 where status == "pending" {
-                status = try await api.get(path, as: api.admin).json["status"]?.string ?? "pending"
+                let reply = try await api.get(path, as: api.admin).json
+                status = reply["status"]?.string ?? reply["status"]?["state"]?.string ?? "pending"
                 if status == "pending" { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(status == "verified")

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayMetrics
 import SlipwayRuntime
 import Testing
 

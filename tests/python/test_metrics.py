@@ -83,6 +83,8 @@ def _scrape(server: Slipway) -> dict[str, object]:
 
 
 def _value(families: dict[str, object], family: str, sample: str, **labels: str) -> float:
+    if family not in families:
+        return 0.0
     return sum(
         s.value
         for s in families[family].samples
