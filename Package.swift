@@ -50,6 +50,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Targets
@@ -135,6 +137,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayMetrics",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayServer",
             dependencies: [
                 "SlipwayRegistry",
@@ -142,6 +158,7 @@ let package = Package(
                 "SlipwayRuntime",
                 "SlipwayAPI",
                 "SlipwayConsole",
+                "SlipwayMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -217,8 +234,23 @@ let package = Package(
                 "SlipwayAPI",
                 "SlipwayConsole",
                 "SlipwayServer",
+                "SlipwayMetrics",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayMetricsTests",
+            dependencies: [
+                "SlipwayMetrics",
+                "SlipwayRuntime",
+                "SlipwayRegistry",
+                "SlipwayServer",
+                "SlipwayAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -227,6 +259,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayMetrics",
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",

@@ -58,6 +58,15 @@ extension ModelHost {
             return false
         }
 
+        /// How many sessions are loaded.
+        var loadedCount: Int {
+            var count = 0
+            for slot in self.slots.values {
+                if case .ready = slot { count += 1 }
+            }
+            return count
+        }
+
         /// The loaded session, without marking it used.
         func session(_ id: UUID) -> Session? {
             if case .ready(let session, _, _) = self.slots[id] { return session }

@@ -45,6 +45,7 @@ extension ModelHost {
             // Another node verified it first, or it was deleted meanwhile.
             return nil
         }
+        self.configuration.observer?.didVerify(recorded, status: outcome.status)
         self.logger.info(
             outcome.status == .verified ? "verified deployment" : "deployment failed verification",
             metadata: [

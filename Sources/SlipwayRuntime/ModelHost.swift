@@ -55,6 +55,8 @@ public final class ModelHost: Predictor, Service {
         /// Whether the service verifies pending deployments (found by polling, or queued with
         /// ``ModelHost/verifySoon(_:)``). Default `true`; tests that set statuses by hand turn it off.
         public var verifiesDeployments: Bool
+        /// Told about loads and verification outcomes (metrics). Default `nil`.
+        public var observer: (any RuntimeObserver)?
 
         /// Creates a configuration; every setting has a default.
         public init(
@@ -66,7 +68,8 @@ public final class ModelHost: Predictor, Service {
             fullReloadInterval: Duration = .seconds(10),
             sessionOverhead: Int = 64 << 10,
             inlineThreshold: Duration = .microseconds(50),
-            verifiesDeployments: Bool = true
+            verifiesDeployments: Bool = true,
+            observer: (any RuntimeObserver)? = nil
         ) {
             let threads = max(1, threads ?? System.coreCount)
             self.memoryBudget = max(0, memoryBudget)
@@ -78,6 +81,7 @@ public final class ModelHost: Predictor, Service {
             self.sessionOverhead = max(0, sessionOverhead)
             self.inlineThreshold = inlineThreshold
             self.verifiesDeployments = verifiesDeployments
+            self.observer = observer
         }
     }
 
@@ -379,6 +383,11 @@ public final class ModelHost: Predictor, Service {
                 return InferenceSession(model: try ModelLoader.load(data: data))
             }
             let loaded = self.makeLoadedSession(session, deployment)
+            self.configuration.observer?.didLoad(
+                deployment,
+                seconds: Self.seconds(ContinuousClock.now - started),
+                succeeded: true
+            )
             self.logger.info(
                 "loaded model",
                 metadata: [
@@ -392,10 +401,30 @@ public final class ModelHost: Predictor, Service {
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             return (.failure(RuntimeError(.unavailable, "the server is shutting down")), 0)
         } catch let error as RuntimeError {
+            self.configuration.observer?.didLoad(
+                deployment,
+                seconds: Self.seconds(ContinuousClock.now - started),
+                succeeded: false
+            )
             return (.failure(error), 0)
         } catch {
+            self.configuration.observer?.didLoad(
+                deployment,
+                seconds: Self.seconds(ContinuousClock.now - started),
+                succeeded: false
+            )
             return (.failure(RuntimeError(.loadFailed, "\(label) cannot be loaded: \(error)")), 0)
         }
+    }
+
+    /// A duration in seconds.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// How many deployments have a session loaded in this process now.
+    public var loadedModelCount: Int {
+        self.state.withLock { $0.machine.loadedCount }
     }
 
     /// Whether a deployment's session is loaded.

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SlipwayAPI
 import SlipwayConsole
+import SlipwayMetrics
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -16,6 +17,8 @@ public struct SlipwayApplication: Sendable {
     public var registry: Registry
     /// The model host: routes, warm sessions, verification (a service of ``application``).
     public var host: ModelHost
+    /// This application's Prometheus metrics (served at `/metrics`).
+    public var metrics: SlipwayMetrics
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
 
@@ -84,9 +87,15 @@ public func buildApplication(
         throw error
     }
 
-    let host = ModelHost(registry: registry, configuration: configuration.runtime, logger: logger)
+    let metrics = SlipwayMetrics(configuration: configuration.metrics)
+    var runtime = configuration.runtime
+    runtime.observer = runtime.observer.map { RuntimeObservers([metrics.runtime, $0]) } ?? metrics.runtime
+    let host = ModelHost(registry: registry, configuration: runtime, logger: logger)
+    metrics.readLoadedModels { host.loadedModelCount }
 
     let router = Router(context: SlipwayRequestContext.self)
+    // First, so that it wraps every route and the not-found responder.
+    router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.http))
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
@@ -100,9 +109,10 @@ public func buildApplication(
         registry: registry,
         predictor: host,
         configuration: configuration.prediction,
-        recorder: recorders.isEmpty ? nil : PredictionRecorders(recorders)
+        recorder: recorders.isEmpty ? metrics.predictions : PredictionRecorders([metrics.predictions] + recorders)
     )
     predictions.register(on: router)
+    metrics.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
@@ -123,6 +133,7 @@ public func buildApplication(
         application: application,
         registry: registry,
         host: host,
+        metrics: metrics,
         bootstrapAdministrator: administrator
     )
 }

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayMetrics
 import SlipwayRegistry
 import SlipwayRuntime
 
@@ -23,6 +24,7 @@ import SlipwayRuntime
 /// - `maxQueuedPredictions` (int, default 256): calls that may wait per deployment before 503 overloaded.
 /// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
 /// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
+/// - `metricsToken` (string, optional, secret): the bearer token `GET /metrics` requires; absent, `/metrics` is open.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -35,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var runtime: ModelHost.Configuration
     /// The prediction routes' limits (rows and body size per request).
     public var prediction: PredictionAPI.Configuration
+    /// The `/metrics` endpoint's settings (scrape token, series limit).
+    public var metrics: SlipwayMetrics.Configuration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -46,7 +50,8 @@ public struct ServerConfiguration: Sendable {
         maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
         logLevel: Logger.Level = .info,
         runtime: ModelHost.Configuration = ModelHost.Configuration(),
-        prediction: PredictionAPI.Configuration = PredictionAPI.Configuration()
+        prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
+        metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration()
     ) {
         self.host = host
         self.port = port
@@ -57,6 +62,7 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
         self.runtime = runtime
         self.prediction = prediction
+        self.metrics = metrics
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.
@@ -96,6 +102,7 @@ public struct ServerConfiguration: Sendable {
             )
         }
         self.logLevel = logLevel
+        self.metrics.token = config.string(forKey: "metricsToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         guard (0...65_535).contains(self.port) else {
             throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
         }
@@ -132,13 +139,16 @@ public struct ServerConfiguration: Sendable {
             } else {
                 content = .string(value)
             }
-            values[AbsoluteConfigKey([key])] = ConfigValue(content, isSecret: key == "adminToken")
+            values[AbsoluteConfigKey([key])] = ConfigValue(
+                content,
+                isSecret: key == "adminToken" || key == "metricsToken"
+            )
         }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             EnvironmentVariablesProvider(
                 environmentVariables: environment,
-                secretsSpecifier: .specific(["SLIPWAY_ADMIN_TOKEN"])
+                secretsSpecifier: .specific(["SLIPWAY_ADMIN_TOKEN", "SLIPWAY_METRICS_TOKEN"])
             ).prefixKeys(with: "slipway"),
         ]
         if let configFile {

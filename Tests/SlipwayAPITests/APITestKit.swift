@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SlipwayAPI
+import SlipwayMetrics
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayServer
@@ -71,12 +72,14 @@ struct TestServer: Sendable {
 ///     through the administrator's route).
 ///   - prediction: the prediction routes' limits (rows and body size per request).
 ///   - recorders: receivers of every prediction request's record.
+///   - metrics: the `/metrics` settings (scrape token, series limit).
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
     runtime: ModelHost.Configuration = ModelHost.Configuration(verifiesDeployments: false),
     prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
     recorders: [any PredictionRecorder] = [],
+    metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration(),
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -91,7 +94,8 @@ func withServer<Value: Sendable>(
             maximumArtifactBytes: maximumArtifactBytes,
             logLevel: .critical,
             runtime: runtime,
-            prediction: prediction
+            prediction: prediction,
+            metrics: metrics
         ),
         logger: logger,
         recorders: recorders

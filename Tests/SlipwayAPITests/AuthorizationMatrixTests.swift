@@ -285,6 +285,8 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         MatrixRoute("GET /readyz", .system, request: path("/readyz")),
         MatrixRoute("GET /api/v1/openapi.json", .system, request: path("/api/v1/openapi.json")),
         MatrixRoute("GET /api/docs", .system, request: path("/api/docs")),
+        // Without a scrape token /metrics is open; MetricsRouteTests covers the token.
+        MatrixRoute("GET /metrics", .system, request: path("/metrics")),
 
         MatrixRoute("GET /api/v1/users/me", .user, request: path("/api/v1/users/me")),
         MatrixRoute("GET /api/v1/users", .administrator, request: path("/api/v1/users")),

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayMetrics
 import SlipwayRuntime
 import Testing
 
@@ -95,5 +96,45 @@ extension ServerConfigurationTests {
             environment: ["SLIPWAY_MAX_PREDICTION_ROWS": "0"]
         )
         #expect(throws: ConfigurationError.self) { _ = try ServerConfiguration(config: reader) }
+    }
+}
+
+extension ServerConfigurationTests {
+    @Test func readsTheMetricsTokenFromFlagsEnvironmentAndFile() async throws {
+        let none = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        )
+        #expect(none.metrics.token == nil)
+        let empty = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: nil,
+                environment: ["SLIPWAY_METRICS_TOKEN": ""]
+            )
+        )
+        #expect(empty.metrics.token == nil, "an empty token leaves /metrics open rather than unreachable")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString).json")
+        try Data(#"{"metricsToken": "from-file"}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: file.path, environment: [:])
+        )
+        #expect(fromFile.metrics.token == "from-file")
+        let fromEnvironment = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: file.path,
+                environment: ["SLIPWAY_METRICS_TOKEN": "from-env"]
+            )
+        )
+        #expect(fromEnvironment.metrics.token == "from-env")
+        let fromFlag = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: ["metricsToken": "from-flag"],
+                configFile: file.path,
+                environment: ["SLIPWAY_METRICS_TOKEN": "from-env"]
+            )
+        )
+        #expect(fromFlag.metrics.token == "from-flag")
     }
 }

@@ -67,6 +67,17 @@ public enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/metrics",
+                summary:
+                    "Prometheus metrics (text format 0.0.4); needs 'Authorization: Bearer <metricsToken>' when the "
+                    + "server has a metrics token (see docs/monitoring.md)",
+                tag: "system",
+                response: string,
+                responseType: "text/plain",
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
                 path: "/api/v1/openapi.json",
                 summary: "This OpenAPI document",
                 tag: "system",

@@ -41,6 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: "A JSON configuration file.")
     var configFile: String?
 
+    @Option(
+        name: .customLong("metrics-token"),
+        help: "The bearer token GET /metrics requires (default: none, /metrics is open; SLIPWAY_METRICS_TOKEN)."
+    )
+    var metricsToken: String?
+
     func run() async throws {
         var overrides: [String: String] = [:]
         overrides["host"] = self.host
@@ -49,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         overrides["databaseUrl"] = self.databaseURL
         overrides["maxArtifactBytes"] = self.maximumArtifactBytes.map(String.init)
         overrides["logLevel"] = self.logLevel
+        overrides["metricsToken"] = self.metricsToken
         let configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration(
