@@ -47,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: Targets
@@ -93,11 +95,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayMonitoring",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayAPI",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayRuntime",
                 "SlipwayInference",
+                "SlipwayMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,6 +129,7 @@ let package = Package(
                 "SlipwayStorage",
                 "SlipwayRuntime",
                 "SlipwayAPI",
+                "SlipwayMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -176,12 +193,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayMonitoringTests",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayStorage",
+                "SlipwayMonitoring",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayAPITests",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayServer",
+                "SlipwayMonitoring",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -194,6 +227,7 @@ let package = Package(
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",
+                "SlipwayMonitoring",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),

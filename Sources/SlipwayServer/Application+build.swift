@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -17,6 +18,8 @@ public struct SlipwayApplication: Sendable {
     public var host: ModelHost
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
+    /// The per-deployment statistics recorder (a service of ``application``), when statistics are enabled.
+    public var statistics: StatisticsRecorder?
 
     /// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish and closes the database.
     public func run() async throws {
@@ -84,6 +87,10 @@ public func buildApplication(
     }
 
     let host = ModelHost(registry: registry, configuration: configuration.runtime, logger: logger)
+    let statistics =
+        configuration.statistics.isEnabled
+        ? StatisticsRecorder(repository: repository, configuration: configuration.statistics, logger: logger) : nil
+    let allRecorders = recorders + (statistics.map { [$0] } ?? [])
 
     let router = Router(context: SlipwayRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
@@ -94,20 +101,32 @@ public func buildApplication(
         registry: registry,
         predictor: host,
         configuration: configuration.prediction,
-        recorder: recorders.isEmpty ? nil : PredictionRecorders(recorders)
+        recorder: allRecorders.isEmpty ? nil : PredictionRecorders(allRecorders)
     )
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    StatisticsAPI(
+        reader: StatisticsReader(
+            registry: registry,
+            repository: repository,
+            recorder: statistics,
+            configuration: configuration.statistics
+        )
+    ).register(on: router)
 
+    // Shut down in reverse order: the host stops polling and verifying, then the statistics recorder writes what the
+    // drained requests left, before the database closes.
+    var services: [any Service] = [RepositoryService(repository: repository, logger: logger)]
+    if let statistics { services.append(statistics) }
+    services.append(host)
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"
         ),
-        // Shut down in reverse order: the host stops polling and verifying before the database closes.
-        services: [RepositoryService(repository: repository, logger: logger), host],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -115,6 +134,7 @@ public func buildApplication(
         application: application,
         registry: registry,
         host: host,
-        bootstrapAdministrator: administrator
+        bootstrapAdministrator: administrator,
+        statistics: statistics
     )
 }
