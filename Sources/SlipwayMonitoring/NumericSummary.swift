@@ -22,6 +22,28 @@ public struct NumericSummary: Sendable, Equatable, Codable {
         self.counts = Array(repeating: 0, count: edges.count + 1)
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case count, minimum, maximum, sum, edges, counts
+    }
+
+    /// Decodes a stored summary, refusing one whose bins do not match its edges.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.count = try container.decode(Int64.self, forKey: .count)
+        self.minimum = try container.decodeIfPresent(Double.self, forKey: .minimum)
+        self.maximum = try container.decodeIfPresent(Double.self, forKey: .maximum)
+        self.sum = try container.decode(Double.self, forKey: .sum)
+        self.edges = try container.decode([Double].self, forKey: .edges)
+        self.counts = try container.decode([Int64].self, forKey: .counts)
+        guard self.counts.count == self.edges.count + 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .counts,
+                in: container,
+                debugDescription: "expected \(self.edges.count + 1) bin counts for \(self.edges.count) edges"
+            )
+        }
+    }
+
     /// The mean, when any.
     public var mean: Double? { self.count > 0 ? self.sum / Double(self.count) : nil }
 

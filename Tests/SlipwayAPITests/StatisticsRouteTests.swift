@@ -76,6 +76,30 @@ import Testing
         }
     }
 
+    @Test func summarisesEveryDeploymentOfTheEnvironment() async throws {
+        try await self.withIris { api, key in
+            let row = #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#
+            for _ in 0..<2 {
+                #expect(try await api.predict("/v1/admin/iris/predict/", as: key, json: row).status == .ok)
+            }
+            #expect(try await api.shipIrisExample("admin/iris") == 2)
+            for _ in 0..<3 {
+                #expect(try await api.predict("/v1/admin/iris/predict/", as: key, json: row).status == .ok)
+            }
+            let reply = try await api.get("/api/v1/models/admin/iris/environments/production/stats", as: api.admin)
+            try #require(reply.status == .ok, "\(reply)")
+            let deployments = reply.json["deployments"]?.array ?? []
+            #expect(deployments.compactMap { $0["version"]?.int } == [2, 1], "\(reply)")
+            #expect(deployments.compactMap { $0["total"]?["requests"]?.int } == [3, 2])
+            #expect(deployments.compactMap { $0["is_active"]?.bool } == [true, false])
+            #expect(reply.json["total"]?["requests"]?.int == 5)
+            #expect(reply.json["total"]?["predictions"]?["classes"]?["setosa"]?.int == 5)
+            // Each deployment's own statistics.
+            let first = try await api.get(Self.stats, as: api.admin)
+            #expect(first.json["total"]?["requests"]?.int == 2 && first.json["is_active"]?.bool == false)
+        }
+    }
+
     @Test func countsTheOpenInferenceProtocolToo() async throws {
         try await self.withIris { api, key in
             let reply = try await api.post(
