@@ -52,6 +52,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: Targets
@@ -106,12 +107,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayMonitoring",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayAPI",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayRuntime",
                 "SlipwayInference",
                 "SlipwayFormats",
+                "SlipwayMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -159,6 +174,7 @@ let package = Package(
                 "SlipwayAPI",
                 "SlipwayConsole",
                 "SlipwayMetrics",
+                "SlipwayMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -227,6 +243,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayMonitoringTests",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayStorage",
+                "SlipwayMonitoring",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayAPITests",
             dependencies: [
                 "SlipwayRegistry",
@@ -235,6 +266,7 @@ let package = Package(
                 "SlipwayConsole",
                 "SlipwayServer",
                 "SlipwayMetrics",
+                "SlipwayMonitoring",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -263,6 +295,7 @@ let package = Package(
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",
+                "SlipwayMonitoring",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -17,6 +17,7 @@ public struct ActivityEvent: Hashable, Sendable {
         case deploymentPromoted = "deployment.promoted"
         case keyCreated = "key.created"
         case keyRevoked = "key.revoked"
+        case monitoringUpdated = "monitoring.updated"
 
         /// Actions that change which deployment is active in an environment.
         public static let activations: Set<Action> = [.deploymentActivated, .deploymentRolledBack]

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SlipwayAPI
 import SlipwayConsole
 import SlipwayMetrics
+import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -21,6 +22,8 @@ public struct SlipwayApplication: Sendable {
     public var metrics: SlipwayMetrics
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
+    /// The per-deployment statistics recorder (a service of ``application``), when statistics are enabled.
+    public var statistics: StatisticsRecorder?
 
     /// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish and closes the database.
     public func run() async throws {
@@ -92,6 +95,15 @@ public func buildApplication(
     runtime.observer = runtime.observer.map { RuntimeObservers([metrics.runtime, $0]) } ?? metrics.runtime
     let host = ModelHost(registry: registry, configuration: runtime, logger: logger)
     metrics.readLoadedModels { host.loadedModelCount }
+    let statistics =
+        configuration.statistics.isEnabled
+        ? StatisticsRecorder(
+            repository: repository,
+            configuration: configuration.statistics,
+            logger: logger,
+            metrics: metrics.factory
+        ) : nil
+    let allRecorders: [any PredictionRecorder] = [metrics.predictions] + (statistics.map { [$0] } ?? []) + recorders
 
     let router = Router(context: SlipwayRequestContext.self)
     // First, so that it wraps every route and the not-found responder.
@@ -109,23 +121,35 @@ public func buildApplication(
         registry: registry,
         predictor: host,
         configuration: configuration.prediction,
-        recorder: recorders.isEmpty ? metrics.predictions : PredictionRecorders([metrics.predictions] + recorders)
+        recorder: PredictionRecorders(allRecorders)
     )
     predictions.register(on: router)
     metrics.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    StatisticsAPI(
+        reader: StatisticsReader(
+            registry: registry,
+            repository: repository,
+            recorder: statistics,
+            configuration: configuration.statistics
+        )
+    ).register(on: router)
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
     try Console(registry: registry, predictions: predictions).register(on: router)
 
+    // Shut down in reverse order: the host stops polling and verifying, then the statistics recorder writes what the
+    // drained requests left, before the database closes.
+    var services: [any Service] = [RepositoryService(repository: repository, logger: logger)]
+    if let statistics { services.append(statistics) }
+    services.append(host)
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"
         ),
-        // Shut down in reverse order: the host stops polling and verifying before the database closes.
-        services: [RepositoryService(repository: repository, logger: logger), host],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -134,6 +158,7 @@ public func buildApplication(
         registry: registry,
         host: host,
         metrics: metrics,
-        bootstrapAdministrator: administrator
+        bootstrapAdministrator: administrator,
+        statistics: statistics
     )
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SlipwayAPI
 import SlipwayMetrics
+import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayRuntime
 
@@ -25,6 +26,11 @@ import SlipwayRuntime
 /// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
 /// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
 /// - `metricsToken` (string, optional, secret): the bearer token `GET /metrics` requires; absent, `/metrics` is open.
+/// - `statsEnabled` (bool, default true): collect per-deployment statistics from every prediction.
+/// - `statsFlushSeconds` (int, default 5): how often collected statistics are written to the database.
+/// - `statsMinuteRetentionHours` (int, default 48): how long minute buckets are kept.
+/// - `statsHourRetentionDays` (int, default 90): how long hour buckets are kept.
+/// - `driftWindowMinutes` (int, default 60): the sliding window drift is measured over.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -39,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var prediction: PredictionAPI.Configuration
     /// The `/metrics` endpoint's settings (scrape token, series limit).
     public var metrics: SlipwayMetrics.Configuration
+    /// Per-deployment statistics: collection, retention, drift window.
+    public var statistics: StatisticsConfiguration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -51,7 +59,8 @@ public struct ServerConfiguration: Sendable {
         logLevel: Logger.Level = .info,
         runtime: ModelHost.Configuration = ModelHost.Configuration(),
         prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
-        metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration()
+        metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration(),
+        statistics: StatisticsConfiguration = StatisticsConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -63,6 +72,7 @@ public struct ServerConfiguration: Sendable {
         self.runtime = runtime
         self.prediction = prediction
         self.metrics = metrics
+        self.statistics = statistics
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.
@@ -103,6 +113,7 @@ public struct ServerConfiguration: Sendable {
         }
         self.logLevel = logLevel
         self.metrics.token = config.string(forKey: "metricsToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        try self.readStatistics(config)
         guard (0...65_535).contains(self.port) else {
             throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
         }
@@ -119,7 +130,28 @@ public struct ServerConfiguration: Sendable {
     static let integerKeys: Set<String> = [
         "port", "maxArtifactBytes", "modelMemoryBytes", "inferenceThreads", "maxQueuedPredictions",
         "maxPredictionRows", "maxPredictionBodyBytes",
+        "statsFlushSeconds", "statsMinuteRetentionHours", "statsHourRetentionDays", "driftWindowMinutes",
     ]
+
+    /// Reads the `stats*` and `driftWindowMinutes` keys.
+    mutating func readStatistics(_ config: ConfigReader) throws {
+        self.statistics.isEnabled = config.bool(forKey: "statsEnabled", default: self.statistics.isEnabled)
+        let keys: [(String, Int, ClosedRange<Int>)] = [
+            ("statsFlushSeconds", config.int(forKey: "statsFlushSeconds", default: 5), 1...3_600),
+            ("statsMinuteRetentionHours", config.int(forKey: "statsMinuteRetentionHours", default: 48), 1...8_760),
+            ("statsHourRetentionDays", config.int(forKey: "statsHourRetentionDays", default: 90), 1...36_500),
+            ("driftWindowMinutes", config.int(forKey: "driftWindowMinutes", default: 60), 1...525_600),
+        ]
+        for (key, value, range) in keys where !range.contains(value) {
+            throw ConfigurationError(
+                "\(key) must be between \(range.lowerBound) and \(range.upperBound); got \(value)"
+            )
+        }
+        self.statistics.flushInterval = .seconds(keys[0].1)
+        self.statistics.minuteRetention = Int64(keys[1].1) * 3_600
+        self.statistics.hourRetention = Int64(keys[2].1) * 86_400
+        self.statistics.driftWindow = Int64(keys[3].1) * 60
+    }
 
     /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment
     /// variables, and the JSON file at `configFile` when given.
@@ -136,6 +168,8 @@ public struct ServerConfiguration: Sendable {
             let content: ConfigContent
             if Self.integerKeys.contains(key), let number = Int(value) {
                 content = .int(number)
+            } else if key == "statsEnabled", let flag = Bool(value) {
+                content = .bool(flag)
             } else {
                 content = .string(value)
             }

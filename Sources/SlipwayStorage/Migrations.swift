@@ -195,5 +195,45 @@ struct Migration: Sendable {
                 "ALTER TABLE deployments ADD COLUMN reference_rows BIGINT",
             ]
         },
+        // Per-deployment statistics in minute and hour buckets (counters summed by the database, the rest a JSON
+        // payload merged by the monitoring layer under a row lock), each deployment's reference profile for drift,
+        // and per-model monitoring settings. Timestamps are microseconds like everywhere else.
+        Migration(version: 5, name: "deployment statistics") { _ in
+            [
+                """
+                CREATE TABLE deployment_statistics (
+                    deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+                    bucket_size TEXT NOT NULL,
+                    bucket_start BIGINT NOT NULL,
+                    model_id TEXT NOT NULL,
+                    environment_id TEXT NOT NULL,
+                    requests BIGINT NOT NULL,
+                    errors BIGINT NOT NULL,
+                    payload TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (deployment_id, bucket_size, bucket_start)
+                )
+                """,
+                """
+                CREATE INDEX deployment_statistics_environment
+                ON deployment_statistics (environment_id, bucket_size, bucket_start)
+                """,
+                "CREATE INDEX deployment_statistics_age ON deployment_statistics (bucket_size, bucket_start)",
+                """
+                CREATE TABLE deployment_reference_profiles (
+                    deployment_id TEXT PRIMARY KEY REFERENCES deployments (id) ON DELETE CASCADE,
+                    profile TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE monitoring_settings (
+                    model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,
+                    drift_threshold DOUBLE PRECISION NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
     ]
 }

@@ -401,6 +401,18 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         MatrixRoute("GET /api/v1/models/{owner}/{name}/activity", .read) {
             MatrixRequest(path: "\($0.modelPath)/activity")
         },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/stats", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/deployments/1/stats")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/stats", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/stats")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/monitoring", .read) {
+            MatrixRequest(path: "\($0.modelPath)/monitoring")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/monitoring", .role(.owner)) { cell in
+            MatrixRequest(path: "\(cell.modelPath)/monitoring", json: #"{"drift_threshold": 0.3}"#)
+        },
 
         MatrixRoute("GET /v1/users/me", .user, request: path("/v1/users/me/")),
         MatrixRoute("GET /v1/users/me/teachables", .user, request: path("/v1/users/me/teachables/")),

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import SlipwayAPI
 import SlipwayMetrics
+import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayServer
 import Testing
@@ -29,6 +30,14 @@ import Testing
             ManagementAPI(registry: api.registry, readiness: {}).register(on: router)
             PredictionAPI(registry: api.registry, predictor: api.server.slipway.host).register(on: router)
             SlipwayMetrics().register(on: router)
+            StatisticsAPI(
+                reader: StatisticsReader(
+                    registry: api.registry,
+                    repository: try #require(api.registry.repository as? any StatisticsRepository),
+                    recorder: nil,
+                    configuration: StatisticsConfiguration()
+                )
+            ).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SlipwayAPI
 import SlipwayMetrics
+import SlipwayMonitoring
 import SlipwayRuntime
 import Testing
 
@@ -136,5 +137,50 @@ extension ServerConfigurationTests {
             )
         )
         #expect(fromFlag.metrics.token == "from-flag")
+    }
+
+    @Test func readsTheStatisticsSettings() async throws {
+        let defaults = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        )
+        #expect(defaults.statistics.isEnabled)
+        #expect(defaults.statistics.flushInterval == .seconds(5))
+        #expect(defaults.statistics.minuteRetention == 48 * 3_600)
+        #expect(defaults.statistics.hourRetention == 90 * 86_400)
+        #expect(defaults.statistics.driftWindow == 3_600)
+        let reader = try await ServerConfiguration.reader(
+            overrides: ["statsEnabled": "false"],
+            configFile: nil,
+            environment: [
+                "SLIPWAY_STATS_FLUSH_SECONDS": "2", "SLIPWAY_STATS_MINUTE_RETENTION_HOURS": "6",
+                "SLIPWAY_STATS_HOUR_RETENTION_DAYS": "30", "SLIPWAY_DRIFT_WINDOW_MINUTES": "15",
+            ]
+        )
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(!configuration.statistics.isEnabled)
+        #expect(configuration.statistics.flushInterval == .seconds(2))
+        #expect(configuration.statistics.minuteRetention == 6 * 3_600)
+        #expect(configuration.statistics.hourRetention == 30 * 86_400)
+        #expect(configuration.statistics.driftWindow == 15 * 60)
+    }
+
+    @Test(arguments: [
+        ("SLIPWAY_STATS_FLUSH_SECONDS", "0", "statsFlushSeconds"),
+        ("SLIPWAY_STATS_MINUTE_RETENTION_HOURS", "-1", "statsMinuteRetentionHours"),
+        ("SLIPWAY_STATS_HOUR_RETENTION_DAYS", "0", "statsHourRetentionDays"),
+        ("SLIPWAY_DRIFT_WINDOW_MINUTES", "0", "driftWindowMinutes"),
+    ])
+    func refusesBadStatisticsSettingsNamingTheKey(_ variable: String, _ value: String, key: String) async throws {
+        let reader = try await ServerConfiguration.reader(
+            overrides: [:],
+            configFile: nil,
+            environment: [variable: value]
+        )
+        do {
+            _ = try ServerConfiguration(config: reader)
+            Issue.record("expected \(key) to be rejected")
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains(key))
+        }
     }
 }

@@ -35,6 +35,20 @@ public enum OpenAPIDocument {
         return object
     }
 
+    static var statisticsQuery: [(String, String, [String: Any])] {
+        let time: [String: Any] = ["type": "string", "description": "RFC 3339 time or Unix seconds"]
+        return [
+            ("from", "range start (default: one hour before to)", time),
+            ("to", "range end, exclusive (default: now); must be after from", time),
+            (
+                "bucket", "bucket size (default minute); at most 1,500 buckets per range",
+                [
+                    "type": "string", "enum": ["minute", "hour"],
+                ]
+            ),
+        ]
+    }
+
     static var pageQuery: [(String, String, [String: Any])] {
         [
             ("page", "1-based page number (default 1)", ["type": "integer", "minimum": 1]),
@@ -503,6 +517,45 @@ public enum OpenAPIDocument {
                 ]),
                 isPublic: true
             ),
+            Operation(
+                method: "get",
+                path: "\(deployment)/stats",
+                summary:
+                    "A deployment's statistics in minute or hour buckets, their total, and drift (docs/monitoring.md)",
+                tag: "monitoring",
+                query: statisticsQuery,
+                response: ref("DeploymentStatistics"),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/stats",
+                summary:
+                    "Every deployment of an environment with data in the range (and the active one): totals and drift",
+                tag: "monitoring",
+                query: statisticsQuery,
+                response: ref("EnvironmentStatistics"),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(model)/monitoring",
+                summary: "The model's monitoring settings (drift threshold)",
+                tag: "monitoring",
+                response: ref("MonitoringSettings"),
+                isPublic: true
+            ),
+            Operation(
+                method: "put",
+                path: "\(model)/monitoring",
+                summary: "Change the model's drift threshold (owners and administrators)",
+                tag: "monitoring",
+                body: object(
+                    ["drift_threshold": ["type": "number", "exclusiveMinimum": 0, "maximum": 10]],
+                    required: ["drift_threshold"]
+                ),
+                response: ref("MonitoringSettings")
+            ),
 
             Operation(
                 method: "get",
@@ -559,7 +612,65 @@ public enum OpenAPIDocument {
             "kind": ["type": "string", "enum": ["user", "deploy_key", "serving_key", "system"]], "id": string,
             "name": string,
         ])
+        let number: [String: Any] = ["type": "number"]
+        let counts: [String: Any] = ["type": "object", "additionalProperties": integer]
+        let values: [String: Any] = [
+            "type": "object",
+            "description":
+                "numeric: count, missing, min, max, mean, histogram {edges, counts}; categorical: count, missing, "
+                + "categories (classes for predictions), other",
+            "properties": [
+                "kind": nullable(["type": "string", "enum": ["numeric", "categorical"]]),
+                "count": integer, "missing": integer, "min": nullable(number), "max": nullable(number),
+                "mean": nullable(number), "histogram": object(["edges": array(number), "counts": array(integer)]),
+                "categories": counts, "classes": counts, "other": integer, "name": string,
+            ] as [String: Any],
+            "additionalProperties": false,
+        ]
+        let statistics: [String: [String: Any]] = [
+            "requests": integer, "errors": integer, "error_rate": nullable(number), "error_codes": counts,
+            "rows": integer,
+            "latency_ms": object([
+                "count": integer, "p50": nullable(number), "p95": nullable(number), "p99": nullable(number),
+                "min": nullable(number), "max": nullable(number), "mean": nullable(number),
+            ]),
+            "predictions": values, "features": array(values),
+        ]
+        let range: [String: [String: Any]] = [
+            "model": string, "environment": string, "bucket": ["type": "string", "enum": ["minute", "hour"]],
+            "from": time, "to": time, "total": ref("Statistics"),
+        ]
         return [
+            "Statistics": object(statistics),
+            "Drift": object([
+                "window": object(["from": time, "to": time]), "threshold": number, "rows": integer,
+                "reference": object(["source": ["type": "string", "enum": ["samples", "reference"]], "rows": integer]),
+                "features": ["type": "object", "additionalProperties": number], "predictions": nullable(number),
+                "drifting": array(string), "predictions_drifting": boolean, "is_drifting": boolean,
+                "problem": nullable(string),
+            ]),
+            "DeploymentStatistics": object(
+                range.merging([
+                    "version": integer, "is_active": boolean, "drift": ref("Drift"),
+                    "buckets": array(
+                        object(statistics.merging(["start": time, "end": time]) { $1 })
+                    ),
+                ]) { $1 }
+            ),
+            "EnvironmentStatistics": object(
+                range.merging([
+                    "deployments": array(
+                        object([
+                            "version": integer, "is_active": boolean, "status": ref("DeploymentState"),
+                            "total": ref("Statistics"), "drift": ref("Drift"),
+                        ])
+                    )
+                ]) { $1 }
+            ),
+            "MonitoringSettings": object([
+                "drift_threshold": number, "drift_window_seconds": integer, "is_default": boolean,
+                "updated_at": time,
+            ]),
             "PredictionRequest": [
                 "type": "object",
                 "additionalProperties": false,
@@ -588,6 +699,7 @@ public enum OpenAPIDocument {
                     "deployment.created",
                     "deployment.updated", "deployment.verified", "deployment.failed", "deployment.activated",
                     "deployment.rolled_back", "deployment.promoted", "key.created", "key.revoked",
+                    "monitoring.updated",
                 ],
             ],
             "User": object([
