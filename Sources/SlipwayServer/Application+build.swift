@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -46,11 +47,13 @@ struct RepositoryService: Service {
 ///   - configuration: what `slipway serve` was told.
 ///   - logger: the application's logger; request lines carry `hb.request.id`.
 ///   - recorders: extra receivers of every prediction request's record (tests, embedders).
+///   - drift: where drift alerts read the population stability index (none: drift rules never fire).
 ///   - onServerRunning: called with the bound port once the server accepts connections.
 public func buildApplication(
     configuration: ServerConfiguration,
     logger: Logger,
     recorders: [any PredictionRecorder] = [],
+    drift: (any DriftSource)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> SlipwayApplication {
     let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
@@ -90,11 +93,40 @@ public func buildApplication(
     router.add(middleware: ErrorMiddleware())
     let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
     ManagementAPI(registry: registry, lifecycle: host, readiness: readiness).register(on: router)
+    // The feedback layer: every prediction's outcome (and sampled log entry) is buffered by its recorder and
+    // written by its service, which also evaluates alerts and delivers webhooks.
+    let feedbackRecorder = FeedbackRecorder(maximumBuffered: configuration.feedback.maximumBufferedRecords)
+    let webhooks = WebhookSender(
+        queueSize: configuration.feedback.webhookQueueSize,
+        attempts: configuration.feedback.webhookAttempts,
+        backoff: configuration.feedback.webhookBackoff,
+        logger: logger
+    )
+    let feedbackService = FeedbackService(
+        recorder: feedbackRecorder,
+        repository: repository,
+        evaluator: AlertEvaluator(
+            registry: repository,
+            repository: repository,
+            drift: drift,
+            webhooks: webhooks,
+            logger: logger
+        ),
+        webhooks: webhooks,
+        configuration: configuration.feedback,
+        logger: logger
+    )
+    FeedbackAPI(
+        registry: registry,
+        repository: repository,
+        recorder: feedbackRecorder,
+        configuration: configuration.feedback
+    ).register(on: router)
     let predictions = PredictionAPI(
         registry: registry,
         predictor: host,
         configuration: configuration.prediction,
-        recorder: recorders.isEmpty ? nil : PredictionRecorders(recorders)
+        recorder: PredictionRecorders([feedbackRecorder as any PredictionRecorder] + recorders)
     )
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
@@ -107,7 +139,8 @@ public func buildApplication(
             serverName: "slipway"
         ),
         // Shut down in reverse order: the host stops polling and verifying before the database closes.
-        services: [RepositoryService(repository: repository, logger: logger), host],
+        // The feedback service stops before the database closes and writes what it still holds.
+        services: [RepositoryService(repository: repository, logger: logger), host, feedbackService],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

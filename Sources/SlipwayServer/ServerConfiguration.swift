@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayRegistry
 import SlipwayRuntime
 
@@ -23,6 +24,8 @@ import SlipwayRuntime
 /// - `maxQueuedPredictions` (int, default 256): calls that may wait per deployment before 503 overloaded.
 /// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
 /// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
+/// - `feedbackRetentionDays` (int, default 7): how long per-request outcomes are kept for feedback.
+/// - `alertIntervalSeconds` (int, default 30): how often alert rules are evaluated.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -35,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     public var runtime: ModelHost.Configuration
     /// The prediction routes' limits (rows and body size per request).
     public var prediction: PredictionAPI.Configuration
+    /// The feedback layer's settings (outcome retention, alert interval, bounds).
+    public var feedback: FeedbackConfiguration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -46,7 +51,8 @@ public struct ServerConfiguration: Sendable {
         maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
         logLevel: Logger.Level = .info,
         runtime: ModelHost.Configuration = ModelHost.Configuration(),
-        prediction: PredictionAPI.Configuration = PredictionAPI.Configuration()
+        prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
+        feedback: FeedbackConfiguration = FeedbackConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -57,6 +63,7 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
         self.runtime = runtime
         self.prediction = prediction
+        self.feedback = feedback
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.
@@ -79,6 +86,14 @@ public struct ServerConfiguration: Sendable {
                 "maxPredictionBodyBytes",
                 config.int(forKey: "maxPredictionBodyBytes", default: self.prediction.maximumBodyBytes)
             ),
+            (
+                "feedbackRetentionDays",
+                config.int(forKey: "feedbackRetentionDays", default: self.feedback.outcomeRetentionDays)
+            ),
+            (
+                "alertIntervalSeconds",
+                config.int(forKey: "alertIntervalSeconds", default: Int(self.feedback.alertInterval.components.seconds))
+            ),
         ]
         for (key, value) in positive where value < 1 {
             throw ConfigurationError("\(key) must be at least 1; got \(value)")
@@ -89,6 +104,8 @@ public struct ServerConfiguration: Sendable {
         self.runtime.queueLimit = positive[2].1
         self.prediction.maximumRows = positive[3].1
         self.prediction.maximumBodyBytes = positive[4].1
+        self.feedback.outcomeRetentionDays = positive[5].1
+        self.feedback.alertInterval = .seconds(positive[6].1)
         let level = config.string(forKey: "logLevel", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(
@@ -111,7 +128,7 @@ public struct ServerConfiguration: Sendable {
 
     static let integerKeys: Set<String> = [
         "port", "maxArtifactBytes", "modelMemoryBytes", "inferenceThreads", "maxQueuedPredictions",
-        "maxPredictionRows", "maxPredictionBodyBytes",
+        "maxPredictionRows", "maxPredictionBodyBytes", "feedbackRetentionDays", "alertIntervalSeconds",
     ]
 
     /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment
