@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayServer
@@ -71,12 +72,16 @@ struct TestServer: Sendable {
 ///     through the administrator's route).
 ///   - prediction: the prediction routes' limits (rows and body size per request).
 ///   - recorders: receivers of every prediction request's record.
+///   - feedback: the feedback layer's settings (records flushed every 50 ms here).
+///   - drift: where drift alerts read the PSI.
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
     runtime: ModelHost.Configuration = ModelHost.Configuration(verifiesDeployments: false),
     prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
     recorders: [any PredictionRecorder] = [],
+    feedback: FeedbackConfiguration = FeedbackConfiguration(flushInterval: .milliseconds(50)),
+    drift: (any DriftSource)? = nil,
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -91,10 +96,12 @@ func withServer<Value: Sendable>(
             maximumArtifactBytes: maximumArtifactBytes,
             logLevel: .critical,
             runtime: runtime,
-            prediction: prediction
+            prediction: prediction,
+            feedback: feedback
         ),
         logger: logger,
-        recorders: recorders
+        recorders: recorders,
+        drift: drift
     )
     let admin = try #require(slipway.bootstrapAdministrator, "the first start creates an administrator")
     let server = TestServer(slipway: slipway, dataDirectory: folder, adminToken: admin.secret)

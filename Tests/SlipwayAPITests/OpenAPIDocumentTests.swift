@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayRegistry
 import SlipwayServer
 import Testing
@@ -27,6 +28,12 @@ import Testing
             let router = Router(context: SlipwayRequestContext.self)
             ManagementAPI(registry: api.registry, readiness: {}).register(on: router)
             PredictionAPI(registry: api.registry, predictor: api.server.slipway.host).register(on: router)
+            FeedbackAPI(
+                registry: api.registry,
+                repository: try #require(api.registry.repository as? any FeedbackRepository),
+                recorder: FeedbackRecorder(),
+                configuration: FeedbackConfiguration()
+            ).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }
     }
