@@ -42,19 +42,19 @@ public struct FeedbackAPI: Sendable {
             try await self.postFeedback(request, context)
         }
         let models = router.group("api/v1/models/:owner/:name")
-        models.get("environments/:environment/prediction-log") { request, context in
+        models.get("environments/:env/prediction-log") { request, context in
             try await self.getLogSettings(request, context)
         }
-        models.put("environments/:environment/prediction-log") { request, context in
+        models.put("environments/:env/prediction-log") { request, context in
             try await self.putLogSettings(request, context)
         }
-        models.get("environments/:environment/predictions") { request, context in
+        models.get("environments/:env/predictions") { request, context in
             try await self.listPredictions(request, context)
         }
-        models.get("environments/:environment/predictions/export") { request, context in
+        models.get("environments/:env/predictions/export") { request, context in
             try await self.exportPredictions(request, context)
         }
-        models.get("environments/:environment/metrics") { request, context in
+        models.get("environments/:env/metrics") { request, context in
             try await self.metrics(request, context)
         }
         models.get("key-metric") { request, context in try await self.getKeyMetric(request, context) }
@@ -134,7 +134,7 @@ public struct FeedbackAPI: Sendable {
     }
 
     static func environmentParameter(_ context: SlipwayRequestContext) throws -> String {
-        let environment = try context.parameters.require("environment")
+        let environment = try context.parameters.require("env")
         guard Names.isValid(environment) else {
             throw APIError.invalid("environment", "environment '\(environment)' is not a valid environment name")
         }

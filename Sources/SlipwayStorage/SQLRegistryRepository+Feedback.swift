@@ -14,23 +14,28 @@ extension SQLRegistryRepository: FeedbackRepository {
 
     public func insertOutcomes(_ outcomes: [PredictionOutcome]) async throws {
         guard !outcomes.isEmpty else { return }
-        try await self.write("storing prediction outcomes") { database in
-            for outcome in outcomes {
-                try await database.raw(
-                    """
-                    INSERT INTO prediction_outcomes (
-                        request_id, model_id, environment, version, at, status, latency_us, classes, predictions
-                    ) VALUES (
-                        \(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)),
-                        \(bind: outcome.environment), \(bind: Int64(outcome.version)),
-                        \(bind: SQLValues.microseconds(outcome.at)), \(bind: Int64(outcome.status)),
-                        \(bind: Int64((outcome.latency * 1_000_000).rounded())),
-                        \(bind: try outcome.classes.map { try SQLValues.json($0) }),
-                        \(bind: try outcome.predictions.map { try SQLValues.json($0) })
-                    ) ON CONFLICT (model_id, request_id) DO NOTHING
-                    """
-                ).run()
+        // One multi-row statement per 500 rows (9 binds each, well under SQLite's 32,766).
+        var statements: [SQLQueryString] = []
+        for start in stride(from: 0, to: outcomes.count, by: 500) {
+            let rows: [SQLQueryString] = try outcomes[start..<min(start + 500, outcomes.count)].map { outcome in
+                """
+                (\(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)), \(bind: outcome.environment),
+                    \(bind: Int64(outcome.version)), \(bind: SQLValues.microseconds(outcome.at)),
+                    \(bind: Int64(outcome.status)), \(bind: Int64((outcome.latency * 1_000_000).rounded())),
+                    \(bind: try outcome.classes.map { try SQLValues.json($0) }),
+                    \(bind: try outcome.predictions.map { try SQLValues.json($0) }))
+                """
             }
+            statements.append(
+                """
+                INSERT INTO prediction_outcomes (
+                    request_id, model_id, environment, version, at, status, latency_us, classes, predictions
+                ) VALUES \(rows.joined(separator: ", ")) ON CONFLICT (model_id, request_id) DO NOTHING
+                """
+            )
+        }
+        try await self.write("storing prediction outcomes") { database in
+            for statement in statements { try await database.raw(statement).run() }
         }
     }
 
@@ -235,22 +240,26 @@ extension SQLRegistryRepository: FeedbackRepository {
 
     public func insertLogEntries(_ entries: [PredictionLogEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await self.write("storing prediction log entries") { database in
-            for entry in entries {
-                try await database.raw(
-                    """
-                    INSERT INTO prediction_log (
-                        model_id, environment, version, request_id, at, key_name, inputs, outputs, latency_us, status
-                    ) VALUES (
-                        \(bind: SQLValues.text(entry.modelID)), \(bind: entry.environment),
-                        \(bind: Int64(entry.version)), \(bind: entry.requestID),
-                        \(bind: SQLValues.microseconds(entry.at)), \(bind: entry.keyName), \(bind: entry.inputs),
-                        \(bind: entry.outputs), \(bind: Int64((entry.latency * 1_000_000).rounded())),
-                        \(bind: Int64(entry.status))
-                    )
-                    """
-                ).run()
+        var statements: [SQLQueryString] = []
+        for start in stride(from: 0, to: entries.count, by: 500) {
+            let rows: [SQLQueryString] = entries[start..<min(start + 500, entries.count)].map { entry in
+                """
+                (\(bind: SQLValues.text(entry.modelID)), \(bind: entry.environment), \(bind: Int64(entry.version)),
+                    \(bind: entry.requestID), \(bind: SQLValues.microseconds(entry.at)), \(bind: entry.keyName),
+                    \(bind: entry.inputs), \(bind: entry.outputs), \(bind: Int64((entry.latency * 1_000_000).rounded())),
+                    \(bind: Int64(entry.status)))
+                """
             }
+            statements.append(
+                """
+                INSERT INTO prediction_log (
+                    model_id, environment, version, request_id, at, key_name, inputs, outputs, latency_us, status
+                ) VALUES \(rows.joined(separator: ", "))
+                """
+            )
+        }
+        try await self.write("storing prediction log entries") { database in
+            for statement in statements { try await database.raw(statement).run() }
         }
     }
 
