@@ -116,7 +116,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -214,6 +214,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayServer",
+                "SlipwayFeedback",
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayRuntime",

@@ -582,6 +582,7 @@ public struct FeedbackAPI: Sendable {
             changing: false,
             by: principal
         )
+        let first = query
         let repository = self.repository
         let modelID = model.id
         let environmentName = environment.name
@@ -593,7 +594,7 @@ public struct FeedbackAPI: Sendable {
         let body = ResponseBody { writer in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var page = query
+            var page = first
             if format == "csv" {
                 try await writer.write(
                     ByteBuffer(string: "id,request_id,at,version,key_name,status,latency_ms,inputs,outputs\r\n")

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Delivers webhook events: JSON POSTs signed with `X-Slipway-Signature: sha256=<HMAC-SHA256 hex of the body>`,
 /// retried with exponential backoff, from a bounded queue (the oldest waiting deliveries are dropped when full).

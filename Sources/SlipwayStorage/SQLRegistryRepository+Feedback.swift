@@ -34,8 +34,9 @@ extension SQLRegistryRepository: FeedbackRepository {
                 """
             )
         }
+        let batches = statements
         try await self.write("storing prediction outcomes") { database in
-            for statement in statements { try await database.raw(statement).run() }
+            for statement in batches { try await database.raw(statement).run() }
         }
     }
 
@@ -258,8 +259,9 @@ extension SQLRegistryRepository: FeedbackRepository {
                 """
             )
         }
+        let batches = statements
         try await self.write("storing prediction log entries") { database in
-            for statement in statements { try await database.raw(statement).run() }
+            for statement in batches { try await database.raw(statement).run() }
         }
     }
 

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayRuntime
 import Testing
 

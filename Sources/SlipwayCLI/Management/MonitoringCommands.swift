@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SlipwayInference
 
 /// `slipway predictions OWNER/NAME --env ENV [--format jsonl|csv] [--from --to --version --output FILE]`: exports
