@@ -116,6 +116,8 @@ struct FeedbackRouteTests {
             try await api.shipIrisExample("admin/iris")
             let created = try await api.createKey("serving", in: "admin/iris", environments: ["production"], name: "fb")
             let key = Credential.servingKey(created.secret)
+            // Predicted first, so it is written no later than the one the first feedback waits for.
+            let other = try await api.predictIris("[5.1, 3.5, 1.4, 0.2]", key: key)
             let id = try await api.predictIris("[5.1, 3.5, 1.4, 0.2]", key: key)
             _ = try await api.postFeedback(#"{"request_id": "\#(id)", "outcome": 1}"#, key: key)
 
@@ -154,7 +156,7 @@ struct FeedbackRouteTests {
                 path,
                 as: key,
                 json:
-                    #"{"feedback": [{"request_id": "\#(id)", "label": "setosa"}, {"request_id": "gone", "label": "setosa"}]}"#
+                    #"{"feedback": [{"request_id": "\#(other)", "label": "setosa"}, {"request_id": "gone", "label": "setosa"}]}"#
             )
             mixed.expectError(.notFound, code: "not_found", field: "feedback[1].request_id")
             let metrics = try await api.get("/api/v1/models/admin/iris/environments/production/metrics", as: api.admin)
