@@ -36,7 +36,10 @@ import Testing
             _ = try await server.registry.createModel(ModelInput(owner: "admin", name: "churn"), by: admin)
             let metrics = await server.run(["metrics", "admin/churn", "--env", "production"])
             #expect(metrics.status == 0, "\(metrics.stderr)")
-            #expect(metrics.stdout.contains("feedback rows:") && metrics.stdout.contains("production"), "\(metrics.stdout)")
+            #expect(
+                metrics.stdout.contains("feedback rows:") && metrics.stdout.contains("production"),
+                "\(metrics.stdout)"
+            )
             let json = await server.run(["metrics", "admin/churn", "--json"])
             #expect(json.stdout.contains("\"metrics\""), "\(json.stdout)")
             let log = await server.run(["predictions", "admin/churn", "--format", "csv"])

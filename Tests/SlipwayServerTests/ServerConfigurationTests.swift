@@ -75,7 +75,11 @@ import Testing
             ("SLIPWAY_FEEDBACK_RETENTION_DAYS", "feedbackRetentionDays"),
             ("SLIPWAY_ALERT_INTERVAL_SECONDS", "alertIntervalSeconds"),
         ] {
-            let bad = try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [variable: "0"])
+            let bad = try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: nil,
+                environment: [variable: "0"]
+            )
             #expect(throws: ConfigurationError.self, "\(key)") { try ServerConfiguration(config: bad) }
         }
     }
