@@ -134,8 +134,10 @@ def test_classifier_metrics_match_scikit_learn(slipway):
         skm.recall_score(truth, predicted, average="macro", zero_division=0), abs=1e-12
     )
     assert found["macro_f1"] == pytest.approx(skm.f1_score(truth, predicted, average="macro", zero_division=0), abs=1e-12)
-    # The server keeps the probabilities at float32 precision, as the model computed them.
-    assert found["log_loss"] == pytest.approx(skm.log_loss(truth, probabilities, labels=CLASSES), rel=1e-5)
+    # scikit-learn wants the probability columns in sorted label order.
+    ordered = sorted(CLASSES)
+    columns = [[row[CLASSES.index(label)] for label in ordered] for row in probabilities]
+    assert found["log_loss"] == pytest.approx(skm.log_loss(truth, columns, labels=ordered), rel=1e-9)
     positives = [1 if label == CLASSES[1] else 0 for label in truth]
     assert found["roc_auc"] == pytest.approx(
         skm.roc_auc_score(positives, [row[1] for row in probabilities]), abs=1e-9
