@@ -74,6 +74,7 @@ struct TestServer: Sendable {
 ///   - recorders: receivers of every prediction request's record.
 ///   - feedback: the feedback layer's settings (records flushed every 50 ms here).
 ///   - drift: where drift alerts read the PSI.
+///   - afterShutdown: called with the data folder once the server has shut down gracefully.
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
@@ -82,6 +83,7 @@ func withServer<Value: Sendable>(
     recorders: [any PredictionRecorder] = [],
     feedback: FeedbackConfiguration = FeedbackConfiguration(flushInterval: .milliseconds(50)),
     drift: (any DriftSource)? = nil,
+    afterShutdown: @Sendable (URL) async throws -> Void = { _ in },
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -105,9 +107,11 @@ func withServer<Value: Sendable>(
     )
     let admin = try #require(slipway.bootstrapAdministrator, "the first start creates an administrator")
     let server = TestServer(slipway: slipway, dataDirectory: folder, adminToken: admin.secret)
-    return try await slipway.application.test(setup) { client in
+    let value = try await slipway.application.test(setup) { client in
         try await body(TestAPI(client: client, server: server))
     }
+    try await afterShutdown(folder)
+    return value
 }
 
 /// The credential a request carries.

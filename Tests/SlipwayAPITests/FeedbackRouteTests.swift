@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SlipwayFeedback
 import SlipwayRegistry
+import SlipwayStorage
 import Testing
 
 extension TestAPI {
@@ -261,6 +262,39 @@ struct FeedbackRouteTests {
 
             let activity = try await api.get("/api/v1/models/admin/iris/activity", as: api.admin)
             #expect(activity.text.contains("prediction_log.updated"), "\(activity)")
+        }
+    }
+
+    @Test func gracefulShutdownWritesWhatIsBuffered() async throws {
+        let requestID = NIOLockedValueBox<String>("")
+        try await withServer(
+            // Nothing is written by the timer during the test: only the shutdown's flush can store the outcome.
+            feedback: FeedbackConfiguration(flushInterval: .seconds(3_600)),
+            afterShutdown: { folder in
+                let repository = try await SQLRegistryRepository.makeSQLite(
+                    path: folder.appendingPathComponent("slipway.sqlite").path,
+                    logger: SQLRegistryRepository.quietLogger
+                )
+                let model = try #require(try await repository.model(owner: "admin", name: "iris"))
+                let outcome = try await repository.outcome(
+                    requestID: requestID.withLockedValue { $0 },
+                    modelID: model.id
+                )
+                try await repository.shutdown()
+                #expect(outcome?.predictions?.first?.label == "setosa", "\(String(describing: outcome))")
+            }
+        ) { api in
+            try await api.makeModel("admin/iris")
+            try await api.shipIrisExample("admin/iris")
+            let created = try await api.createKey("serving", in: "admin/iris", environments: ["production"], name: "fb")
+            let id = try await api.predictIris("[5.1, 3.5, 1.4, 0.2]", key: Credential.servingKey(created.secret))
+            requestID.withLockedValue { $0 = id }
+            let early = try await api.post(
+                "/v1/admin/iris/feedback",
+                as: .servingKey(created.secret),
+                json: #"{"request_id": "\#(id)", "label": "setosa"}"#
+            )
+            early.expectError(.notFound, code: "not_found", detailContains: "unknown")
         }
     }
 
