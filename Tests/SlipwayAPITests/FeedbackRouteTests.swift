@@ -267,22 +267,23 @@ struct FeedbackRouteTests {
 
     @Test func gracefulShutdownWritesWhatIsBuffered() async throws {
         let requestID = NIOLockedValueBox<String>("")
+        let checkStoredOutcome: @Sendable (URL) async throws -> Void = { folder in
+            let repository = try await SQLRegistryRepository.makeSQLite(
+                path: folder.appendingPathComponent("slipway.sqlite").path,
+                logger: SQLRegistryRepository.quietLogger
+            )
+            let model = try #require(try await repository.model(owner: "admin", name: "iris"))
+            let outcome = try await repository.outcome(
+                requestID: requestID.withLockedValue { $0 },
+                modelID: model.id
+            )
+            try await repository.shutdown()
+            #expect(outcome?.predictions?.first?.label == "setosa", "\(String(describing: outcome))")
+        }
         try await withServer(
             // Nothing is written by the timer during the test: only the shutdown's flush can store the outcome.
             feedback: FeedbackConfiguration(flushInterval: .seconds(3_600)),
-            afterShutdown: { folder in
-                let repository = try await SQLRegistryRepository.makeSQLite(
-                    path: folder.appendingPathComponent("slipway.sqlite").path,
-                    logger: SQLRegistryRepository.quietLogger
-                )
-                let model = try #require(try await repository.model(owner: "admin", name: "iris"))
-                let outcome = try await repository.outcome(
-                    requestID: requestID.withLockedValue { $0 },
-                    modelID: model.id
-                )
-                try await repository.shutdown()
-                #expect(outcome?.predictions?.first?.label == "setosa", "\(String(describing: outcome))")
-            }
+            afterShutdown: checkStoredOutcome
         ) { api in
             try await api.makeModel("admin/iris")
             try await api.shipIrisExample("admin/iris")
