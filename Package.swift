@@ -27,6 +27,7 @@ let package = Package(
     products: [
         .executable(name: "slipway", targets: ["slipway"]),
         .library(name: "SlipwayInference", targets: ["SlipwayInference"]),
+        .library(name: "SlipwayFormats", targets: ["SlipwayFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -42,12 +43,14 @@ let package = Package(
             traits: ["ConfigurationSupport"]
         ),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: Targets
@@ -59,6 +62,14 @@ let package = Package(
             swiftSettings: swiftSettings + [
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
             ] + inferenceCPUFlags
+        ),
+        .target(
+            name: "SlipwayFormats",
+            dependencies: [
+                "SlipwayInference",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "SlipwayRegistry",
@@ -99,8 +110,25 @@ let package = Package(
                 "SlipwayRegistry",
                 "SlipwayRuntime",
                 "SlipwayInference",
+                "SlipwayFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayConsole",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,6 +161,7 @@ let package = Package(
                 "SlipwayRuntime",
                 "SlipwayAPI",
                 "SlipwayFeedback",
+                "SlipwayConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,6 +203,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayFormatsTests",
+            dependencies: ["SlipwayFormats", "SlipwayInference"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayRegistryTests",
             dependencies: ["SlipwayRegistry"],
             swiftSettings: swiftSettings
@@ -201,11 +235,13 @@ let package = Package(
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayAPI",
+                "SlipwayConsole",
                 "SlipwayServer",
                 "SlipwayFeedback",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
         ),

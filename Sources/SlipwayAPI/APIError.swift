@@ -163,7 +163,8 @@ public struct ErrorMiddleware: RouterMiddleware {
             }
     }
 
-    static func translate(_ error: any Error, request: Request, context: Context) -> APIError {
+    /// The API error an error thrown by a route stands for (the one place domain errors become HTTP statuses).
+    package static func translate(_ error: any Error, request: Request, context: Context) -> APIError {
         switch error {
         case let error as APIError:
             return error

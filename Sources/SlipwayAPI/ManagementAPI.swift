@@ -5,7 +5,8 @@ import NIOCore
 import SlipwayRegistry
 import SlipwayRuntime
 
-/// The management API under `/api/v1`, the health routes and the API reference.
+/// The management API under `/api/v1`, TeachableHub's management API under `/v1`, the health routes and the API
+/// reference.
 ///
 /// ```swift
 /// let router = Router(context: SlipwayRequestContext.self)
@@ -18,15 +19,22 @@ public struct ManagementAPI: Sendable {
     public let readiness: @Sendable () async throws -> Void
     /// The runtime, told about deploys and activations (warm before switching, verify new deployments).
     public let lifecycle: (any DeploymentLifecycle)?
+    /// The largest model zip TeachableHub's SDK may upload (also the most its model file may inflate to).
+    public let maximumUploadBytes: Int64
 
     /// Creates the API over a registry.
+    ///
+    /// - Parameters:
+    ///   - maximumUploadBytes: the limit for TeachableHub zip uploads; use the artifact store's limit.
     public init(
         registry: Registry,
         lifecycle: (any DeploymentLifecycle)? = nil,
+        maximumUploadBytes: Int64 = FileArtifactStore.defaultMaximumSize,
         readiness: @escaping @Sendable () async throws -> Void
     ) {
         self.registry = registry
         self.lifecycle = lifecycle
+        self.maximumUploadBytes = maximumUploadBytes
         self.readiness = readiness
     }
 
@@ -58,6 +66,12 @@ public struct ManagementAPI: Sendable {
         let api = router.group("api/v1")
         UsersController(registry: self.registry).register(on: api)
         ModelsController(registry: self.registry).register(on: api)
-        DeploymentsController(registry: self.registry, lifecycle: self.lifecycle).register(on: api)
+        let deployments = DeploymentsController(registry: self.registry, lifecycle: self.lifecycle)
+        deployments.register(on: api)
+        TeachableHubController(
+            registry: self.registry,
+            deployments: deployments,
+            maximumUploadBytes: self.maximumUploadBytes
+        ).register(on: router)
     }
 }

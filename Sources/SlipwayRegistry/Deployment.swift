@@ -34,6 +34,9 @@ public struct Deployment: Hashable, Sendable {
     public var context: String?
     /// Free-form parameters, as JSON text.
     public var params: String?
+    /// How many rows the reference (training) distribution sent with the deployment holds, or `nil` when none was
+    /// sent. The rows themselves are read with ``RegistryRepository/deploymentReference(id:)``.
+    public var referenceRows: Int?
     /// Verification state.
     public var status: DeploymentStatus
     /// Why verification failed, when it did.
@@ -69,6 +72,7 @@ public struct Deployment: Hashable, Sendable {
         classes: String? = nil,
         context: String? = nil,
         params: String? = nil,
+        referenceRows: Int? = nil,
         status: DeploymentStatus = .pending,
         statusReason: String? = nil,
         verifiedAt: Date? = nil,
@@ -93,6 +97,7 @@ public struct Deployment: Hashable, Sendable {
         self.classes = classes
         self.context = context
         self.params = params
+        self.referenceRows = referenceRows
         self.status = status
         self.statusReason = statusReason
         self.verifiedAt = verifiedAt

@@ -8,6 +8,10 @@ public struct DeploymentInput: Sendable {
     public static let maximumSummaryLength = 500
     /// The largest JSON field accepted (schema, samples…), in bytes.
     public static let maximumJSONFieldSize = 4 << 20
+    /// The most rows `reference` may hold.
+    public static let maximumReferenceRows = 10_000
+    /// The largest `reference` field accepted, in bytes.
+    public static let maximumReferenceSize = 12 << 20
 
     public var summary: String?
     public var description: String
@@ -17,7 +21,17 @@ public struct DeploymentInput: Sendable {
     public var classes: String?
     public var context: String?
     public var params: String?
+    /// The reference (training) distribution: a JSON array of rows, each an `ndarray` row or a feature object.
+    public var reference: String?
     public var activate: Bool
+
+    /// What ``validated()`` found.
+    public struct Validated: Sendable, Equatable {
+        /// The trimmed summary.
+        public var summary: String
+        /// The number of reference rows, or `nil` when no reference was sent.
+        public var referenceRows: Int?
+    }
 
     /// Creates the input.
     public init(
@@ -29,6 +43,7 @@ public struct DeploymentInput: Sendable {
         classes: String? = nil,
         context: String? = nil,
         params: String? = nil,
+        reference: String? = nil,
         activate: Bool = false
     ) {
         self.summary = summary
@@ -39,11 +54,18 @@ public struct DeploymentInput: Sendable {
         self.classes = classes
         self.context = context
         self.params = params
+        self.reference = reference
         self.activate = activate
     }
 
     /// Checks every field and returns the summary; throws invalidInput naming the first bad field.
     public func validate() throws -> String {
+        try self.validated().summary
+    }
+
+    /// Checks every field and returns the summary and the number of reference rows; throws invalidInput naming
+    /// the first bad field.
+    public func validated() throws -> Validated {
         guard let summary = self.summary?.trimmingCharacters(in: .whitespacesAndNewlines), !summary.isEmpty else {
             throw RegistryError.invalid("summary", "summary is required: a one-line description of the deployment")
         }
@@ -73,7 +95,8 @@ public struct DeploymentInput: Sendable {
         if let classes = self.classes { try Self.validateClasses(classes) }
         _ = try Self.parseObject(self.context, field: "context")
         _ = try Self.parseObject(self.params, field: "params")
-        return summary
+        let referenceRows = try self.reference.flatMap { try Self.validateReference($0, schema: schema) }
+        return Validated(summary: summary, referenceRows: referenceRows)
     }
 
     static func parseObject(_ text: String?, field: String) throws -> [String: JSONTree]? {
@@ -270,6 +293,80 @@ public struct DeploymentInput: Sendable {
             guard label.string != nil else {
                 throw RegistryError.invalid("classes.\(key)", "classes.\(key) must be a string label")
             }
+        }
+    }
+}
+
+extension DeploymentInput {
+    /// `reference`: a JSON array of at most ``maximumReferenceRows`` rows, all `ndarray` rows (lists of the same
+    /// length, the schema's `ndarray` order when it has one) or all feature objects (names the schema defines).
+    /// Values must have the type their feature declares; `null` and non-finite numbers stand for missing values.
+    ///
+    /// - Returns: the number of rows, or `nil` for a JSON `null`.
+    static func validateReference(_ text: String, schema: [String: JSONTree]?) throws -> Int? {
+        let value = try JSONTree.parse(text, field: "reference", limit: Self.maximumReferenceSize)
+        if value.isNull { return nil }
+        let shape = "reference must be a non-empty JSON array of rows: lists of values or objects of features"
+        guard let rows = value.array, !rows.isEmpty else { throw RegistryError.invalid("reference", shape) }
+        guard rows.count <= Self.maximumReferenceRows else {
+            throw RegistryError.invalid(
+                "reference",
+                "reference has \(rows.count) rows; at most \(Self.maximumReferenceRows) are accepted (send a sample)"
+            )
+        }
+        let features = schema?["features"]?.object ?? [:]
+        let order = schema?["ndarray"]?.array?.first?.array?.compactMap(\.string)
+        let isPositional = rows[0].array != nil
+        for (index, row) in rows.enumerated() {
+            let path = "reference[\(index)]"
+            if isPositional {
+                guard let values = row.array, !values.isEmpty else {
+                    throw RegistryError.invalid(path, "\(path) must be a non-empty list like reference[0]")
+                }
+                let width = order?.count ?? rows[0].array?.count ?? 0
+                guard values.count == width else {
+                    let what = order.map { "the schema's ndarray order has \($0.count)" } ?? "reference[0] has \(width)"
+                    throw RegistryError.invalid(path, "\(path) has \(values.count) values; \(what)")
+                }
+                guard let order else { continue }
+                for (position, name) in order.enumerated() {
+                    try Self.checkReferenceValue(values[position], rules: features[name], path: "\(path).\(name)")
+                }
+            } else {
+                guard let object = row.object else {
+                    throw RegistryError.invalid(path, "\(path) must be an object of features like reference[0]")
+                }
+                guard !features.isEmpty else {
+                    throw RegistryError.invalid(path, "reference rows with feature names need a schema with features")
+                }
+                for (name, value) in object {
+                    guard let rules = features[name] else {
+                        throw RegistryError.invalid(
+                            "\(path).\(name)",
+                            "\(path).\(name) is not a feature of the schema"
+                        )
+                    }
+                    try Self.checkReferenceValue(value, rules: rules, path: "\(path).\(name)")
+                }
+            }
+        }
+        return rows.count
+    }
+
+    /// Checks one reference value against its feature's declared `type`; missing values pass.
+    static func checkReferenceValue(_ value: JSONTree, rules: JSONTree?, path: String) throws {
+        guard let type = rules?.object?["type"]?.string else { return }
+        let matches: Bool
+        switch (type, value) {
+        case (_, .null): matches = true
+        case ("float", .integer), ("float", .number), ("number", .integer), ("number", .number): matches = true
+        case ("integer", .integer): matches = true
+        case ("integer", .number(let number)): matches = !number.isFinite || number == number.rounded()
+        case ("string", .string), ("boolean", .bool): matches = true
+        default: matches = false
+        }
+        guard matches else {
+            throw RegistryError.invalid(path, "\(path) must be of type \(type) as the schema says")
         }
     }
 }

@@ -17,6 +17,18 @@ public enum Names {
         }
     }
 
+    /// Owner names the server's own routes use: `/v1/teachables/…` is TeachableHub's management API, so no user or
+    /// organisation may be called `teachables` (its models' prediction paths would read as those routes).
+    public static let reservedOwnerNames: Set<String> = ["teachables"]
+
+    /// Checks a new user or organisation name: the naming rules, and not one of ``reservedOwnerNames``.
+    public static func validateOwner(_ name: String, field: String) throws(RegistryError) {
+        try self.validate(name, field: field)
+        if self.reservedOwnerNames.contains(name) {
+            throw .invalid(field, "\(field) '\(name)' is reserved for the server's own routes; choose another name")
+        }
+    }
+
     /// Whether `name` follows the rules.
     public static func isValid(_ name: String) -> Bool { self.problem(with: name) == nil }
 

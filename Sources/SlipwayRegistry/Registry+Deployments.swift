@@ -39,7 +39,8 @@ extension Registry {
         by principal: Principal
     ) async throws -> Deployment {
         do {
-            let summary = try input.validate()
+            let validated = try input.validated()
+            let summary = validated.summary
             let deployment = Deployment(
                 modelID: target.model.id,
                 environmentID: target.environment.id,
@@ -54,12 +55,14 @@ extension Registry {
                 classes: input.classes,
                 context: input.context,
                 params: input.params,
+                referenceRows: validated.referenceRows,
                 activateOnVerify: input.activate,
                 createdBy: principal.actor,
                 createdAt: self.now()
             )
             let stored = try await self.repository.createDeployment(
                 deployment,
+                reference: validated.referenceRows == nil ? nil : input.reference,
                 event: self.event(
                     .deploymentCreated,
                     on: target.model,
@@ -281,6 +284,7 @@ extension Registry {
     /// Copies a deployment into another environment as its next version, reusing the artifact.
     ///
     /// A verified deployment stays verified (same bytes, same samples); a pending or failed one arrives pending.
+    /// The reference rows are copied too.
     public func promote(
         owner: String,
         name: String,
@@ -327,8 +331,14 @@ extension Registry {
             copy.verifiedAt = nil
             copy.verification = nil
         }
+        // The reference rows travel with the copy (read only when there are some).
+        var reference: String?
+        if original.referenceRows != nil {
+            reference = try await self.repository.deploymentReference(id: original.id)
+        }
         return try await self.repository.createDeployment(
             copy,
+            reference: reference,
             event: self.event(
                 .deploymentPromoted,
                 on: model,

@@ -68,7 +68,7 @@ extension Registry {
         by principal: Principal
     ) async throws -> (User, IssuedSecret<APIToken>) {
         try self.requireAdministrator(principal)
-        try Names.validate(username, field: "username")
+        try Names.validateOwner(username, field: "username")
         try Self.validateLabel(displayName, field: "display_name", allowEmpty: true)
         if let email { try Self.validateLabel(email, field: "email", allowEmpty: false) }
         guard try await !self.repository.isOwnerNameTaken(username) else {
@@ -170,7 +170,7 @@ extension Registry {
         -> Organization
     {
         let user = try self.currentUser(principal)
-        try Names.validate(name, field: "name")
+        try Names.validateOwner(name, field: "name")
         try Self.validateLabel(displayName, field: "display_name", allowEmpty: true)
         guard try await !self.repository.isOwnerNameTaken(name) else {
             throw RegistryError.conflict(

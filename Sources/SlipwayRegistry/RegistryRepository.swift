@@ -203,7 +203,12 @@ public protocol RegistryRepository: Sendable {
 
     /// Inserts a deployment with the next version of its environment (no gaps, no duplicates under
     /// concurrency) and records `event` with `toVersion` set to that version. Returns the stored deployment.
-    func createDeployment(_ deployment: Deployment, event: ActivityEvent) async throws -> Deployment
+    ///
+    /// `reference` is the JSON array of reference rows (already validated; `deployment.referenceRows` holds its
+    /// row count), stored with the deployment; `nil` stores none.
+    func createDeployment(_ deployment: Deployment, reference: String?, event: ActivityEvent) async throws -> Deployment
+    /// The reference rows stored with a deployment (JSON text), or `nil` when it has none or does not exist.
+    func deploymentReference(id: UUID) async throws -> String?
     /// A deployment by id.
     func deployment(id: UUID) async throws -> Deployment?
     /// A deployment by environment and version.
@@ -259,4 +264,11 @@ public protocol RegistryRepository: Sendable {
     func listActivity(modelID: UUID, filter: ActivityFilter, page: PageRequest) async throws -> Page<ActivityEvent>
     /// The version that was active in the environment at `date` (from activation events), if any.
     func liveVersion(modelID: UUID, environment: String, at date: Date) async throws -> Int?
+}
+
+extension RegistryRepository {
+    /// Inserts a deployment without reference rows.
+    public func createDeployment(_ deployment: Deployment, event: ActivityEvent) async throws -> Deployment {
+        try await self.createDeployment(deployment, reference: nil, event: event)
+    }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayConsole
 import SlipwayFeedback
 import SlipwayRegistry
 import SlipwayRuntime
@@ -92,7 +93,12 @@ public func buildApplication(
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     let readiness: @Sendable () async throws -> Void = { try await repository.ping() }
-    ManagementAPI(registry: registry, lifecycle: host, readiness: readiness).register(on: router)
+    ManagementAPI(
+        registry: registry,
+        lifecycle: host,
+        maximumUploadBytes: configuration.maximumArtifactBytes,
+        readiness: readiness
+    ).register(on: router)
     // The feedback layer: every prediction's outcome (and sampled log entry) is buffered by its recorder and
     // written by its service, which also evaluates alerts and delivers webhooks.
     let feedbackRecorder = FeedbackRecorder(maximumBuffered: configuration.feedback.maximumBufferedRecords)
@@ -131,6 +137,8 @@ public func buildApplication(
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
+    try Console(registry: registry, predictions: predictions).register(on: router)
 
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),

@@ -187,6 +187,14 @@ struct Migration: Sendable {
                 "CREATE INDEX deployments_status ON deployments (status, created_at)",
             ]
         },
+        // The reference (training) distribution sent with a deployment: a JSON array of rows, and its row count so
+        // listing deployments never reads the rows.
+        Migration(version: 4, name: "deployment reference rows") { _ in
+            [
+                "ALTER TABLE deployments ADD COLUMN reference TEXT",
+                "ALTER TABLE deployments ADD COLUMN reference_rows BIGINT",
+            ]
+        },
         // Monitoring (issue 6, feedback part): per-request outcomes joined with ground truth, the opt-in
         // prediction log and its settings, alert rules with their state, and webhooks.
         Migration(version: 6, name: "prediction log, feedback and alerts") { dialect in

@@ -3,8 +3,14 @@ import SQLKit
 import SlipwayRegistry
 
 extension SQLRegistryRepository {
-    static let deploymentSelect: SQLQueryString =
-        "SELECT d.*, e.name AS environment_name FROM deployments d JOIN environments e ON e.id = d.environment_id"
+    /// Every column but `reference` (up to 10,000 rows of JSON, read only by `deploymentReference(id:)`).
+    static let deploymentSelect: SQLQueryString = """
+        SELECT d.id, d.model_id, d.environment_id, d.version, d.artifact_digest, d.artifact_size, d.format,
+            d.summary, d.description, d.feature_schema, d.samples, d.classes, d.context, d.params, d.reference_rows,
+            d.status, d.status_reason, d.verified_at, d.verification, d.activate_on_verify, d.promoted_from_id,
+            d.created_by_kind, d.created_by_id, d.created_by_name, d.created_at, e.name AS environment_name
+        FROM deployments d JOIN environments e ON e.id = d.environment_id
+        """
 
     static func decodeDeployment(_ row: any SQLRow) throws -> Deployment {
         Deployment(
@@ -23,6 +29,7 @@ extension SQLRegistryRepository {
             classes: try row.optionalString("classes"),
             context: try row.optionalString("context"),
             params: try row.optionalString("params"),
+            referenceRows: try row.optionalInt("reference_rows"),
             status: try row.enumeration("status", as: DeploymentStatus.self),
             statusReason: try row.optionalString("status_reason"),
             verifiedAt: try row.optionalDate("verified_at"),
@@ -47,7 +54,11 @@ extension SQLRegistryRepository {
 
     // MARK: Creating and reading
 
-    public func createDeployment(_ deployment: Deployment, event: ActivityEvent) async throws -> Deployment {
+    public func createDeployment(
+        _ deployment: Deployment,
+        reference: String?,
+        event: ActivityEvent
+    ) async throws -> Deployment {
         try await self.write("creating a deployment") { database in
             // The row lock taken by this UPDATE queues concurrent deploys into the environment; a rollback
             // returns the number.
@@ -72,7 +83,8 @@ extension SQLRegistryRepository {
                 """
                 INSERT INTO deployments (
                     id, model_id, environment_id, version, artifact_digest, artifact_size, format, summary,
-                    description, feature_schema, samples, classes, context, params, status, status_reason,
+                    description, feature_schema, samples, classes, context, params, reference, reference_rows,
+                    status, status_reason,
                     verified_at, verification, activate_on_verify, promoted_from_id, created_by_kind,
                     created_by_id, created_by_name, created_at
                 ) VALUES (
@@ -81,6 +93,7 @@ extension SQLRegistryRepository {
                     \(bind: stored.artifactDigest), \(bind: stored.artifactSize), \(bind: stored.format),
                     \(bind: stored.summary), \(bind: stored.description), \(bind: stored.schema),
                     \(bind: stored.samples), \(bind: stored.classes), \(bind: stored.context), \(bind: stored.params),
+                    \(bind: reference), \(bind: stored.referenceRows.map { Int64($0) }),
                     \(bind: stored.status.rawValue), \(bind: stored.statusReason),
                     \(bind: stored.verifiedAt.map(SQLValues.microseconds)), \(bind: stored.verification),
                     \(bind: SQLValues.flag(stored.activateOnVerify)),
@@ -96,6 +109,13 @@ extension SQLRegistryRepository {
             if recorded.environment == nil { recorded.environment = stored.environmentName }
             _ = try await database.insertEvent(recorded)
             return stored
+        }
+    }
+
+    public func deploymentReference(id: UUID) async throws -> String? {
+        try await self.read("reading the reference rows of deployment \(id)") { database in
+            try await database.row("SELECT reference FROM deployments WHERE id = \(bind: SQLValues.text(id))")
+                .flatMap { try $0.optionalString("reference") }
         }
     }
 

@@ -242,6 +242,12 @@ struct MatrixCell: Sendable {
     var environment: String { self.target?.environment ?? "production" }
     var modelPath: String { "/api/v1/models/\(self.model)" }
     var environmentPath: String { "\(self.modelPath)/environments/\(self.environment)" }
+
+    /// The id (uuid) of version 1 in the target environment, read as the administrator.
+    func firstDeploymentID() async throws -> String {
+        let reply = try await self.api.get("\(self.environmentPath)/deployments/1", as: self.api.admin)
+        return try #require(reply.json["uuid"]?.string, "\(reply)")
+    }
 }
 
 /// One route of the matrix.
@@ -394,6 +400,47 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
             MatrixRequest(path: "\($0.modelPath)/activity")
         },
 
+        MatrixRoute("GET /v1/users/me", .user, request: path("/v1/users/me/")),
+        MatrixRoute("GET /v1/users/me/teachables", .user, request: path("/v1/users/me/teachables/")),
+        MatrixRoute("GET /v1/teachables", .anyone, request: path("/v1/teachables/")),
+        MatrixRoute("GET /v1/teachables/{owner}/{name}", .read) { MatrixRequest(path: "/v1/teachables/\($0.model)/") },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/environments", .read) {
+            MatrixRequest(path: "/v1/teachables/\($0.model)/environments/")
+        },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments", .read) {
+            MatrixRequest(path: "/v1/teachables/\($0.model)/deployments/")
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments", .deploy(), .created) { cell in
+            let id = try await cell.api.environmentID(cell.model, cell.environment)
+            return MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/",
+                upload: teachableHubUpload(
+                    zip: try makeZip([("model.onnx", fixtureModel)]),
+                    fields: ["framework": "onnx", "environment": id, "summary": "via the SDK"]
+                )
+            )
+        },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments/{id}", .read) { cell in
+            MatrixRequest(path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/")
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/activate", .deploy()) { cell in
+            MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/activate/"
+            )
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/rollback", .deploy()) { cell in
+            MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/rollback/"
+            )
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/rollback-version", .deploy()) { cell in
+            let id = try await cell.api.environmentID(cell.model, cell.environment)
+            return MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/rollback-version/",
+                json: #"{"environment": "\#(id)", "version": 1}"#
+            )
+        },
+
         MatrixRoute("GET /api/v1/models/{owner}/{name}/keys", .role(.maintainer)) {
             MatrixRequest(path: "\($0.modelPath)/keys")
         },
@@ -476,7 +523,7 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
 
 @Suite struct AuthorizationMatrixTests {
     /// Every management route (the prediction route has its own credential rules, tested with it).
-    static let managementRoutes = OpenAPIDocument.routes.filter { !$0.hasPrefix("POST /v1/") }
+    static let managementRoutes = OpenAPIDocument.routes.filter { !$0.hasPrefix("POST /v1/{owner}") }
 
     @Test func coversEveryDocumentedRoute() {
         #expect(Set(MatrixRoute.all.map(\.route)) == Set(Self.managementRoutes))

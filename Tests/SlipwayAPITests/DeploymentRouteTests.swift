@@ -8,7 +8,7 @@ import Testing
     static let deploymentKeys: Set<String> = [
         "id", "uuid", "model", "environment", "version", "status", "is_active", "format", "summary", "description",
         "artifact", "schema", "samples", "classes", "context", "params", "activate_on_verify", "verification",
-        "promoted_from_id",
+        "promoted_from_id", "reference_rows",
         "created_by", "created_at",
     ]
     static let base = "/api/v1/models/admin/iris"
@@ -44,7 +44,50 @@ import Testing
             #expect(deployment["classes"]?[2]?.string == "virginica")
             #expect(deployment["context"]?["run"]?.int == 7)
             #expect(deployment["params"] == .null)
+            #expect(deployment["reference_rows"] == .null)
             #expect(deployment["created_by"]?["kind"]?.string == "user")
+        }
+    }
+
+    @Test func storesReferenceRowsAndAnswersTheirCount() async throws {
+        try await withServer { api in
+            try await api.createModel("admin/iris")
+            let schema =
+                #"{"features": {"a": {"type": "float"}, "b": {"type": "float"}, "c": {"type": "float"}, "d": {"type": "float"}}, "ndarray": [["a", "b", "c", "d"]]}"#
+            let deploy = "\(Self.base)/environments/staging/deployments"
+            let reply = try await api.upload(
+                deploy,
+                as: api.admin,
+                .deploy(fields: [
+                    "summary": "with reference", "schema": schema,
+                    "reference": #"[[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, null, 1.3], [7.7, 3.0, 6.1, 2.3]]"#,
+                ])
+            )
+            #expect(reply.status == .created, "\(reply)")
+            #expect(reply.json["reference_rows"]?.int == 3)
+            #expect(reply.json["reference"] == nil, "the rows are not returned")
+            let listed = try await api.get("\(Self.base)/deployments", as: api.admin)
+            #expect(listed.json[0]?["reference_rows"]?.int == 3)
+
+            try await api.verify("admin/iris", "staging", 1)
+            let promoted = try await api.post(
+                "\(Self.base)/environments/staging/deployments/1/promote",
+                as: api.admin,
+                json: #"{"to_environment": "production"}"#
+            )
+            #expect(promoted.json["reference_rows"]?.int == 3, "\(promoted)")
+
+            let bad = try await api.upload(
+                deploy,
+                as: api.admin,
+                .deploy(fields: ["summary": "bad", "schema": schema, "reference": #"[[1, 2, 3, 4], [1, 2, "x", 4]]"#])
+            )
+            bad.expectError(.badRequest, code: "invalid_input", field: "reference[1].c")
+            let tooMany = "[" + Array(repeating: "[1, 2, 3, 4]", count: 10_001).joined(separator: ",") + "]"
+            try await api.upload(deploy, as: api.admin, .deploy(fields: ["summary": "big", "reference": tooMany]))
+                .expectError(.badRequest, code: "invalid_input", field: "reference", detailContains: "10000")
+            let count = try await api.get("\(Self.base)/environments/staging/deployments", as: api.admin)
+            #expect(count.json.array?.count == 1, "rejected deploys leave nothing behind")
         }
     }
 

@@ -214,22 +214,40 @@ struct InferenceProtocolCredentialTests {
     @Test func servingKeyRateLimits() async throws {
         try await withInferenceServer { api, _ in
             try await api.publish("acme/iris")
-            let key = try await api.createKey(
-                "serving",
-                in: "acme/iris",
-                environments: ["production"],
-                extra: #", "rate_limit": 1"#
-            )
-            let first = try await api.infer("/v2/models/acme__iris/infer", as: .servingKey(key.secret), json: Self.row)
-            #expect(first.status == .ok, "\(first)")
-            #expect(first.headers[HTTPField.Name("RateLimit-Limit")!] == "1")
-            #expect(first.headers[HTTPField.Name("X-Slipway-Version")!] == "1")
-            let second = try await api.infer("/v2/models/acme__iris/infer", as: .servingKey(key.secret), json: Self.row)
-            second.expectProtocolError(.tooManyRequests, contains: "1 predictions per second")
-            #expect(second.headers[HTTPField.Name("Retry-After")!] != nil)
-            #expect(second.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
-            // Metadata and readiness do not spend tokens.
-            #expect(try await api.get("/v2/models/acme__iris/ready", as: .servingKey(key.secret)).status == .ok)
+            // One prediction per second: the refusal is only certain while less than a second passes between the
+            // two requests, so a slow round (a loaded machine) is tried again with a fresh key.
+            var conclusive = false
+            for _ in 0..<5 where !conclusive {
+                let key = try await api.createKey(
+                    "serving",
+                    in: "acme/iris",
+                    environments: ["production"],
+                    extra: #", "rate_limit": 1"#
+                )
+                let started = ContinuousClock.now
+                let first = try await api.infer(
+                    "/v2/models/acme__iris/infer",
+                    as: .servingKey(key.secret),
+                    json: Self.row
+                )
+                let second = try await api.infer(
+                    "/v2/models/acme__iris/infer",
+                    as: .servingKey(key.secret),
+                    json: Self.row
+                )
+                let elapsed = ContinuousClock.now - started
+                #expect(first.status == .ok, "\(first)")
+                #expect(first.headers[HTTPField.Name("RateLimit-Limit")!] == "1")
+                #expect(first.headers[HTTPField.Name("X-Slipway-Version")!] == "1")
+                guard elapsed < .milliseconds(900) else { continue }
+                conclusive = true
+                second.expectProtocolError(.tooManyRequests, contains: "1 predictions per second")
+                #expect(second.headers[HTTPField.Name("Retry-After")!] != nil)
+                #expect(second.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+                // Metadata and readiness do not spend tokens.
+                #expect(try await api.get("/v2/models/acme__iris/ready", as: .servingKey(key.secret)).status == .ok)
+            }
+            #expect(conclusive, "every round took a second or more")
         }
     }
 

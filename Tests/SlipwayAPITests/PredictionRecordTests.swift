@@ -27,7 +27,12 @@ struct PredictionRecordTests {
         try await withServer(recorders: [recorder]) { api in
             try await api.makeModel("admin/iris")
             try await api.shipIrisExample("admin/iris")
-            let created = try await api.createKey("serving", in: "admin/iris", environments: ["production"], name: "checkout")
+            let created = try await api.createKey(
+                "serving",
+                in: "admin/iris",
+                environments: ["production"],
+                name: "checkout"
+            )
             let key = Credential.servingKey(created.secret)
             let answered = try await api.predict(
                 "/v1/admin/iris/predict/",

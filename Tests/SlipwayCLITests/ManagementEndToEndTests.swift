@@ -101,9 +101,13 @@ import Testing
             #expect(await server.run(["models", "create", "admin/iris"]).status == 0)
             let schema = try Fixtures.write(Self.schema, named: "schema.json")
             let samples = try Fixtures.write(Self.samples, named: "samples.json")
+            let reference = try Fixtures.write(
+                "[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]",
+                named: "reference.json"
+            )
             let deployed = await server.run([
                 "deploy", "admin/iris", Fixtures.iris, "--env", "staging", "--summary", "random forest",
-                "--description", "100 trees", "--schema", schema, "--samples", samples,
+                "--description", "100 trees", "--schema", schema, "--samples", samples, "--reference", reference,
             ])
             #expect(deployed.status == 0, "\(deployed.stderr)")
             #expect(deployed.stdout.contains("admin/iris staging version 1"))
@@ -120,6 +124,7 @@ import Testing
             #expect(shown.string("summary") == "random forest")
             #expect(shown["samples"]?["ndarray"]?.items.count == 2)
             #expect(shown["schema"]?["ndarray"] != nil)
+            #expect(shown.int("reference_rows") == 3)
 
             // A pending deployment cannot become active.
             let pending = await server.run(["activate", "admin/iris", "--env", "staging", "--version", "1"])

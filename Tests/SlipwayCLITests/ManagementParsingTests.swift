@@ -99,10 +99,12 @@ import Testing
                 "deploy", "acme/churn", "model.onnx", "--env", "staging", "--summary", "more trees",
                 "--description", "d", "--schema", "s.json", "--samples", "x.json", "--classes", "c.json",
                 "--context", "ctx.json", "--params", "p.json", "--format", "onnx", "--activate", "--deploy-key", "k",
+                "--reference", "r.json",
             ],
             as: DeployCommand.self
         )
         #expect(deploy.modelFile == "model.onnx" && deploy.env == "staging" && deploy.activate)
+        #expect(deploy.reference == "r.json")
         #expect(deploy.options.deployKey == "k")
         let activate = try Self.parse(
             ["activate", "acme/churn", "--env", "production", "--version", "3"],

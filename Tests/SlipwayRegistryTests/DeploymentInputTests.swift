@@ -28,6 +28,37 @@ import Testing
         #expect(try input.validate() == "x")
     }
 
+    @Test func countsReferenceRowsInEitherForm() throws {
+        let positional = DeploymentInput(
+            summary: "x",
+            schema: self.schema,
+            reference: #"[[30, "a"], [null, "b"], [41.0, "c"]]"#
+        )
+        #expect(try positional.validated() == DeploymentInput.Validated(summary: "x", referenceRows: 3))
+        let named = DeploymentInput(
+            summary: "x",
+            schema: self.schema,
+            reference: #"[{"age": 30, "city": "a"}, {"age": 5}]"#
+        )
+        #expect(try named.validated().referenceRows == 2)
+        #expect(try DeploymentInput(summary: "x", reference: "[[1.5, 2], [3, 4]]").validated().referenceRows == 2)
+        #expect(try DeploymentInput(summary: "x").validated().referenceRows == nil)
+    }
+
+    @Test func acceptsTenThousandReferenceRowsButNoMore() throws {
+        func rows(_ count: Int) -> String {
+            "[" + Array(repeating: "[1, 2]", count: count).joined(separator: ",") + "]"
+        }
+        #expect(try DeploymentInput(summary: "x", reference: rows(10_000)).validated().referenceRows == 10_000)
+        do {
+            _ = try DeploymentInput(summary: "x", reference: rows(10_001)).validated()
+            Issue.record("10,001 reference rows were accepted")
+        } catch let error as RegistryError {
+            #expect(error.field == "reference")
+            #expect(error.message.contains("at most 10000"), "\(error.message)")
+        }
+    }
+
     @Test func acceptsClassesAsAList() throws {
         #expect(throws: Never.self) { try DeploymentInput(summary: "x", classes: #"["no", "yes"]"#).validate() }
     }
@@ -65,6 +96,33 @@ import Testing
         (DeploymentInput(summary: "x", classes: "[]"), "classes"),
         (DeploymentInput(summary: "x", context: "[]"), "context"),
         (DeploymentInput(summary: "x", params: "3"), "params"),
+        (DeploymentInput(summary: "x", reference: "{not json"), "reference"),
+        (DeploymentInput(summary: "x", reference: "[]"), "reference"),
+        (DeploymentInput(summary: "x", reference: #"{"ndarray": [[1]]}"#), "reference"),
+        (DeploymentInput(summary: "x", reference: "[[1, 2], [3]]"), "reference[1]"),
+        (DeploymentInput(summary: "x", reference: #"[[1, 2], {"a": 1}]"#), "reference[1]"),
+        (DeploymentInput(summary: "x", reference: #"[{"a": 1}]"#), "reference[0]"),
+        (
+            DeploymentInput(
+                summary: "x",
+                schema: #"{"features": {"age": {"type": "integer"}}, "ndarray": [["age"]]}"#,
+                reference: "[[1], [2, 3]]"
+            ), "reference[1]"
+        ),
+        (
+            DeploymentInput(
+                summary: "x",
+                schema: #"{"features": {"age": {"type": "integer"}}, "ndarray": [["age"]]}"#,
+                reference: #"[[1], ["old"]]"#
+            ), "reference[1].age"
+        ),
+        (
+            DeploymentInput(
+                summary: "x",
+                schema: #"{"features": {"age": {"type": "integer"}}}"#,
+                reference: #"[{"age": 3}, {"height": 1.8}]"#
+            ), "reference[1].height"
+        ),
     ])
     func rejectsBadFieldsNamingThem(_ input: DeploymentInput, field: String) {
         do {

@@ -17,6 +17,19 @@ import Testing
         #expect(throws: RegistryError.self) { try Names.validate(name, field: "name") }
     }
 
+    @Test func reservesTheTeachablesOwnerName() {
+        #expect(Names.isValid("teachables"), "a valid name for models and environments")
+        do {
+            try Names.validateOwner("teachables", field: "username")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.field == "username")
+            #expect(error.code == .invalidInput)
+            #expect(error.message.contains("reserved"))
+        }
+        #expect(throws: Never.self) { try Names.validateOwner("teachable", field: "username") }
+    }
+
     @Test func errorNamesTheField() {
         do {
             try Names.validate("Bad Name", field: "owner")

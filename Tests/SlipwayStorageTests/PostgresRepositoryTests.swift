@@ -22,6 +22,9 @@ struct PostgresRepositoryTests {
     @Test func storesDeployments() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.storesDeployments)
     }
+    @Test func storesReferenceRowsApart() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesReferenceRowsApart)
+    }
     @Test func numbersConcurrentDeploymentsWithoutGaps() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.numbersConcurrentDeploymentsWithoutGaps)
     }

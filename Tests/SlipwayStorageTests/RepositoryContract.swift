@@ -338,6 +338,33 @@ enum RepositoryContract {
         #expect(created.items.map(\.environment) == ["production", "staging", "production", "production"])
     }
 
+    static func storesReferenceRowsApart(_ repository: SQLRegistryRepository) async throws {
+        let (model, environments) = try await Fixtures.model(repository)
+        let rows = "[" + Array(repeating: #"[1.5, "a", null]"#, count: 10_000).joined(separator: ",") + "]"
+        var deployment = Fixtures.deployment(environments[0])
+        deployment.referenceRows = 10_000
+        let stored = try await repository.createDeployment(
+            deployment,
+            reference: rows,
+            event: Fixtures.event(model.id, .deploymentCreated)
+        )
+        #expect(stored.referenceRows == 10_000)
+        #expect(try await repository.deployment(id: stored.id) == stored)
+        #expect(try await repository.deploymentReference(id: stored.id) == rows)
+        let listed = try await repository.listDeployments(
+            modelID: model.id,
+            filter: DeploymentFilter(),
+            page: PageRequest()
+        )
+        #expect(listed.items.map(\.referenceRows) == [10_000])
+
+        let plain = try await Fixtures.deploy(repository, environments[0], at: Fixtures.at(1))
+        #expect(plain.referenceRows == nil)
+        #expect(try await repository.deployment(id: plain.id)?.referenceRows == nil)
+        #expect(try await repository.deploymentReference(id: plain.id) == nil)
+        #expect(try await repository.deploymentReference(id: UUID()) == nil)
+    }
+
     static func numbersConcurrentDeploymentsWithoutGaps(_ repository: SQLRegistryRepository) async throws {
         let (model, environments) = try await Fixtures.model(repository)
         let production = environments[0]

@@ -20,6 +20,9 @@ import Testing
     @Test func storesDeployments() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.storesDeployments)
     }
+    @Test func storesReferenceRowsApart() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.storesReferenceRowsApart)
+    }
     @Test func numbersConcurrentDeploymentsWithoutGaps() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.numbersConcurrentDeploymentsWithoutGaps)
     }

@@ -1,7 +1,7 @@
 """The real ``tritonclient[http]`` package against a live ``slipway serve``, compared with ONNX Runtime.
 
-The fixture starts the built binary (``.build/debug/slipway``, or ``$SLIPWAY_BINARY``) on a free port with a
-temporary data folder and a known administrator token, deploys zoo models through the management API, marks them
+The fixture starts the built binary (``.build/debug/slipway``, or ``$SLIPWAY_BINARY``; see ``conftest.py``) on a free
+port with a temporary data folder and a known administrator token, deploys zoo models through the management API, marks them
 verified, activates them and creates a serving key. The tests then speak the Open Inference Protocol through
 tritonclient, with JSON and with binary tensor data, and compare every output with ONNX Runtime on the same inputs.
 
@@ -11,13 +11,10 @@ Run: ``pip install -r tests/python/requirements.txt && swift build && pytest tes
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import secrets
 import string
 import subprocess
-import tempfile
-import threading
 import time
 
 import numpy as np
@@ -29,7 +26,6 @@ from tritonclient.utils import InferenceServerException
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ZOO = ROOT / "Tests" / "Fixtures" / "zoo"
-BINARY = pathlib.Path(os.environ.get("SLIPWAY_BINARY", ROOT / ".build" / "debug" / "slipway"))
 ALPHABET = string.ascii_letters + string.digits
 
 
@@ -105,35 +101,8 @@ class Slipway:
 
 
 @pytest.fixture(scope="module")
-def slipway():
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
-    admin_token = f"slw_u_{_secret(12)}_{_secret(32)}"
-    with tempfile.TemporaryDirectory(prefix="slipway-tritonclient-") as data:
-        environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
-        process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--data-dir", data],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        url = None
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "ready on http://" in line:
-                url = line.split("ready on ")[1].split()[0]
-                break
-        if url is None:
-            process.kill()
-            pytest.fail(f"slipway serve did not start: {process.stderr.read() if process.stderr else ''}")
-        # Keep draining the pipes so the server never blocks on a full pipe.
-        for stream in (process.stdout, process.stderr):
-            threading.Thread(target=stream.read, daemon=True).start()
+def slipway(start_slipway):
+    with start_slipway("slipway-tritonclient-") as (process, url, admin_token):
         server = Slipway(process, url, admin_token)
         server.publish("admin/iris", "iris_random_forest")
         server.publish("admin/cancer", "breast_cancer_gradient_boosting", environment="staging")
@@ -146,14 +115,7 @@ def slipway():
             "wine": server.serving_key("admin/wine", ["production"]),
             "ridge": server.serving_key("admin/ridge", ["production"]),
         }
-        try:
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ struct DeploymentUpload {
     /// The text fields a deploy accepts.
     static let fields: Set<String> = [
         "summary", "description", "format", "schema", "samples", "classes", "context", "params", "activate",
-        "framework", "environment",
+        "framework", "environment", "reference",
     ]
 
     /// What was read: the committed artifact and the metadata.
@@ -29,7 +29,7 @@ struct DeploymentUpload {
         var fieldBytes: [UInt8] = []
         var totalFieldBytes = 0
         var fields: [String: String] = [:]
-        var upload: (any ArtifactUpload)?
+        var sink: (any UploadSink)?
         var sawModel = false
         var modelComplete = false
         var error: (any Error)?
@@ -37,6 +37,27 @@ struct DeploymentUpload {
 
     /// Reads the request body into `store`; on any error nothing is left behind.
     static func read(_ request: Request, into store: any ArtifactStore) async throws -> Result {
+        let form = try await self.readForm(request, fields: Self.fields) { ArtifactSink(try store.beginUpload()) }
+        do {
+            let input = try Self.input(from: form.fields)
+            guard let sink = form.file as? ArtifactSink else {
+                throw APIError.invalid("model", "the upload has no file part named 'model'")
+            }
+            let artifact = try sink.upload.commit()
+            return Result(artifact: artifact, input: input)
+        } catch {
+            form.file.abort()
+            throw error
+        }
+    }
+
+    /// Reads a multipart body: the file part `model` streams into the sink `makeSink` opens, the other parts are
+    /// small text fields (each named in `fields`). On any error the sink is aborted; on success the caller owns it.
+    static func readForm(
+        _ request: Request,
+        fields allowed: Set<String>,
+        makeSink: @escaping () throws -> any UploadSink
+    ) async throws -> (fields: [String: String], file: any UploadSink) {
         guard let contentType = request.headers[.contentType],
             contentType.lowercased().hasPrefix("multipart/form-data")
         else {
@@ -66,7 +87,7 @@ struct DeploymentUpload {
                     }
                     state.sawModel = true
                     do {
-                        state.upload = try store.beginUpload()
+                        state.sink = try makeSink()
                     } catch {
                         state.error = error
                         return
@@ -75,7 +96,7 @@ struct DeploymentUpload {
             }
             if state.isFile {
                 do {
-                    try buffer.withUnsafeReadableBytes { try state.upload!.write($0) }
+                    try buffer.withUnsafeReadableBytes { try state.sink!.write($0) }
                 } catch {
                     state.error = error
                 }
@@ -100,17 +121,17 @@ struct DeploymentUpload {
                     // An empty file part: no body callback was made.
                     state.sawModel = true
                     do {
-                        state.upload = try store.beginUpload()
+                        state.sink = try makeSink()
                     } catch {
                         state.error = error
                     }
                 }
                 state.modelComplete = true
             } else if let name {
-                guard Self.fields.contains(name) else {
+                guard allowed.contains(name) else {
                     state.error = APIError.invalid(
                         name,
-                        "'\(name)' is not a deploy field; expected the file part 'model' and any of: \(Self.fields.sorted().joined(separator: ", "))"
+                        "'\(name)' is not a deploy field; expected the file part 'model' and any of: \(allowed.sorted().joined(separator: ", "))"
                     )
                     return
                 }
@@ -134,20 +155,18 @@ struct DeploymentUpload {
                 if let error = state.error { throw error }
             }
             if let error = state.error { throw error }
-            guard state.sawModel, let upload = state.upload else {
+            guard state.sawModel, let sink = state.sink else {
                 throw APIError.invalid("model", "the upload has no file part named 'model'")
             }
             guard state.modelComplete else {
                 throw APIError.invalid("model", "the upload ended before the 'model' part was complete")
             }
-            guard upload.size > 0 else {
+            guard sink.size > 0 else {
                 throw APIError.invalid("model", "the model file is empty")
             }
-            let input = try Self.input(from: state.fields)
-            let artifact = try upload.commit()
-            return Result(artifact: artifact, input: input)
+            return (state.fields, sink)
         } catch {
-            state.upload?.abort()
+            state.sink?.abort()
             if let error = error as? RegistryError { throw error }
             if error is APIError { throw error }
             if error is CancellationError { throw error }
@@ -164,7 +183,8 @@ struct DeploymentUpload {
             samples: fields["samples"].flatMap { $0.isEmpty ? nil : $0 },
             classes: fields["classes"].flatMap { $0.isEmpty ? nil : $0 },
             context: fields["context"].flatMap { $0.isEmpty ? nil : $0 },
-            params: fields["params"].flatMap { $0.isEmpty ? nil : $0 }
+            params: fields["params"].flatMap { $0.isEmpty ? nil : $0 },
+            reference: fields["reference"].flatMap { $0.isEmpty ? nil : $0 }
         )
         if let activate = fields["activate"] {
             switch activate.lowercased() {
@@ -211,4 +231,27 @@ struct DeploymentUpload {
         }
         return nil
     }
+}
+
+/// Where the file part of a multipart upload goes as it streams in.
+protocol UploadSink: AnyObject {
+    /// Bytes written so far.
+    var size: Int64 { get }
+    /// Appends bytes; throws when a limit is passed.
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Discards what was written. Safe to call more than once.
+    func abort()
+}
+
+/// An upload straight into the artifact store.
+final class ArtifactSink: UploadSink {
+    let upload: any ArtifactUpload
+
+    init(_ upload: any ArtifactUpload) {
+        self.upload = upload
+    }
+
+    var size: Int64 { self.upload.size }
+    func write(_ bytes: UnsafeRawBufferPointer) throws { try self.upload.write(bytes) }
+    func abort() { self.upload.abort() }
 }

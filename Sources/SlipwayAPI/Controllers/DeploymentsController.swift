@@ -124,36 +124,13 @@ struct DeploymentsController {
                     name: try context.name,
                     by: principal
                 )
-                let environment = try context.parameters.require("env")
-                if let lifecycle = self.lifecycle {
-                    // Load the version before switching to it, so no request meets a half-loaded model. Only callers
-                    // who may activate get that far; a version that cannot be activated (unknown, unverified) is
-                    // refused by the registry below.
-                    _ = try await self.registry.authorizeDeploy(
-                        owner: model.owner,
-                        name: model.name,
-                        environment: environment,
-                        by: principal
-                    )
-                    if let (deployment, _) = try? await self.registry.deployment(
-                        owner: model.owner,
-                        name: model.name,
-                        environment: environment,
-                        version: body.version,
-                        by: principal
-                    ), deployment.status == .verified {
-                        try await lifecycle.warm(deployment)
-                    }
-                }
-                let activation = try await self.registry.activate(
-                    owner: model.owner,
-                    name: model.name,
-                    environment: environment,
+                let activation = try await self.activate(
+                    model: model,
+                    environment: try context.parameters.require("env"),
                     version: body.version,
                     isRollback: isRollback,
                     by: principal
                 )
-                try? await self.lifecycle?.didActivate(activation)
                 return try Wire.json(
                     ActivationDTO(
                         environment: activation.environment.name,
@@ -187,6 +164,46 @@ struct DeploymentsController {
                 )
             )
         }
+    }
+
+    /// Makes `version` the active one of `environment` (recorded as a rollback when `isRollback`), loading it
+    /// before the switch so no request meets a half-loaded model.
+    func activate(
+        model: Model,
+        environment: String,
+        version: Int,
+        isRollback: Bool,
+        by principal: Principal
+    ) async throws -> Activation {
+        if let lifecycle = self.lifecycle {
+            // Only callers who may activate get the version loaded; a version that cannot be activated (unknown,
+            // unverified) is refused by the registry below.
+            _ = try await self.registry.authorizeDeploy(
+                owner: model.owner,
+                name: model.name,
+                environment: environment,
+                by: principal
+            )
+            if let (deployment, _) = try? await self.registry.deployment(
+                owner: model.owner,
+                name: model.name,
+                environment: environment,
+                version: version,
+                by: principal
+            ), deployment.status == .verified {
+                try await lifecycle.warm(deployment)
+            }
+        }
+        let activation = try await self.registry.activate(
+            owner: model.owner,
+            name: model.name,
+            environment: environment,
+            version: version,
+            isRollback: isRollback,
+            by: principal
+        )
+        try? await self.lifecycle?.didActivate(activation)
+        return activation
     }
 
     /// A page of a model's deployments (one environment's when `environment` is given).

@@ -47,6 +47,7 @@ public enum OpenAPIDocument {
         let model = "/api/v1/models/{owner}/{name}"
         let environment = "\(model)/environments/{env}"
         let deployment = "\(environment)/deployments/{version}"
+        let teachable = "/v1/teachables/{owner}/{name}"
         return [
             Operation(
                 method: "get",
@@ -107,6 +108,105 @@ public enum OpenAPIDocument {
                 headers: [
                     "X-Request-ID", "X-Slipway-Version", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                 ]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/users/me",
+                summary: "The caller's user (TeachableHub's whoami; see docs/teachablehub.md)",
+                tag: "teachablehub",
+                response: ref("User")
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/users/me/teachables",
+                summary: "The models in the caller's own namespace (TeachableHub's get_user_teachables)",
+                tag: "teachablehub",
+                query: pageQuery,
+                response: array(ref("Model")),
+                headers: ["Link", "X-Total-Count"]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/teachables",
+                summary: "Public models (TeachableHub's get_all_public_teachables)",
+                tag: "teachablehub",
+                query: pageQuery,
+                response: array(ref("Model")),
+                isPublic: true,
+                headers: ["Link", "X-Total-Count"]
+            ),
+            Operation(
+                method: "get",
+                path: "\(teachable)",
+                summary: "A model as TeachableHub's SDK reads it (with default_environment and active_deployments)",
+                tag: "teachablehub",
+                response: ref("Model"),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(teachable)/environments",
+                summary: "A model's environments; the SDK deploys to an environment by its id",
+                tag: "teachablehub",
+                response: array(ref("Environment")),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(teachable)/deployments",
+                summary: "A model's deployments, newest first",
+                tag: "teachablehub",
+                query: [
+                    ("environment", "only this environment (by name)", string),
+                    ("environment_id", "only this environment (by id)", string),
+                    ("version", "only this version", integer),
+                    ("status", "pending, verified or failed", ref("DeploymentState")),
+                    ("usable", "true: verified deployments only", ["type": "string", "enum": ["true", "false"]]),
+                ] + pageQuery,
+                response: array(ref("Deployment")),
+                isPublic: true,
+                headers: ["Link", "X-Total-Count"]
+            ),
+            Operation(
+                method: "post",
+                path: "\(teachable)/deployments",
+                summary:
+                    "Deploy as TeachableHub's SDK does: a zip (th-sklearn-json's model.json, or one .onnx file) and JSON-string fields",
+                tag: "teachablehub",
+                body: ref("TeachableHubDeploymentUpload"),
+                bodyType: "multipart/form-data",
+                status: 201,
+                response: ref("Deployment")
+            ),
+            Operation(
+                method: "get",
+                path: "\(teachable)/deployments/{id}",
+                summary: "One deployment by its id (uuid)",
+                tag: "teachablehub",
+                response: ref("Deployment"),
+                isPublic: true
+            ),
+            Operation(
+                method: "post",
+                path: "\(teachable)/deployments/{id}/activate",
+                summary: "Activate a verified deployment in its environment; answers the now-active deployment",
+                tag: "teachablehub",
+                response: ref("Deployment")
+            ),
+            Operation(
+                method: "post",
+                path: "\(teachable)/deployments/{id}/rollback",
+                summary: "Roll back to a deployment in its environment; answers the now-active deployment",
+                tag: "teachablehub",
+                response: ref("Deployment")
+            ),
+            Operation(
+                method: "post",
+                path: "\(teachable)/deployments/rollback-version",
+                summary: "Roll an environment (by id) back to a version; answers the now-active deployment",
+                tag: "teachablehub",
+                body: object(["environment": string, "version": integer], required: ["environment", "version"]),
+                response: ref("Deployment")
             ),
             Operation(
                 method: "get",
@@ -682,6 +782,25 @@ public enum OpenAPIDocument {
                 "id": string, "name": string, "active_version": nullable(integer),
                 "active_deployment_id": nullable(string), "created_at": time,
             ]),
+            "TeachableHubDeploymentUpload": [
+                "type": "object", "required": ["model", "framework", "environment", "summary"],
+                "properties": [
+                    "model": [
+                        "type": "string", "contentMediaType": "application/zip",
+                        "description":
+                            "a zip holding model.json (framework sklearn) or one .onnx file (framework onnx)",
+                    ],
+                    "framework": ["type": "string", "enum": ["sklearn", "onnx"]],
+                    "environment": ["type": "string", "description": "the environment's id (or name)"],
+                    "summary": string, "description": string,
+                    "schema": ["type": "string", "description": "JSON: {features: {name: rules}, ndarray: [[names]]}"],
+                    "samples": ["type": "string", "description": "JSON: {ndarray: [[…]], features: [{…}]}"],
+                    "classes": ["type": "string", "description": "JSON: {\"0\": label} or [labels]"],
+                    "context": ["type": "string", "description": "JSON object"],
+                    "params": ["type": "string", "description": "JSON object"],
+                    "activate": ["type": "string", "description": "True: activate once verified"],
+                ] as [String: Any],
+            ],
             "DeploymentUpload": [
                 "type": "object", "required": ["model", "summary"],
                 "properties": [
@@ -695,6 +814,11 @@ public enum OpenAPIDocument {
                     "classes": ["type": "string", "description": "JSON: {\"0\": label} or [labels]"],
                     "context": ["type": "string", "description": "JSON object"],
                     "params": ["type": "string", "description": "JSON object"],
+                    "reference": [
+                        "type": "string",
+                        "description":
+                            "JSON: the reference (training) distribution, [[…]] or [{…}], at most 10,000 rows",
+                    ],
                     "activate": ["type": "string", "enum": ["true", "false"]],
                 ] as [String: Any],
             ],
@@ -707,6 +831,7 @@ public enum OpenAPIDocument {
                 "artifact": object(["sha256": string, "size": integer]),
                 "schema": [:] as [String: Any], "samples": [:] as [String: Any], "classes": [:] as [String: Any],
                 "context": [:] as [String: Any], "params": [:] as [String: Any],
+                "reference_rows": nullable(integer),
                 "activate_on_verify": boolean,
                 "verification": ["description": "the verification report: per sample, the outputs and the latency"]
                     as [String: Any], "promoted_from_id": nullable(string), "created_by": actor,
@@ -830,7 +955,7 @@ public enum OpenAPIDocument {
     static func operationID(_ operation: Operation) -> String {
         let words = operation.path.split(separator: "/").filter { !$0.hasPrefix("{") && $0 != "api" && $0 != "v1" }
         return
-            ([operation.method]
+            ([operation.method] + (operation.tag == "teachablehub" ? ["teachablehub"] : [])
             + words.map { $0.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_") })
             .joined(separator: "_") + (operation.path.hasSuffix("}") ? "_item" : "")
     }

@@ -114,18 +114,46 @@ public struct PredictionAPI: Sendable {
         var rows: PredictionRows?
         var inputs: [String: Tensor]?
         var outputs: [OutputReader.Row]?
+        /// The answer's JSON body, as sent.
+        var body: [UInt8]?
+    }
+
+    /// Predicts on behalf of a principal that is already authenticated (the web console's playground and API docs),
+    /// through the same checks, limits and recording as `POST /v1/{owner}/{name}/predict/`.
+    ///
+    /// The request carries the prediction query (`environment`, `version`, …) and the JSON body; the route's
+    /// `owner` and `name` parameters name the model. Returns the answer's JSON body; errors are thrown as on the API.
+    public func predict(
+        _ request: Request,
+        context: SlipwayRequestContext,
+        as principal: Principal
+    ) async throws -> [UInt8] {
+        var trace = Trace()
+        _ = try await self.predict(request, context, principal: principal, trace: &trace)
+        return trace.body ?? []
     }
 
     func predict(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
         var trace = Trace()
-        guard let recorder = self.recorder else { return try await self.answer(request, context, trace: &trace) }
+        return try await self.predict(request, context, principal: nil, trace: &trace)
+    }
+
+    func predict(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        principal: Principal?,
+        trace: inout Trace
+    ) async throws -> Response {
+        guard let recorder = self.recorder else {
+            return try await self.answer(request, context, principal: principal, trace: &trace)
+        }
         let receivedAt = Date()
         let started = ContinuousClock.now
         let status: Int
         let code: String?
         let response: Response
         do {
-            response = try await self.answer(request, context, trace: &trace)
+            response = try await self.answer(request, context, principal: principal, trace: &trace)
             status = Int(response.status.code)
             code = nil
         } catch {
@@ -171,6 +199,7 @@ public struct PredictionAPI: Sendable {
     func answer(
         _ request: Request,
         _ context: SlipwayRequestContext,
+        principal: Principal?,
         trace: inout Trace
     ) async throws -> Response {
         var request = request
@@ -187,11 +216,20 @@ public struct PredictionAPI: Sendable {
             version: query.version
         )
         trace.prepared = prepared
-        let decision = try await self.access.decide(
-            secret: secret,
-            model: prepared.model,
-            environment: query.environment
-        )
+        let decision: ServingAccess.Decision
+        if let principal {
+            decision = try await self.access.decide(
+                principal: principal,
+                model: prepared.model,
+                environment: query.environment
+            )
+        } else {
+            decision = try await self.access.decide(
+                secret: secret,
+                model: prepared.model,
+                environment: query.environment
+            )
+        }
         if let refusal = decision.refusal { throw refusal }
         trace.keyName = decision.key?.name
         var headers = HTTPFields()
@@ -233,6 +271,8 @@ public struct PredictionAPI: Sendable {
             ("version", .int(Int64(prepared.deployment.version))),
             ("predictions", predictions),
         ])
+        let bytes = body.serializedBytes()
+        trace.body = bytes
         headers[.contentType] = "application/json; charset=utf-8"
         headers[SlipwayHeaders.model] = prepared.model.fullName
         headers[SlipwayHeaders.environment] = prepared.environment
@@ -240,7 +280,7 @@ public struct PredictionAPI: Sendable {
         return Response(
             status: .ok,
             headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serializedBytes()))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }
 

@@ -44,6 +44,11 @@ package final class ServingAccess: Sendable {
         return decision
     }
 
+    /// The decision for a principal that was authenticated elsewhere (a console session); not cached.
+    func decide(principal: Principal, model: Model, environment: String) async throws -> Decision {
+        try await self.evaluate(principal: principal, model: model, environment: environment)
+    }
+
     private func evaluate(secret: String?, model: Model, environment: String) async throws -> Decision {
         let principal: Principal
         do {
@@ -51,6 +56,10 @@ package final class ServingAccess: Sendable {
         } catch let error as RegistryError where error.code == .unauthenticated {
             return Decision(refusal: APIError(error))
         }
+        return try await self.evaluate(principal: principal, model: model, environment: environment)
+    }
+
+    private func evaluate(principal: Principal, model: Model, environment: String) async throws -> Decision {
         switch principal {
         case .anonymous:
             if model.isPublic && model.allowsAnonymousPredictions { return Decision() }

@@ -389,6 +389,7 @@ struct DeploymentDTO: Encodable {
         case id, uuid, model, environment, version, status
         case isActive = "is_active"
         case format, summary, description, artifact, schema, samples, classes, context, params
+        case referenceRows = "reference_rows"
         case activateOnVerify = "activate_on_verify"
         case verification
         case promotedFromId = "promoted_from_id"
@@ -422,6 +423,7 @@ struct DeploymentDTO: Encodable {
         try container.encode(RawJSON(text: deployment.classes), forKey: .classes)
         try container.encode(RawJSON(text: deployment.context), forKey: .context)
         try container.encode(RawJSON(text: deployment.params), forKey: .params)
+        try container.encode(deployment.referenceRows, forKey: .referenceRows)
         try container.encode(RawJSON(text: deployment.verification), forKey: .verification)
         try container.encode(deployment.activateOnVerify, forKey: .activateOnVerify)
         try container.encode(deployment.promotedFromID?.uuidString.lowercased(), forKey: .promotedFromId)

@@ -9,7 +9,8 @@ public struct DeployCommand: AsyncParsableCommand {
         abstract: "Upload a model file as a new deployment of an environment.",
         discussion: """
             The file is streamed from disk, never read into memory whole; a progress bar is drawn on standard \
-            error when it is a terminal. The JSON files (--schema, --samples, --classes, --context, --params) are \
+            error when it is a terminal. The JSON files (--schema, --samples, --classes, --context, --params, \
+            --reference) are \
             checked locally and sent as they are. Authenticates with a deploy key when one is given \
             (--deploy-key or SLIPWAY_DEPLOY_KEY), otherwise with a token.
             """
@@ -47,6 +48,14 @@ public struct DeployCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON file with the model's parameters.", valueName: "file"))
     var params: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file with the reference (training) distribution: an array of at most 10,000 rows.",
+            valueName: "file"
+        )
+    )
+    var reference: String?
+
     @Option(help: "The model file's format.")
     var format = "onnx"
 
@@ -70,7 +79,7 @@ public struct DeployCommand: AsyncParsableCommand {
         if let description = self.description { fields.append(("description", description)) }
         for (name, path) in [
             ("schema", self.schema), ("samples", self.samples), ("classes", self.classes),
-            ("context", self.context), ("params", self.params),
+            ("context", self.context), ("params", self.params), ("reference", self.reference),
         ] {
             if let path { fields.append((name, try Self.jsonFile(path, option: "--\(name)"))) }
         }

@@ -1,4 +1,4 @@
-/// A compiled graph-valued attribute (the body of `Scan`), run by its parent kernel.
+/// A compiled graph-valued attribute (the body of `Scan` or `Loop`), run by its parent kernel.
 package struct Subgraph: Sendable {
     /// The compiled body.
     package var graph: CompiledGraph

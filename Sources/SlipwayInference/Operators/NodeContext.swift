@@ -19,7 +19,7 @@ package struct NodeContext {
     package var constantInputs: [Tensor?]
     /// The number of outputs the node declares (including omitted optional ones).
     package var outputCount: Int
-    /// Compiles a graph-valued attribute into a runnable subgraph (for `Scan`).
+    /// Compiles a graph-valued attribute into a runnable subgraph (for `Scan` and `Loop`).
     package var compileSubgraph: (Onnx_GraphProto, [ValueType]) throws -> Subgraph
 
     /// `Op 'name' (domain opset N)` for messages.

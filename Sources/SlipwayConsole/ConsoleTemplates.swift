@@ -1,0 +1,326 @@
+// The console's Mustache templates, compiled into the binary. `{{name}}` escapes; `{{{name}}}` is used only for
+// HTML the console rendered itself (a page inside the layout).
+
+enum ConsoleTemplates {
+    static let all: [String: String] = [
+        "layout": layout,
+        "signin": signIn,
+        "message": message,
+        "models": models,
+        "model": model,
+        "environment": environment,
+        "confirm": confirm,
+        "deployment": deployment,
+        "keys": keys,
+        "activity": activity,
+        "docs": docs,
+        "playground": playground,
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Slipway</title>
+        <link rel="stylesheet" href="/console/assets/console.css">
+        <script src="/console/assets/console.js" defer></script>
+        </head>
+        <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href="/models">Slipway</a>
+          {{#signedIn}}
+          <nav aria-label="Main"><a href="/models">Models</a> <a href="/api/docs">API reference</a></nav>
+          <form class="signout" method="post" action="/signout">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <span class="who">{{username}}</span>
+            <button type="submit">Sign out</button>
+          </form>
+          {{/signedIn}}
+        </header>
+        {{#model}}
+        <nav class="tabs" aria-label="Model">
+          <a href="{{path}}"{{#tabOverview}} aria-current="page"{{/tabOverview}}>Overview</a>
+          <a href="{{path}}/activity"{{#tabActivity}} aria-current="page"{{/tabActivity}}>Activity</a>
+          <a href="{{path}}/keys"{{#tabKeys}} aria-current="page"{{/tabKeys}}>Keys</a>
+          <a href="{{path}}/docs"{{#tabDocs}} aria-current="page"{{/tabDocs}}>API docs</a>
+          <a href="{{path}}/playground"{{#tabPlayground}} aria-current="page"{{/tabPlayground}}>Playground</a>
+        </nav>
+        {{/model}}
+        <main id="main" tabindex="-1">
+        {{#flash}}<p class="notice" role="status">{{flash}}</p>{{/flash}}
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{{content}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let signIn = """
+        <h1>Sign in</h1>
+        <p>Sign in with your Slipway API token (it starts with <code>slw_u_</code>). An administrator creates one with
+        <code>slipway users create</code> or <code>POST /api/v1/users</code>.</p>
+        <form method="post" action="/signin" class="stack narrow">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="next" value="{{next}}">
+          <label for="token">API token</label>
+          <input id="token" name="token" type="password" autocomplete="off" required>
+          <button type="submit">Sign in</button>
+        </form>
+        """
+
+    static let message = """
+        <h1>{{heading}}</h1>
+        <p class="error" role="alert">{{text}}</p>
+        <p><a href="{{back}}">Back</a></p>
+        """
+
+    static let models = """
+        <h1>Models</h1>
+        <form method="get" action="/models" class="row" role="search">
+          <label for="q">Search</label>
+          <input id="q" name="q" type="search" value="{{query}}">
+          <label for="visibility">Visibility</label>
+          <select id="visibility" name="visibility">
+            <option value=""{{#anyVisibility}} selected{{/anyVisibility}}>all</option>
+            <option value="public"{{#onlyPublic}} selected{{/onlyPublic}}>public</option>
+            <option value="private"{{#onlyPrivate}} selected{{/onlyPrivate}}>private</option>
+          </select>
+          <button type="submit">Filter</button>
+        </form>
+        {{#hasModels}}
+        <div class="scroll"><table>
+        <caption>{{total}} model(s)</caption>
+        <thead><tr><th scope="col">Model</th><th scope="col">Visibility</th><th scope="col">Description</th><th scope="col">Updated</th></tr></thead>
+        <tbody>
+        {{#models}}
+        <tr><td><a href="{{path}}">{{fullName}}</a></td><td><span class="badge">{{visibility}}</span></td><td>{{description}}</td><td>{{updated}}</td></tr>
+        {{/models}}
+        </tbody></table></div>
+        {{/hasModels}}
+        {{^hasModels}}<p>No model matches.</p>{{/hasModels}}
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+        <details class="panel">
+        <summary>New model</summary>
+        <form method="post" action="/models" class="stack">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="owner">Owner (you or an organisation)</label>
+          <input id="owner" name="owner" value="{{username}}" required>
+          <label for="name">Name</label>
+          <input id="name" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._-]*">
+          <label for="description">Description</label>
+          <textarea id="description" name="description" rows="3"></textarea>
+          <label class="check"><input type="checkbox" name="public" value="yes"> Public</label>
+          <button type="submit">Create model</button>
+        </form>
+        </details>
+        """
+
+    static let model = """
+        <h1>{{fullName}} <span class="badge">{{visibility}}</span></h1>
+        {{#description}}<p class="lead">{{description}}</p>{{/description}}
+        <section aria-labelledby="envs"><h2 id="envs">Environments</h2>
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Created</th></tr></thead>
+        <tbody>
+        {{#environments}}
+        <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td>{{created}}</td></tr>
+        {{/environments}}
+        </tbody></table></div>
+        </section>
+        <section aria-labelledby="metric" class="placeholder" data-slot="key-metric-trend"><h2 id="metric">Key metric{{#keyMetric}}: {{keyMetric}}{{/keyMetric}}</h2>
+        <p>The key metric's trend per version appears here once the monitoring work is merged.{{^keyMetric}} This model has no key metric set.{{/keyMetric}}</p>
+        </section>
+        <section aria-labelledby="meta"><h2 id="meta">Metadata</h2>
+        <dl class="meta">
+        <dt>Owner</dt><dd>{{owner}}</dd>
+        <dt>Topics</dt><dd>{{#topics}}<span class="badge">{{.}}</span> {{/topics}}{{^topics}}none{{/topics}}</dd>
+        <dt>Anonymous predictions</dt><dd>{{anonymous}}</dd>
+        {{#links}}<dt>{{label}}</dt><dd>{{#safe}}<a href="{{url}}" rel="noopener noreferrer">{{url}}</a>{{/safe}}{{^safe}}{{url}}{{/safe}}</dd>{{/links}}
+        <dt>Created</dt><dd>{{created}}</dd>
+        <dt>Updated</dt><dd>{{updated}}</dd>
+        </dl>
+        </section>
+        <section aria-labelledby="card"><h2 id="card">Model card</h2>
+        {{#card}}<h3>{{title}}</h3><p class="pre">{{text}}</p>{{/card}}
+        {{^card}}<p>No model card yet: set it with <code>PATCH /api/v1/models/{{fullName}}</code>.</p>{{/card}}
+        </section>
+        """
+
+    static let environment = """
+        <h1>{{fullName}} · {{environment}}</h1>
+        <p>Active version: {{#active}}<strong>{{active}}</strong>{{/active}}{{^active}}none{{/active}}</p>
+        <div class="scroll"><table>
+        <caption>Deployments in {{environment}}</caption>
+        <thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Verification</th><th scope="col">Summary</th><th scope="col">Deployed by</th><th scope="col">When</th><th scope="col">Actions</th></tr></thead>
+        <tbody>
+        {{#deployments}}
+        <tr{{#isActive}} class="active"{{/isActive}}>
+        <td><a href="{{path}}">{{version}}</a>{{#isActive}} <span class="badge ok">active</span>{{/isActive}}</td>
+        <td><span class="badge {{status}}">{{status}}</span></td>
+        <td>{{verification}}</td>
+        <td>{{summary}}</td>
+        <td>{{deployedBy}}</td>
+        <td>{{created}}</td>
+        <td class="actions">{{#canDeploy}}{{#canActivate}}<a class="button" href="{{activatePath}}">{{activateLabel}}</a> {{/canActivate}}<a class="button" href="{{promotePath}}">Promote</a>{{/canDeploy}}</td>
+        </tr>
+        {{/deployments}}
+        </tbody></table></div>
+        {{^deployments}}<p>No deployment yet. Deploy with <code>slipway deploy</code> or the API.</p>{{/deployments}}
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+        """
+
+    static let confirm = """
+        <h1>{{heading}}</h1>
+        <p>{{question}}</p>
+        <form method="post" action="{{action}}" class="stack narrow">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="version" value="{{version}}">
+          {{#promote}}
+          <label for="to">Promote to environment</label>
+          <select id="to" name="to">{{#targets}}<option value="{{.}}">{{.}}</option>{{/targets}}</select>
+          <label for="summary">Summary (optional)</label>
+          <input id="summary" name="summary" maxlength="500">
+          {{/promote}}
+          <div class="row"><button type="submit">{{button}}</button> <a href="{{back}}">Cancel</a></div>
+        </form>
+        """
+
+    static let deployment = """
+        <h1>{{fullName}} · {{environment}} · version {{version}}</h1>
+        <dl class="meta">
+        <dt>Status</dt><dd><span class="badge {{status}}">{{status}}</span>{{#reason}} {{reason}}{{/reason}}</dd>
+        <dt>Summary</dt><dd>{{summary}}</dd>
+        <dt>Deployed by</dt><dd>{{deployedBy}}</dd>
+        <dt>When</dt><dd>{{created}}</dd>
+        <dt>Verified</dt><dd>{{verified}}</dd>
+        <dt>Verification latency</dt><dd>{{latency}}</dd>
+        <dt>Artifact</dt><dd><code>{{digest}}</code> ({{size}} bytes, {{format}})</dd>
+        {{#promotedFrom}}<dt>Promoted from</dt><dd>{{promotedFrom}}</dd>{{/promotedFrom}}
+        </dl>
+        {{#description}}<h2>Description</h2><p class="pre">{{description}}</p>{{/description}}
+        {{#sections}}
+        <section><h2>{{title}}</h2>{{#json}}<pre class="code" tabindex="0">{{json}}</pre>{{/json}}{{^json}}<p>None.</p>{{/json}}</section>
+        {{/sections}}
+        """
+
+    static let keys = """
+        <h1>Keys of {{fullName}}</h1>
+        {{#issued}}
+        <div class="secret" role="alert">
+        <p>The secret of the {{kind}} key <strong>{{name}}</strong>. Copy it now: it is not shown again.</p>
+        <pre class="code" tabindex="0" id="issued-secret">{{secret}}</pre>
+        </div>
+        {{/issued}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Environments</th><th scope="col">Rate limit</th><th scope="col">Expires</th><th scope="col">Created</th><th scope="col">State</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+        <tbody>
+        {{#keys}}
+        <tr><td>{{name}}</td><td>{{kind}}</td><td>{{environments}}</td><td>{{rateLimit}}</td><td>{{expires}}</td><td>{{created}} by {{createdBy}}</td><td>{{state}}</td>
+        <td>{{^revoked}}<form method="post" action="{{revokePath}}" data-confirm="Revoke the key {{name}}? Clients using it stop working.">
+        <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Revoke</button></form>{{/revoked}}</td></tr>
+        {{/keys}}
+        </tbody></table></div>
+        {{^keys}}<p>No key yet.</p>{{/keys}}
+        <h2>Create a key</h2>
+        <form method="post" action="{{path}}/keys" class="stack narrow">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="kind">Kind</label>
+          <select id="kind" name="kind"><option value="serving">serving (predict)</option><option value="deploy">deploy</option></select>
+          <label for="keyname">Name</label>
+          <input id="keyname" name="name" required>
+          <fieldset><legend>Environments</legend>
+          {{#environments}}<label class="check"><input type="checkbox" name="environments" value="{{.}}"> {{.}}</label>{{/environments}}
+          </fieldset>
+          <label for="rate">Rate limit, predictions per second (serving keys, optional)</label>
+          <input id="rate" name="rate_limit" inputmode="numeric">
+          <label for="expires">Expires on (optional)</label>
+          <input id="expires" name="expires" type="date">
+          <button type="submit">Create key</button>
+        </form>
+        """
+
+    static let activity = """
+        <h1>Activity of {{fullName}}</h1>
+        <form method="get" action="{{path}}/activity" class="row">
+          <label for="env">Environment</label>
+          <select id="env" name="environment"><option value="">all</option>{{#environments}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/environments}}</select>
+          <label for="action">Action</label>
+          <select id="action" name="action"><option value="">all</option>{{#actions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/actions}}</select>
+          <label for="since">Since</label><input id="since" name="since" type="date" value="{{since}}">
+          <label for="until">Until</label><input id="until" name="until" type="date" value="{{until}}">
+          <button type="submit">Filter</button>
+        </form>
+        <div class="scroll"><table>
+        <caption>{{total}} event(s)</caption>
+        <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Environment</th><th scope="col">Versions</th><th scope="col">Detail</th></tr></thead>
+        <tbody>
+        {{#events}}<tr><td>{{at}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{environment}}</td><td>{{versions}}</td><td>{{detail}}</td></tr>{{/events}}
+        </tbody></table></div>
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+        """
+
+    static let docs = """
+        <h1>API docs for {{fullName}}</h1>
+        <form method="get" action="{{path}}/docs" class="row">
+          <label for="env">Environment</label>
+          <select id="env" name="environment">{{#environments}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/environments}}</select>
+          <button type="submit">Show</button>
+        </form>
+        <p><a href="{{openAPIPath}}">OpenAPI document for this endpoint</a> (JSON)</p>
+        <h2>Endpoint</h2>
+        <pre class="code" tabindex="0">POST {{endpoint}}</pre>
+        <h2>Authentication</h2>
+        <p>Send a serving key of this model valid for <code>{{environment}}</code> in the <code>X-Serving-Key</code> header
+        (create one on the <a href="{{path}}/keys">Keys</a> page).{{#anonymous}} This public model also answers without a key.{{/anonymous}}
+        Query parameters: <code>environment</code>, <code>version</code> (0 or absent: the active one), <code>order</code> (asc, desc),
+        <code>limit</code>, <code>threshold</code>.</p>
+        {{^active}}<p class="error" role="alert">No version is active in {{environment}}: activate one to get answers.</p>{{/active}}
+        <h2>Request</h2>
+        <pre class="code" tabindex="0" id="docs-request">{{request}}</pre>
+        <h2>Response{{#active}} of version {{active}}{{/active}}</h2>
+        <pre class="code" tabindex="0" id="docs-response">{{response}}</pre>
+        {{#hasFeatures}}
+        <h2>Features</h2>
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Position</th><th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Rules</th><th scope="col">Help</th></tr></thead>
+        <tbody>{{#features}}<tr><td>{{position}}</td><td><code>{{name}}</code></td><td>{{type}}</td><td>{{rules}}</td><td>{{help}}</td></tr>{{/features}}</tbody>
+        </table></div>
+        {{/hasFeatures}}
+        <h2>Code</h2>
+        {{#snippets}}
+        <section class="snippet"><h3>{{language}}</h3><pre class="code" tabindex="0">{{code}}</pre></section>
+        {{/snippets}}
+        """
+
+    static let playground = """
+        <h1>Playground for {{fullName}}</h1>
+        <form method="get" action="{{path}}/playground" class="row">
+          <label for="env">Environment</label>
+          <select id="env" name="environment">{{#environments}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/environments}}</select>
+          <label for="form">Input as</label>
+          <select id="form" name="form"><option value="ndarray"{{#isNdarray}} selected{{/isNdarray}}>ndarray</option><option value="features"{{^isNdarray}} selected{{/isNdarray}}>features</option></select>
+          <button type="submit">Load sample</button>
+        </form>
+        <form method="post" action="{{path}}/playground" class="stack" id="playground">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="environment" value="{{environment}}">
+          <input type="hidden" name="form" value="{{form}}">
+          <label for="version">Verified version</label>
+          <select id="version" name="version">
+          {{#versions}}<option value="{{version}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/versions}}
+          </select>
+          {{^versions}}<p class="error">No verified version in {{environment}} yet.</p>{{/versions}}
+          <label for="body">Request body (JSON)</label>
+          <textarea id="body" name="body" rows="10" spellcheck="false">{{body}}</textarea>
+          <button type="submit">Send</button>
+        </form>
+        <section aria-live="polite" id="playground-result">
+        <h2>Response</h2>
+        <p id="playground-latency">{{#latency}}{{status}} in {{latency}}{{/latency}}</p>
+        <pre class="code" tabindex="0" id="playground-response">{{response}}</pre>
+        </section>
+        """
+}

@@ -1,0 +1,324 @@
+"""The web console in a real browser: Debian's headless Chromium driven by Selenium, against a live ``slipway serve``.
+
+The fixture starts the built binary (``.build/debug/slipway``, or ``$SLIPWAY_BINARY``) on a free port with a
+temporary data folder and a known administrator token; the server verifies deployments itself. The tests sign in,
+create a model in the console, deploy the iris example through the management API, watch it get verified, activate it
+from the console with its confirmation step, run a playground prediction, and check that bad input (a wrong token, a
+form without its CSRF token, an action the role does not allow) shows a message and changes nothing. Every page is
+screenshot at 1280 and 390 px wide into ``$SLIPWAY_SCREENSHOTS`` (a temporary folder by default, printed at the end).
+
+Chromium and chromedriver come from Debian (``apt-get install chromium chromium-driver``); without them the module is
+skipped with a message. Run: ``pip install -r tests/browser/requirements.txt && swift build && pytest tests/browser``.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import secrets
+import shutil
+import string
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "iris"
+BINARY = pathlib.Path(os.environ.get("SLIPWAY_BINARY", ROOT / ".build" / "debug" / "slipway"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+ALPHABET = string.ascii_letters + string.digits
+
+if not (CHROMIUM and CHROMEDRIVER):
+    pytest.skip(
+        "browser tests skipped: Debian's chromium and chromium-driver are not installed "
+        "(apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+def _secret(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+class Slipway:
+    """A running ``slipway serve`` and a small management client for it."""
+
+    def __init__(self, url: str, admin_token: str):
+        self.url = url
+        self.admin_token = admin_token
+
+    def call(self, method: str, path: str, expected: int, token: str | None = None, **kwargs) -> dict:
+        headers = {"Authorization": f"Bearer {token or self.admin_token}"}
+        response = requests.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
+        assert response.status_code == expected, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else {}
+
+
+@pytest.fixture(scope="module")
+def slipway():
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
+    admin_token = f"slw_u_{_secret(12)}_{_secret(32)}"
+    with tempfile.TemporaryDirectory(prefix="slipway-console-") as data:
+        environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
+        process = subprocess.Popen(
+            [str(BINARY), "serve", "--port", "0", "--data-dir", data],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        url = None
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if "ready on http://" in line:
+                url = line.split("ready on ")[1].split()[0]
+                break
+        if url is None:
+            process.kill()
+            pytest.fail(f"slipway serve did not start: {process.stderr.read() if process.stderr else ''}")
+        for stream in (process.stdout, process.stderr):
+            threading.Thread(target=stream.read, daemon=True).start()
+        try:
+            yield Slipway(url.rstrip("/"), admin_token)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def screenshots():
+    folder = os.environ.get("SLIPWAY_SCREENSHOTS") or tempfile.mkdtemp(prefix="slipway-console-screens-")
+    pathlib.Path(folder).mkdir(parents=True, exist_ok=True)
+    yield pathlib.Path(folder)
+    print(f"\nconsole screenshots: {folder}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def set_width(browser, width: int, height: int = 900) -> None:
+    """Lays the page out as a screen `width` CSS pixels wide (a phone's below 500)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500},
+    )
+
+
+def shoot(browser, folder: pathlib.Path, name: str) -> None:
+    """Screenshots the current page at 1280 and 390 px wide (full height)."""
+    for width in (1280, 390):
+        set_width(browser, width)
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        set_width(browser, width, min(max(int(height), 600), 6000))
+        assert browser.get_screenshot_as_file(str(folder / f"{name}-{width}.png"))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def text(browser) -> str:
+    return browser.find_element(By.TAG_NAME, "main").text
+
+
+def wait_for_text(browser, fragment: str) -> None:
+    """Waits until the page's main content shows `fragment` (after a form post navigates)."""
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+        lambda driver: fragment in driver.find_element(By.TAG_NAME, "main").text,
+        message=f"the page never showed {fragment!r}",
+    )
+
+
+def sign_in(browser, slipway: Slipway, token: str) -> None:
+    browser.delete_all_cookies()
+    browser.get(slipway.url + "/signin")
+    field = browser.find_element(By.ID, "token")
+    field.send_keys(token)
+    field.submit()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.TAG_NAME, "main"))
+
+
+def test_console_end_to_end(slipway, browser, screenshots):
+    wait = WebDriverWait(browser, 60)
+
+    # A wrong token: a message, no session.
+    sign_in(browser, slipway, "slw_u_wrongwrongwr_" + "x" * 32)
+    wait_for_text(browser, "That token does not sign you in")
+    assert "That token does not sign you in" in text(browser)
+    assert browser.get_cookie("slipway_session") is None
+    shoot(browser, screenshots, "signin-refused")
+
+    # Sign in as the administrator.
+    sign_in(browser, slipway, slipway.admin_token)
+    wait.until(expected_conditions.url_contains("/models"))
+    session = browser.get_cookie("slipway_session")
+    assert session and session["httpOnly"] and session.get("sameSite") == "Strict"
+
+    # Create a model in the console, with a description that tries to run a script.
+    browser.find_element(By.CSS_SELECTOR, "details.panel summary").click()
+    browser.find_element(By.ID, "name").send_keys("iris")
+    browser.find_element(By.ID, "description").send_keys("Iris <script>window.pwned=1</script> classifier")
+    browser.find_element(By.CSS_SELECTOR, "form[method=post][action='/models'] button[type=submit]").click()
+    wait.until(expected_conditions.url_contains("/models/admin/iris"))
+    assert "Iris <script>window.pwned=1</script> classifier" in text(browser)
+    assert browser.execute_script("return window.pwned === undefined")
+    shoot(browser, screenshots, "model-empty")
+
+    # Deploy the iris example through the API; the server verifies it with its samples.
+    files = {"model": ("model.onnx", (EXAMPLE / "model.onnx").read_bytes(), "application/octet-stream")}
+    data = {"summary": "iris forest from the browser test"}
+    for field in ("schema", "samples", "classes"):
+        data[field] = (EXAMPLE / f"{field}.json").read_text()
+    deployment = slipway.call(
+        "POST", "/api/v1/models/admin/iris/environments/production/deployments", 201, files=files, data=data
+    )
+    version = deployment["version"]
+
+    # See it verified on the deployments page.
+    environment = f"{slipway.url}/models/admin/iris/environments/production"
+    deadline = time.monotonic() + 60
+    while True:
+        browser.get(environment)
+        if "verified" in browser.find_element(By.CSS_SELECTOR, "tbody").text:
+            break
+        assert "failed" not in browser.find_element(By.CSS_SELECTOR, "tbody").text, text(browser)
+        assert time.monotonic() < deadline, "the deployment was not verified within 60 s"
+        time.sleep(0.5)
+    shoot(browser, screenshots, "deployments")
+
+    # A form without its CSRF token changes nothing.
+    browser.find_element(By.LINK_TEXT, "Activate").click()
+    assert f"Activate version {version}?" in text(browser)
+    shoot(browser, screenshots, "confirm-activate")
+    browser.execute_script("document.querySelector(\"main form input[name='csrf']\").remove()")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "security token (CSRF)")
+    assert "Nothing was changed" in text(browser) or "nothing was changed" in text(browser)
+    shoot(browser, screenshots, "csrf-refused")
+    state = slipway.call("GET", "/api/v1/models/admin/iris/environments/production", 200)
+    assert state.get("active_version") is None, state
+
+    # Activate from the console, with the confirmation step.
+    browser.get(f"{environment}/activate?version={version}")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait.until(expected_conditions.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, ".notice"), f"Version {version} is now active in production."))
+    state = slipway.call("GET", "/api/v1/models/admin/iris/environments/production", 200)
+    assert state.get("active_version") == version, state
+
+    # Every page of the model, screenshot at both widths.
+    pages = {
+        "models": "/models",
+        "model": "/models/admin/iris",
+        "deployment": f"/models/admin/iris/environments/production/deployments/{version}",
+        "keys": "/models/admin/iris/keys",
+        "activity": "/models/admin/iris/activity",
+        "docs": "/models/admin/iris/docs",
+    }
+    for name, path in pages.items():
+        browser.get(slipway.url + path)
+        assert browser.find_element(By.TAG_NAME, "h1").text
+        shoot(browser, screenshots, name)
+    browser.get(slipway.url + "/models/admin/iris/docs")
+    assert '"predictions"' in browser.find_element(By.ID, "docs-response").text
+
+    # Run a playground prediction (the page's JavaScript sends it with the session).
+    browser.get(slipway.url + "/models/admin/iris/playground")
+    Select(browser.find_element(By.ID, "version")).select_by_value(str(version))
+    browser.find_element(By.CSS_SELECTOR, "#playground button[type=submit]").click()
+    wait.until(lambda driver: driver.find_element(By.ID, "playground-latency").get_attribute("data-status"))
+    assert browser.find_element(By.ID, "playground-latency").get_attribute("data-status") == "200"
+    response = browser.find_element(By.ID, "playground-response").text
+    assert '"predictions"' in response and '"className"' in response, response
+    shoot(browser, screenshots, "playground")
+
+    # Create a serving key: its secret is shown once.
+    browser.get(slipway.url + "/models/admin/iris/keys")
+    browser.find_element(By.ID, "keyname").send_keys("web")
+    browser.find_element(By.CSS_SELECTOR, "input[name=environments][value=production]").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/keys'] button[type=submit]").click()
+    wait_for_text(browser, "it is not shown again")
+    secret = browser.find_element(By.ID, "issued-secret").text
+    assert secret.startswith("slw_s_")
+    shoot(browser, screenshots, "key-created")
+    browser.get(slipway.url + "/models/admin/iris/keys")
+    assert secret not in browser.page_source
+
+    # A viewer may look but not activate: a message, and nothing changes.
+    slipway.call("POST", "/api/v1/orgs", 201, json={"name": "acme"})
+    slipway.call("POST", "/api/v1/models", 201, json={"owner": "acme", "name": "flowers"})
+    data["summary"] = "flowers v1"
+    files = {"model": ("model.onnx", (EXAMPLE / "model.onnx").read_bytes(), "application/octet-stream")}
+    flowers = slipway.call(
+        "POST", "/api/v1/models/acme/flowers/environments/production/deployments", 201, files=files, data=data
+    )
+    viewer = slipway.call("POST", "/api/v1/users", 201, json={"username": "vera"})["token"]["secret"]
+    slipway.call("PUT", "/api/v1/orgs/acme/members/vera", 200, json={"role": "viewer"})
+    path = f"/api/v1/models/acme/flowers/environments/production/deployments/{flowers['version']}"
+    deadline = time.monotonic() + 60
+    while slipway.call("GET", path, 200).get("status", {}).get("state") != "verified":
+        assert time.monotonic() < deadline, "flowers was not verified within 60 s"
+        time.sleep(0.3)
+    sign_in(browser, slipway, viewer)
+    browser.get(f"{slipway.url}/models/acme/flowers/environments/production")
+    assert "Activate" not in browser.find_element(By.CSS_SELECTOR, "tbody").text
+    browser.get(f"{slipway.url}/models/acme/flowers/environments/production/activate?version={flowers['version']}")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "Nothing was changed")
+    assert "Not allowed" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Nothing was changed" in text(browser)
+    shoot(browser, screenshots, "forbidden")
+    state = slipway.call("GET", "/api/v1/models/acme/flowers/environments/production", 200)
+    assert state.get("active_version") is None, state
+
+    # Sign out: the session no longer opens pages.
+    browser.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    wait.until(expected_conditions.url_contains("/signin"))
+    browser.get(slipway.url + "/models")
+    assert "/signin" in browser.current_url
+
+
+def test_keyboard_and_narrow_layout(slipway, browser, screenshots):
+    sign_in(browser, slipway, slipway.admin_token)
+    browser.get(slipway.url + "/models")
+    # The first Tab reaches the skip link, which leads to the main content.
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("\ue004")
+    active = browser.switch_to.active_element
+    assert active.text == "Skip to content"
+    # At 390 px nothing but tables (which scroll in their own box) is wider than the screen.
+    for path in ("/models", "/models/admin/iris", "/models/admin/iris/docs", "/models/admin/iris/playground"):
+        browser.get(slipway.url + path)
+        set_width(browser, 390)
+        overflow = browser.execute_script("return document.documentElement.scrollWidth")
+        assert overflow <= 390, (path, overflow)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
