@@ -246,9 +246,37 @@ public struct StatisticsReader: Sendable {
         )
     }
 
-    /// Drift of each deployment over the window ending at `end`.
-    func drift(of deployments: [Deployment], until end: Date, threshold: Double) async throws -> [UUID: DriftReport] {
-        let window = self.configuration.driftWindow
+    /// The largest population stability index (over the features and the predictions) of an environment's active
+    /// deployment over the `windowSeconds` before now, or `nil` when there is no active deployment or nothing to
+    /// compare (no reference, no traffic). What drift alert rules read.
+    public func currentDrift(modelID: UUID, environment: String, windowSeconds: Int) async throws -> Double? {
+        guard let found = try await self.registry.repository.environment(modelID: modelID, name: environment),
+            let activeID = found.activeDeploymentID,
+            let deployment = try await self.registry.repository.deployment(id: activeID),
+            let model = try await self.registry.repository.model(id: modelID)
+        else { return nil }
+        await self.flushRecorder()
+        let threshold = try await self.threshold(of: model)
+        let reports = try await self.drift(
+            of: [deployment],
+            until: Date(),
+            threshold: threshold,
+            window: Int64(max(60, windowSeconds))
+        )
+        guard let report = reports[deployment.id], report.rows > 0 else { return nil }
+        let indexes = report.features.map(\.index) + (report.predictions.map { [$0] } ?? [])
+        return indexes.max()
+    }
+
+    /// Drift of each deployment over the window ending at `end` (the configured drift window unless `window`, in
+    /// seconds, is given).
+    func drift(
+        of deployments: [Deployment],
+        until end: Date,
+        threshold: Double,
+        window: Int64? = nil
+    ) async throws -> [UUID: DriftReport] {
+        let window = window ?? self.configuration.driftWindow
         let start = end.addingTimeInterval(-Double(window))
         let size = Self.bucketSize(forWindow: window, configuration: self.configuration)
         let records = try await self.repository.statistics(

@@ -18,6 +18,13 @@ public struct ActivityEvent: Hashable, Sendable {
         case keyCreated = "key.created"
         case keyRevoked = "key.revoked"
         case monitoringUpdated = "monitoring.updated"
+        case predictionLogUpdated = "prediction_log.updated"
+        case alertCreated = "alert.created"
+        case alertDeleted = "alert.deleted"
+        case alertFiring = "alert.firing"
+        case alertResolved = "alert.resolved"
+        case webhookCreated = "webhook.created"
+        case webhookDeleted = "webhook.deleted"
 
         /// Actions that change which deployment is active in an environment.
         public static let activations: Set<Action> = [.deploymentActivated, .deploymentRolledBack]

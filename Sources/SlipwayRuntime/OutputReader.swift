@@ -10,6 +10,13 @@ public enum OutputReader {
         public var label: Label?
         /// The first output's values for this row (the label, the regression value(s), …).
         public var values: [OutputValue]
+
+        /// Creates a row.
+        public init(probabilities: [Double]?, label: Label?, values: [OutputValue]) {
+            self.probabilities = probabilities
+            self.label = label
+            self.values = values
+        }
     }
 
     /// A predicted label.

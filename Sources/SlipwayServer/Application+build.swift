@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SlipwayAPI
 import SlipwayConsole
+import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayMonitoring
 import SlipwayRegistry
@@ -53,11 +54,13 @@ struct RepositoryService: Service {
 ///   - configuration: what `slipway serve` was told.
 ///   - logger: the application's logger; request lines carry `hb.request.id`.
 ///   - recorders: extra receivers of every prediction request's record (tests, embedders).
+///   - drift: where drift alerts read the population stability index (default: the statistics module).
 ///   - onServerRunning: called with the bound port once the server accepts connections.
 public func buildApplication(
     configuration: ServerConfiguration,
     logger: Logger,
     recorders: [any PredictionRecorder] = [],
+    drift: (any DriftSource)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> SlipwayApplication {
     let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
@@ -103,6 +106,12 @@ public func buildApplication(
             logger: logger,
             metrics: metrics.factory
         ) : nil
+    let statisticsReader = StatisticsReader(
+        registry: registry,
+        repository: repository,
+        recorder: statistics,
+        configuration: configuration.statistics
+    )
     let allRecorders: [any PredictionRecorder] = [metrics.predictions] + (statistics.map { [$0] } ?? []) + recorders
 
     let router = Router(context: SlipwayRequestContext.self)
@@ -117,31 +126,54 @@ public func buildApplication(
         maximumUploadBytes: configuration.maximumArtifactBytes,
         readiness: readiness
     ).register(on: router)
+    // The feedback layer: every prediction's outcome (and sampled log entry) is buffered by its recorder and
+    // written by its service, which also evaluates alerts and delivers webhooks.
+    let feedbackRecorder = FeedbackRecorder(maximumBuffered: configuration.feedback.maximumBufferedRecords)
+    let webhooks = WebhookSender(
+        queueSize: configuration.feedback.webhookQueueSize,
+        attempts: configuration.feedback.webhookAttempts,
+        backoff: configuration.feedback.webhookBackoff,
+        logger: logger
+    )
+    let feedbackService = FeedbackService(
+        recorder: feedbackRecorder,
+        repository: repository,
+        evaluator: AlertEvaluator(
+            registry: repository,
+            repository: repository,
+            drift: drift ?? (statistics == nil ? nil : StatisticsDriftSource(reader: statisticsReader)),
+            webhooks: webhooks,
+            logger: logger
+        ),
+        webhooks: webhooks,
+        configuration: configuration.feedback,
+        logger: logger
+    )
+    FeedbackAPI(
+        registry: registry,
+        repository: repository,
+        recorder: feedbackRecorder,
+        configuration: configuration.feedback
+    ).register(on: router)
     let predictions = PredictionAPI(
         registry: registry,
         predictor: host,
         configuration: configuration.prediction,
-        recorder: PredictionRecorders(allRecorders)
+        recorder: PredictionRecorders(allRecorders + [feedbackRecorder])
     )
     predictions.register(on: router)
     metrics.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
-    StatisticsAPI(
-        reader: StatisticsReader(
-            registry: registry,
-            repository: repository,
-            recorder: statistics,
-            configuration: configuration.statistics
-        )
-    ).register(on: router)
+    StatisticsAPI(reader: statisticsReader).register(on: router)
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
     try Console(registry: registry, predictions: predictions).register(on: router)
 
-    // Shut down in reverse order: the host stops polling and verifying, then the statistics recorder writes what the
-    // drained requests left, before the database closes.
+    // Shut down in reverse order: the host stops polling and verifying, then the feedback service and the statistics
+    // recorder write what the drained requests left, before the database closes.
     var services: [any Service] = [RepositoryService(repository: repository, logger: logger)]
     if let statistics { services.append(statistics) }
+    services.append(feedbackService)
     services.append(host)
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),

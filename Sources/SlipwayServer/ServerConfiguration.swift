@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayMonitoring
 import SlipwayRegistry
@@ -31,6 +32,8 @@ import SlipwayRuntime
 /// - `statsMinuteRetentionHours` (int, default 48): how long minute buckets are kept.
 /// - `statsHourRetentionDays` (int, default 90): how long hour buckets are kept.
 /// - `driftWindowMinutes` (int, default 60): the sliding window drift is measured over.
+/// - `feedbackRetentionDays` (int, default 7): how long per-request outcomes are kept for feedback.
+/// - `alertIntervalSeconds` (int, default 30): how often alert rules are evaluated.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -47,6 +50,8 @@ public struct ServerConfiguration: Sendable {
     public var metrics: SlipwayMetrics.Configuration
     /// Per-deployment statistics: collection, retention, drift window.
     public var statistics: StatisticsConfiguration
+    /// The feedback layer's settings (outcome retention, alert interval, bounds).
+    public var feedback: FeedbackConfiguration
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -60,7 +65,8 @@ public struct ServerConfiguration: Sendable {
         runtime: ModelHost.Configuration = ModelHost.Configuration(),
         prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
         metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration(),
-        statistics: StatisticsConfiguration = StatisticsConfiguration()
+        statistics: StatisticsConfiguration = StatisticsConfiguration(),
+        feedback: FeedbackConfiguration = FeedbackConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -73,6 +79,7 @@ public struct ServerConfiguration: Sendable {
         self.prediction = prediction
         self.metrics = metrics
         self.statistics = statistics
+        self.feedback = feedback
     }
 
     /// Reads the configuration keys listed above; missing keys keep their defaults.
@@ -95,6 +102,14 @@ public struct ServerConfiguration: Sendable {
                 "maxPredictionBodyBytes",
                 config.int(forKey: "maxPredictionBodyBytes", default: self.prediction.maximumBodyBytes)
             ),
+            (
+                "feedbackRetentionDays",
+                config.int(forKey: "feedbackRetentionDays", default: self.feedback.outcomeRetentionDays)
+            ),
+            (
+                "alertIntervalSeconds",
+                config.int(forKey: "alertIntervalSeconds", default: Int(self.feedback.alertInterval.components.seconds))
+            ),
         ]
         for (key, value) in positive where value < 1 {
             throw ConfigurationError("\(key) must be at least 1; got \(value)")
@@ -105,6 +120,8 @@ public struct ServerConfiguration: Sendable {
         self.runtime.queueLimit = positive[2].1
         self.prediction.maximumRows = positive[3].1
         self.prediction.maximumBodyBytes = positive[4].1
+        self.feedback.outcomeRetentionDays = positive[5].1
+        self.feedback.alertInterval = .seconds(positive[6].1)
         let level = config.string(forKey: "logLevel", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(
@@ -131,6 +148,7 @@ public struct ServerConfiguration: Sendable {
         "port", "maxArtifactBytes", "modelMemoryBytes", "inferenceThreads", "maxQueuedPredictions",
         "maxPredictionRows", "maxPredictionBodyBytes",
         "statsFlushSeconds", "statsMinuteRetentionHours", "statsHourRetentionDays", "driftWindowMinutes",
+        "feedbackRetentionDays", "alertIntervalSeconds",
     ]
 
     /// Reads the `stats*` and `driftWindowMinutes` keys.

@@ -235,5 +235,95 @@ struct Migration: Sendable {
                 """,
             ]
         },
+        // Monitoring (issue 6, feedback part): per-request outcomes joined with ground truth, the opt-in
+        // prediction log and its settings, alert rules with their state, and webhooks.
+        Migration(version: 6, name: "prediction log, feedback and alerts") { dialect in
+            [
+                """
+                CREATE TABLE prediction_outcomes (
+                    request_id TEXT NOT NULL,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    at BIGINT NOT NULL,
+                    status BIGINT NOT NULL,
+                    latency_us BIGINT NOT NULL,
+                    classes TEXT,
+                    predictions TEXT,
+                    PRIMARY KEY (model_id, request_id)
+                )
+                """,
+                "CREATE INDEX prediction_outcomes_time ON prediction_outcomes (model_id, environment, at)",
+                "CREATE INDEX prediction_outcomes_age ON prediction_outcomes (at)",
+                """
+                CREATE TABLE prediction_feedback (
+                    model_id TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    row_index BIGINT NOT NULL,
+                    at BIGINT NOT NULL,
+                    label TEXT,
+                    value DOUBLE PRECISION,
+                    outcome DOUBLE PRECISION,
+                    PRIMARY KEY (model_id, request_id, row_index),
+                    FOREIGN KEY (model_id, request_id) REFERENCES prediction_outcomes (model_id, request_id)
+                        ON DELETE CASCADE
+                )
+                """,
+                """
+                CREATE TABLE prediction_log_settings (
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment TEXT NOT NULL,
+                    enabled BIGINT NOT NULL,
+                    sample_rate DOUBLE PRECISION NOT NULL,
+                    max_rows BIGINT NOT NULL,
+                    max_age_days BIGINT NOT NULL,
+                    PRIMARY KEY (model_id, environment)
+                )
+                """,
+                """
+                CREATE TABLE prediction_log (
+                    id \(dialect.autoIncrementPrimaryKey),
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    at BIGINT NOT NULL,
+                    key_name TEXT,
+                    inputs TEXT NOT NULL,
+                    outputs TEXT NOT NULL,
+                    latency_us BIGINT NOT NULL,
+                    status BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX prediction_log_environment ON prediction_log (model_id, environment, id)",
+                "CREATE INDEX prediction_log_time ON prediction_log (model_id, environment, at)",
+                """
+                CREATE TABLE alert_rules (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    comparison TEXT NOT NULL,
+                    threshold DOUBLE PRECISION NOT NULL,
+                    window_seconds BIGINT NOT NULL,
+                    environment TEXT NOT NULL,
+                    firing BIGINT NOT NULL,
+                    changed_at BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    UNIQUE (model_id, name)
+                )
+                """,
+                """
+                CREATE TABLE webhooks (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    url TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX webhooks_model ON webhooks (model_id, created_at)",
+            ]
+        },
     ]
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayRegistry
 import SlipwayRuntime
@@ -73,6 +74,9 @@ struct TestServer: Sendable {
 ///   - prediction: the prediction routes' limits (rows and body size per request).
 ///   - recorders: receivers of every prediction request's record.
 ///   - metrics: the `/metrics` settings (scrape token, series limit).
+///   - feedback: the feedback layer's settings (records flushed every 50 ms here).
+///   - drift: where drift alerts read the PSI.
+///   - afterShutdown: called with the data folder once the server has shut down gracefully.
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
@@ -80,6 +84,9 @@ func withServer<Value: Sendable>(
     prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
     recorders: [any PredictionRecorder] = [],
     metrics: SlipwayMetrics.Configuration = SlipwayMetrics.Configuration(),
+    feedback: FeedbackConfiguration = FeedbackConfiguration(flushInterval: .milliseconds(50)),
+    drift: (any DriftSource)? = nil,
+    afterShutdown: @Sendable (URL) async throws -> Void = { _ in },
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -95,16 +102,20 @@ func withServer<Value: Sendable>(
             logLevel: .critical,
             runtime: runtime,
             prediction: prediction,
-            metrics: metrics
+            metrics: metrics,
+            feedback: feedback
         ),
         logger: logger,
-        recorders: recorders
+        recorders: recorders,
+        drift: drift
     )
     let admin = try #require(slipway.bootstrapAdministrator, "the first start creates an administrator")
     let server = TestServer(slipway: slipway, dataDirectory: folder, adminToken: admin.secret)
-    return try await slipway.application.test(setup) { client in
+    let value = try await slipway.application.test(setup) { client in
         try await body(TestAPI(client: client, server: server))
     }
+    try await afterShutdown(folder)
+    return value
 }
 
 /// The credential a request carries.

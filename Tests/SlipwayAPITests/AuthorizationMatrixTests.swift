@@ -468,6 +468,70 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
             let key = try await cell.api.createKey("serving", in: cell.model, environments: ["production"])
             return MatrixRequest(path: "\(cell.modelPath)/keys/\(key.id)")
         },
+
+        // Monitoring: reading needs read access, changing needs owner rights (docs/monitoring.md).
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/prediction-log")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .role(.owner)) {
+            MatrixRequest(path: "\($0.environmentPath)/prediction-log", json: #"{"enabled": true, "sample_rate": 0.5}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/predictions")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions/export", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/predictions/export?format=csv")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/metrics", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/metrics")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/key-metric", .read) { cell in
+            _ = try await cell.api.put(
+                "\(cell.modelPath)/key-metric",
+                as: cell.api.admin,
+                json: #"{"name": "accuracy"}"#
+            )
+            return MatrixRequest(path: "\(cell.modelPath)/key-metric")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/key-metric", .role(.owner)) {
+            MatrixRequest(path: "\($0.modelPath)/key-metric", json: #"{"name": "macro_f1"}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/alerts", .read) {
+            MatrixRequest(path: "\($0.modelPath)/alerts")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/alerts", .role(.owner), .created) { cell in
+            MatrixRequest(
+                path: "\(cell.modelPath)/alerts",
+                json: #"{"name": "a\#(cell.serial)", "rule": "p99_ms > 20"}"#
+            )
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/alerts/{alert}", .role(.owner), .noContent) { cell in
+            let created = try await cell.api.post(
+                "\(cell.modelPath)/alerts",
+                as: cell.api.admin,
+                json: #"{"name": "d\#(cell.serial)", "rule": "p99_ms > 20"}"#
+            )
+            try #require(created.status == .created, "\(created)")
+            return MatrixRequest(path: "\(cell.modelPath)/alerts/d\(cell.serial)")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/webhooks", .role(.owner)) {
+            MatrixRequest(path: "\($0.modelPath)/webhooks")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/webhooks", .role(.owner), .created) {
+            MatrixRequest(path: "\($0.modelPath)/webhooks", json: #"{"url": "http://127.0.0.1:9/hook"}"#)
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/webhooks/{webhook}", .role(.owner), .noContent) { cell in
+            let created = try await cell.api.post(
+                "\(cell.modelPath)/webhooks",
+                as: cell.api.admin,
+                json: #"{"url": "http://127.0.0.1:9/hook"}"#
+            )
+            let id = try #require(created.json["id"]?.string, "\(created)")
+            let path = "\(cell.modelPath)/webhooks/\(id)"
+            // Clean up after cells that may not delete, so the model stays under its ten webhooks.
+            if !cell.expectsSuccess { _ = try? await cell.api.delete(path, as: cell.api.admin) }
+            return MatrixRequest(path: cell.expectsSuccess ? path : "\(cell.modelPath)/webhooks/\(UUID().uuidString)")
+        },
     ]
 }
 

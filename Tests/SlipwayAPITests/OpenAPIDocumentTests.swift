@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayMonitoring
 import SlipwayRegistry
@@ -37,6 +38,12 @@ import Testing
                     recorder: nil,
                     configuration: StatisticsConfiguration()
                 )
+            ).register(on: router)
+            FeedbackAPI(
+                registry: api.registry,
+                repository: try #require(api.registry.repository as? any FeedbackRepository),
+                recorder: FeedbackRecorder(),
+                configuration: FeedbackConfiguration()
             ).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }

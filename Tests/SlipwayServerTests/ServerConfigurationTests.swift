@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayMonitoring
 import SlipwayRuntime
@@ -56,6 +57,32 @@ import Testing
             Issue.record("expected \(key) to be rejected")
         } catch let error as ConfigurationError {
             #expect(error.description.contains(key))
+        }
+    }
+
+    @Test func readsTheFeedbackSettings() async throws {
+        let defaults = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        )
+        #expect(defaults.feedback.outcomeRetentionDays == 7 && defaults.feedback.alertInterval == .seconds(30))
+        let reader = try await ServerConfiguration.reader(
+            overrides: ["alertIntervalSeconds": "5"],
+            configFile: nil,
+            environment: ["SLIPWAY_FEEDBACK_RETENTION_DAYS": "14", "SLIPWAY_ALERT_INTERVAL_SECONDS": "60"]
+        )
+        let configuration = try ServerConfiguration(config: reader)
+        #expect(configuration.feedback.outcomeRetentionDays == 14)
+        #expect(configuration.feedback.alertInterval == .seconds(5))
+        for (variable, key) in [
+            ("SLIPWAY_FEEDBACK_RETENTION_DAYS", "feedbackRetentionDays"),
+            ("SLIPWAY_ALERT_INTERVAL_SECONDS", "alertIntervalSeconds"),
+        ] {
+            let bad = try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: nil,
+                environment: [variable: "0"]
+            )
+            #expect(throws: ConfigurationError.self, "\(key)") { try ServerConfiguration(config: bad) }
         }
     }
 

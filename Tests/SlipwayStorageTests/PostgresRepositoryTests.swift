@@ -50,4 +50,13 @@ struct PostgresRepositoryTests {
     @Test func servesConcurrentReadsAndWrites() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.servesConcurrentReadsAndWrites)
     }
+    @Test func storesOutcomesAndFeedback() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesOutcomesAndFeedback)
+    }
+    @Test func boundsThePredictionLog() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.boundsThePredictionLog)
+    }
+    @Test func storesAlertRulesAndWebhooks() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesAlertRulesAndWebhooks)
+    }
 }

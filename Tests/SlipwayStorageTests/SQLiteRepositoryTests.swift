@@ -48,4 +48,13 @@ import Testing
     @Test func servesConcurrentReadsAndWrites() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.servesConcurrentReadsAndWrites)
     }
+    @Test func storesOutcomesAndFeedback() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.storesOutcomesAndFeedback)
+    }
+    @Test func boundsThePredictionLog() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.boundsThePredictionLog)
+    }
+    @Test func storesAlertRulesAndWebhooks() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.storesAlertRulesAndWebhooks)
+    }
 }

@@ -297,7 +297,7 @@ struct ModelsController {
 
 extension SlipwayRequestContext {
     /// The `{owner}` path parameter.
-    var owner: String { get throws { try self.parameters.require("owner") } }
+    package var owner: String { get throws { try self.parameters.require("owner") } }
     /// The `{name}` path parameter.
-    var name: String { get throws { try self.parameters.require("name") } }
+    package var name: String { get throws { try self.parameters.require("name") } }
 }

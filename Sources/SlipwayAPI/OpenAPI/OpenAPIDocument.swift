@@ -589,6 +589,177 @@ public enum OpenAPIDocument {
                 response: ref("Key")
             ),
             Operation(method: "delete", path: "\(model)/keys/{id}", summary: "Revoke a key", tag: "keys", status: 204),
+        ] + Self.monitoringOperations(model: model, environment: environment)
+    }
+
+    /// The prediction log, feedback, metrics, key metric, alert and webhook routes (docs/monitoring.md).
+    static func monitoringOperations(model: String, environment: String) -> [Operation] {
+        let number: [String: Any] = ["type": "number"]
+        let logSettings = object([
+            "environment": string, "enabled": boolean, "sample_rate": number, "max_rows": integer,
+            "max_age_days": integer,
+        ])
+        let logEntry = object([
+            "id": integer, "request_id": string, "at": time, "version": integer, "key_name": nullable(string),
+            "status": integer, "latency_ms": number, "inputs": [:], "outputs": [:],
+        ])
+        let range: [(String, String, [String: Any])] = [
+            ("from", "predictions at or after", time), ("to", "predictions before", time),
+            ("version", "only this deployment version", ["type": "integer", "minimum": 1]),
+        ]
+        let keyMetric = object(
+            [
+                "name": string, "direction": ["type": "string", "enum": ["maximize", "minimize"]],
+                "value": nullable(number),
+            ]
+        )
+        let alert = object([
+            "name": string, "metric": ["type": "string", "enum": ["error_rate", "p99_ms", "drift", "key_metric"]],
+            "op": ["type": "string", "enum": [">", ">=", "<", "<="]], "threshold": number, "window": string,
+            "environment": string, "rule": string, "state": ["type": "string", "enum": ["ok", "firing"]],
+            "changed_at": time, "created_at": time,
+        ])
+        let webhook = object(["id": string, "url": string, "secret": string, "created_at": time])
+        let feedbackItem = object(
+            ["request_id": string, "row": integer, "label": string, "value": number, "outcome": number],
+            required: ["request_id"]
+        )
+        return [
+            Operation(
+                method: "post",
+                path: "/v1/{owner}/{name}/feedback",
+                summary: "Ground truth or outcomes for earlier predictions (serving key; see docs/monitoring.md)",
+                tag: "feedback",
+                query: [("environment", "the environment (default production)", string)],
+                body: ["oneOf": [feedbackItem, object(["feedback": array(feedbackItem)], required: ["feedback"])]],
+                response: object(["accepted": integer, "unchanged": integer]),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/prediction-log",
+                summary: "The environment's prediction log settings",
+                tag: "monitoring",
+                response: logSettings,
+                isPublic: true
+            ),
+            Operation(
+                method: "put",
+                path: "\(environment)/prediction-log",
+                summary: "Turn the prediction log on or off, with its sampling rate and bounds (owner/admin)",
+                tag: "monitoring",
+                body: object(
+                    ["enabled": boolean, "sample_rate": number, "max_rows": integer, "max_age_days": integer],
+                    required: ["enabled"]
+                ),
+                response: logSettings
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/predictions",
+                summary: "Logged predictions, newest first",
+                tag: "monitoring",
+                query: range + [
+                    (
+                        "limit", "entries per page, 1–1000 (default 100)",
+                        ["type": "integer", "minimum": 1, "maximum": 1000]
+                    ),
+                    ("cursor", "the next_cursor of the previous page", string),
+                ],
+                response: object(["items": array(logEntry), "next_cursor": nullable(string)]),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/predictions/export",
+                summary: "Export logged predictions (JSON Lines or CSV, streamed)",
+                tag: "monitoring",
+                query: [("format", "jsonl (default) or csv", ["type": "string", "enum": ["jsonl", "csv"]])] + range,
+                response: string,
+                responseType: "application/x-ndjson",
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/metrics",
+                summary: "Quality metrics from feedback (default window: the last 24 hours)",
+                tag: "monitoring",
+                query: range,
+                response: object([
+                    "environment": string, "version": nullable(integer), "from": time, "to": time,
+                    "metrics": ["type": "object"], "key_metric": keyMetric,
+                ]),
+                isPublic: true
+            ),
+            Operation(
+                method: "get",
+                path: "\(model)/key-metric",
+                summary: "The model's key metric",
+                tag: "monitoring",
+                response: keyMetric,
+                isPublic: true
+            ),
+            Operation(
+                method: "put",
+                path: "\(model)/key-metric",
+                summary: "Choose the model's key metric (owner/admin)",
+                tag: "monitoring",
+                body: object(
+                    ["name": string, "direction": ["type": "string", "enum": ["maximize", "minimize"]]],
+                    required: ["name"]
+                ),
+                response: keyMetric
+            ),
+            Operation(
+                method: "get",
+                path: "\(model)/alerts",
+                summary: "Alert rules with their state",
+                tag: "alerts",
+                response: array(alert),
+                isPublic: true
+            ),
+            Operation(
+                method: "post",
+                path: "\(model)/alerts",
+                summary: "Create an alert rule (fields or the compact rule form; owner/admin)",
+                tag: "alerts",
+                body: object([
+                    "name": string, "rule": string, "metric": string, "op": string, "threshold": number,
+                    "window": string, "environment": string,
+                ]),
+                status: 201,
+                response: alert
+            ),
+            Operation(
+                method: "delete",
+                path: "\(model)/alerts/{alert}",
+                summary: "Delete an alert rule",
+                tag: "alerts",
+                status: 204
+            ),
+            Operation(
+                method: "get",
+                path: "\(model)/webhooks",
+                summary: "The model's webhooks (no secrets; owner/admin)",
+                tag: "alerts",
+                response: array(webhook)
+            ),
+            Operation(
+                method: "post",
+                path: "\(model)/webhooks",
+                summary: "Add a webhook for alert events (the secret is shown once)",
+                tag: "alerts",
+                body: object(["url": string, "secret": string], required: ["url"]),
+                status: 201,
+                response: webhook
+            ),
+            Operation(
+                method: "delete",
+                path: "\(model)/webhooks/{webhook}",
+                summary: "Remove a webhook",
+                tag: "alerts",
+                status: 204
+            ),
         ]
     }
 

@@ -7,12 +7,12 @@ import SlipwayRegistry
 ///
 /// Decisions are cached for one second per (credential, model, environment), so the prediction path reads the
 /// database at most once a second per caller; a revoked or expired key stops working within that second.
-final class ServingAccess: Sendable {
-    struct Decision: Sendable {
+package final class ServingAccess: Sendable {
+    package struct Decision: Sendable {
         /// The serving key that was used, for rate limiting.
-        var key: AccessKey?
+        package var key: AccessKey?
         /// Why the caller may not predict, if they may not.
-        var refusal: APIError?
+        package var refusal: APIError?
     }
 
     private struct Entry {
@@ -25,12 +25,12 @@ final class ServingAccess: Sendable {
     private let maximumEntries = 10_000
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
 
-    init(registry: Registry) {
+    package init(registry: Registry) {
         self.registry = registry
     }
 
     /// The decision for `secret` on `model`/`environment`.
-    func decide(secret: String?, model: Model, environment: String) async throws -> Decision {
+    package func decide(secret: String?, model: Model, environment: String) async throws -> Decision {
         let cacheKey = "\(secret ?? "")\u{0}\(model.id)\u{0}\(environment)"
         let now = DispatchTime.now().uptimeNanoseconds
         if let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now {

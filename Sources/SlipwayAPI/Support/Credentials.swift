@@ -4,11 +4,11 @@ import Hummingbird
 import SlipwayRegistry
 
 /// Finding the credential in a request's headers.
-enum Credentials {
+package enum Credentials {
     static let servingKeyHeader = HTTPField.Name("X-Serving-Key")!
 
     /// The secret from `Authorization: Bearer|Token|Deploy-Key|Api-Key …` or `X-Serving-Key`, if any.
-    static func secret(in request: Request) throws -> String? {
+    package static func secret(in request: Request) throws -> String? {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2 else {
@@ -47,7 +47,7 @@ enum Credentials {
 
 extension Registry {
     /// Authenticates the request's credential.
-    func principal(for request: Request) async throws -> Principal {
+    package func principal(for request: Request) async throws -> Principal {
         try await self.authenticate(secret: Credentials.secret(in: request))
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// RFC 3339 timestamps in UTC with microseconds, the API's one time format.
-enum Timestamp {
+package enum Timestamp {
     /// `2026-11-28T04:31:07.123456Z`.
-    static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         var seconds = microseconds / 1_000_000
         var fraction = microseconds % 1_000_000
@@ -27,7 +27,7 @@ enum Timestamp {
     }
 
     /// Parses RFC 3339 with or without fractional seconds (up to microseconds) and with `Z` or an offset.
-    static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let pattern = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/
         guard let match = text.wholeMatch(of: pattern) else { return nil }
         var components = DateComponents()

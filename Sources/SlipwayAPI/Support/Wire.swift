@@ -5,9 +5,9 @@ import NIOCore
 import SlipwayRegistry
 
 /// Reading requests and writing responses the same way on every route.
-enum Wire {
+package enum Wire {
     /// The largest JSON body accepted on management routes.
-    static let maximumJSONBody = 1 << 20
+    package static let maximumJSONBody = 1 << 20
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -36,7 +36,7 @@ enum Wire {
     }
 
     /// A JSON response.
-    static func json(
+    package static func json(
         _ value: some Encodable,
         status: HTTPResponse.Status = .ok,
         headers: HTTPFields = [:]
@@ -90,14 +90,14 @@ enum Wire {
     }
 
     /// An integer query parameter.
-    static func integer(_ request: Request, _ name: String) throws -> Int? {
+    package static func integer(_ request: Request, _ name: String) throws -> Int? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
         guard let value = Int(text) else { throw APIError.invalid(name, "\(name) must be an integer, got '\(text)'") }
         return value
     }
 
     /// A time query parameter.
-    static func time(_ request: Request, _ name: String) throws -> Date? {
+    package static func time(_ request: Request, _ name: String) throws -> Date? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
         guard let value = Timestamp.parse(text) else {
             throw APIError.invalid(name, "\(name) must be an RFC 3339 time such as 2026-01-31T12:00:00Z, got '\(text)'")
@@ -118,7 +118,7 @@ enum Wire {
     /// Decodes a JSON object body strictly: unknown fields, wrong types and malformed JSON are 400s naming the field.
     ///
     /// - Returns: the value and the set of top-level keys that were present (to tell `null` from absent).
-    static func decode<T: Decodable>(
+    package static func decode<T: Decodable>(
         _ type: T.Type,
         from request: inout Request,
         allowed: Set<String>

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SlipwayRegistry
+
+/// The feedback layer's background work: writes buffered records in batches every second, re-reads log settings,
+/// prunes old outcomes and log entries, evaluates alerts and delivers webhooks. On graceful shutdown it writes
+/// what is still buffered before the database closes (list it after the repository's service).
+public struct FeedbackService: Service {
+    let recorder: FeedbackRecorder
+    let repository: any FeedbackRepository
+    let evaluator: AlertEvaluator
+    let webhooks: WebhookSender
+    let configuration: FeedbackConfiguration
+    let logger: Logger
+
+    /// Creates the service.
+    public init(
+        recorder: FeedbackRecorder,
+        repository: any FeedbackRepository,
+        evaluator: AlertEvaluator,
+        webhooks: WebhookSender,
+        configuration: FeedbackConfiguration,
+        logger: Logger
+    ) {
+        self.recorder = recorder
+        self.repository = repository
+        self.evaluator = evaluator
+        self.webhooks = webhooks
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.webhooks.run() }
+            await self.refreshSettings()
+            let clock = ContinuousClock()
+            var nextSettings = clock.now + self.configuration.settingsInterval
+            var nextPrune = clock.now
+            var nextAlerts = clock.now + self.configuration.alertInterval
+            while true {
+                do {
+                    // Only the wait is cancelled on shutdown, never a write in progress.
+                    try await cancelWhenGracefulShutdown {
+                        try await Task.sleep(for: self.configuration.flushInterval)
+                    }
+                } catch {
+                    break
+                }
+                await self.flush()
+                let now = clock.now
+                if now >= nextSettings {
+                    await self.refreshSettings()
+                    nextSettings = now + self.configuration.settingsInterval
+                }
+                if now >= nextPrune {
+                    await self.prune()
+                    nextPrune = now + self.configuration.pruneInterval
+                }
+                if now >= nextAlerts {
+                    await self.evaluator.evaluateAll()
+                    nextAlerts = now + self.configuration.alertInterval
+                }
+            }
+            await self.flush()
+            self.webhooks.finish()
+        }
+    }
+
+    /// Writes what the recorder buffered: outcomes first (feedback joins with them), then log entries.
+    public func flush() async {
+        let (records, dropped) = self.recorder.drain()
+        if dropped > 0 {
+            self.logger.info(
+                "prediction records dropped: the buffer was full",
+                metadata: ["records.dropped": "\(dropped)"]
+            )
+        }
+        guard !records.isEmpty else { return }
+        let (outcomes, log) = self.recorder.convert(records)
+        let batch = 500
+        do {
+            for start in stride(from: 0, to: outcomes.count, by: batch) {
+                try await self.repository.insertOutcomes(Array(outcomes[start..<min(start + batch, outcomes.count)]))
+            }
+            for start in stride(from: 0, to: log.count, by: batch) {
+                try await self.repository.insertLogEntries(Array(log[start..<min(start + batch, log.count)]))
+            }
+        } catch {
+            self.logger.info("writing prediction records failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func refreshSettings() async {
+        do {
+            self.recorder.replaceSettings(try await self.repository.allPredictionLogSettings())
+        } catch {
+            self.logger.info("reading prediction log settings failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Deletes outcomes past their retention and log entries beyond each environment's bounds.
+    public func prune(now: Date = Date()) async {
+        do {
+            let cutoff = now.addingTimeInterval(-Double(self.configuration.outcomeRetentionDays) * 86_400)
+            _ = try await self.repository.pruneOutcomes(before: cutoff)
+            for settings in self.recorder.allSettings() {
+                _ = try await self.repository.pruneLog(settings, now: now)
+            }
+        } catch {
+            self.logger.info("pruning monitoring data failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
