@@ -195,5 +195,35 @@ struct Migration: Sendable {
                 "ALTER TABLE deployments ADD COLUMN reference_rows BIGINT",
             ]
         },
+        // Batch scoring jobs (migration 7; 5 and 6 belong to other features). Files live in the data folder's
+        // `jobs/` area under names made from the id; the row holds state, options and progress.
+        Migration(version: 7, name: "batch jobs") { _ in
+            [
+                """
+                CREATE TABLE batch_jobs (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    format TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    reason TEXT,
+                    descending BIGINT NOT NULL,
+                    class_limit BIGINT NOT NULL,
+                    threshold DOUBLE PRECISION NOT NULL,
+                    input_bytes BIGINT NOT NULL,
+                    rows_done BIGINT NOT NULL,
+                    rows_total BIGINT,
+                    error_count BIGINT NOT NULL,
+                    submitted_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    started_at BIGINT,
+                    finished_at BIGINT
+                )
+                """,
+                "CREATE INDEX batch_jobs_model ON batch_jobs (model_id, environment, created_at)",
+                "CREATE INDEX batch_jobs_state ON batch_jobs (state, created_at)",
+            ]
+        },
     ]
 }
