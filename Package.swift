@@ -102,11 +102,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Batch scoring jobs: reads CSV/JSONL files, scores them chunk by chunk, writes result and error files.
+        .target(
+            name: "SlipwayBatch",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SlipwayAPI",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayRuntime",
+                "SlipwayBatch",
                 "SlipwayInference",
                 "SlipwayFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,6 +138,7 @@ let package = Package(
                 "SlipwayStorage",
                 "SlipwayRuntime",
                 "SlipwayAPI",
+                "SlipwayBatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -193,11 +207,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayBatchTests",
+            dependencies: [
+                "SlipwayBatch",
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayAPITests",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayAPI",
+                "SlipwayBatch",
                 "SlipwayServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
