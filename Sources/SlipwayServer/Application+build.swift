@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
@@ -15,6 +16,8 @@ public struct SlipwayApplication: Sendable {
     public var registry: Registry
     /// The model host: routes, warm sessions, verification (a service of ``application``).
     public var host: ModelHost
+    /// The batch job runner (a service of ``application``).
+    public var batchRunner: BatchJobRunner
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
 
@@ -104,6 +107,21 @@ public func buildApplication(
     predictions.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    let batchRunner = BatchJobRunner(
+        jobs: repository,
+        models: repository,
+        predictor: host,
+        files: try BatchJobFiles(root: dataDirectory.appendingPathComponent("jobs", isDirectory: true)),
+        configuration: configuration.batch,
+        logger: logger
+    )
+    BatchJobsAPI(
+        registry: registry,
+        predictor: host,
+        jobs: repository,
+        runner: batchRunner,
+        maximumBytes: configuration.maximumBatchBytes
+    ).register(on: router)
 
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
@@ -111,8 +129,9 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "slipway"
         ),
-        // Shut down in reverse order: the host stops polling and verifying before the database closes.
-        services: [RepositoryService(repository: repository, logger: logger), host],
+        // Shut down in reverse order: the batch runner stops, then the host stops polling and verifying, before the
+        // database closes.
+        services: [RepositoryService(repository: repository, logger: logger), host, batchRunner],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -120,6 +139,7 @@ public func buildApplication(
         application: application,
         registry: registry,
         host: host,
+        batchRunner: batchRunner,
         bootstrapAdministrator: administrator
     )
 }

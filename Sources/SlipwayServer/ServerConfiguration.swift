@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayRegistry
 import SlipwayRuntime
 
@@ -23,6 +24,8 @@ import SlipwayRuntime
 /// - `maxQueuedPredictions` (int, default 256): calls that may wait per deployment before 503 overloaded.
 /// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
 /// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
+/// - `maxBatchBytes` (int, default 1 GiB): the largest batch job upload.
+/// - `batchRetentionSeconds` (int, default 604,800 = 7 days): how long finished batch jobs and their files are kept.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -35,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     public var runtime: ModelHost.Configuration
     /// The prediction routes' limits (rows and body size per request).
     public var prediction: PredictionAPI.Configuration
+    /// The largest batch job upload, in bytes.
+    public var maximumBatchBytes: Int64 = 1 << 30
+    /// The batch job runner's settings (chunk size, retention).
+    public var batch: BatchJobRunner.Configuration = BatchJobRunner.Configuration()
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -96,6 +103,14 @@ public struct ServerConfiguration: Sendable {
             )
         }
         self.logLevel = logLevel
+        let batchBytes = config.int(forKey: "maxBatchBytes", default: Int(self.maximumBatchBytes))
+        guard batchBytes > 0 else { throw ConfigurationError("maxBatchBytes must be positive; got \(batchBytes)") }
+        self.maximumBatchBytes = Int64(batchBytes)
+        let retention = config.int(forKey: "batchRetentionSeconds", default: Int(self.batch.retention))
+        guard retention > 0 else {
+            throw ConfigurationError("batchRetentionSeconds must be positive; got \(retention)")
+        }
+        self.batch.retention = TimeInterval(retention)
         guard (0...65_535).contains(self.port) else {
             throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
         }
@@ -111,7 +126,7 @@ public struct ServerConfiguration: Sendable {
 
     static let integerKeys: Set<String> = [
         "port", "maxArtifactBytes", "modelMemoryBytes", "inferenceThreads", "maxQueuedPredictions",
-        "maxPredictionRows", "maxPredictionBodyBytes",
+        "maxPredictionRows", "maxPredictionBodyBytes", "maxBatchBytes", "batchRetentionSeconds",
     ]
 
     /// Builds a reader over, in order of precedence: `overrides` (command-line flags), `SLIPWAY_*` environment

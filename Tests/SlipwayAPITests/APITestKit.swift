@@ -77,6 +77,7 @@ func withServer<Value: Sendable>(
     runtime: ModelHost.Configuration = ModelHost.Configuration(verifiesDeployments: false),
     prediction: PredictionAPI.Configuration = PredictionAPI.Configuration(),
     recorders: [any PredictionRecorder] = [],
+    maximumBatchBytes: Int64 = 1 << 30,
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -84,15 +85,18 @@ func withServer<Value: Sendable>(
     defer { try? FileManager.default.removeItem(at: folder) }
     var logger = Logger(label: "slipway.apitests")
     logger.logLevel = .critical
+    var configuration = ServerConfiguration(
+        port: 0,
+        dataDirectory: folder.path,
+        maximumArtifactBytes: maximumArtifactBytes,
+        logLevel: .critical,
+        runtime: runtime,
+        prediction: prediction
+    )
+    configuration.maximumBatchBytes = maximumBatchBytes
+    configuration.batch.pollInterval = 0.05
     let slipway = try await buildApplication(
-        configuration: ServerConfiguration(
-            port: 0,
-            dataDirectory: folder.path,
-            maximumArtifactBytes: maximumArtifactBytes,
-            logLevel: .critical,
-            runtime: runtime,
-            prediction: prediction
-        ),
+        configuration: configuration,
         logger: logger,
         recorders: recorders
     )
