@@ -9,7 +9,7 @@ public struct SlipwayCommand: AsyncParsableCommand {
             ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
             ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
             RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
-            WhoamiCommand.self,
+            WhoamiCommand.self, PredictBatchCommand.self, BatchJobsCommand.self,
         ]
     )
 
