@@ -93,10 +93,17 @@ public final class BatchJobRunner: Service, Sendable {
     /// Whether the job is the one running now.
     public func isRunning(_ id: UUID) -> Bool { self.state.withLock { $0.current == id } }
 
+    /// Runs queued jobs until graceful shutdown, which cancels the running job (it is marked failed).
     public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await self.loop()
+        }
+    }
+
+    private func loop() async throws {
         try await self.recoverInterruptedJobs()
         var lastPurge = Date.distantPast
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             if Date().timeIntervalSince(lastPurge) > 60 {
                 await self.purgeExpired()
                 lastPurge = Date()
@@ -226,8 +233,8 @@ public final class BatchJobRunner: Service, Sendable {
         }
         let resultURL = self.files.result(job.id, format: job.format)
         let errorsURL = self.files.errors(job.id)
-        FileManager.default.createFile(atPath: resultURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errorsURL.path, contents: Data(BatchResultWriter.errorHeader.utf8))
+        _ = FileManager.default.createFile(atPath: resultURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorsURL.path, contents: Data(BatchResultWriter.errorHeader.utf8))
         let results = try FileHandle(forWritingTo: resultURL)
         let errors = try FileHandle(forWritingTo: errorsURL)
         defer {

@@ -40,7 +40,8 @@ enum BatchScorer {
             }
         }
         if !positional.isEmpty {
-            try await Self.run(positional.map(\.0), .ndarray(positional.map(\.1)), model, predictor, &results, &errors) {
+            try await Self.run(positional.map(\.0), .ndarray(positional.map(\.1)), model, predictor, &results, &errors)
+            {
                 .ndarray([positional[$0].1])
             }
         }
@@ -136,7 +137,9 @@ enum BatchScorer {
         guard let field else { return "row" }
         for prefix in ["ndarray[0]", "features[0]"] where field.hasPrefix(prefix) {
             let rest = field.dropFirst(prefix.count)
-            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]"), let column = Int(rest.dropFirst().prefix(upTo: close)) {
+            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]"),
+                let column = Int(rest.dropFirst().prefix(upTo: close))
+            {
                 return "column \(column + 1)"
             }
             return rest.isEmpty ? "row" : String(rest.drop { $0 == "." })

@@ -30,12 +30,7 @@ struct BatchJobRouteTests {
     static func rows(_ count: Int) -> [[Double]] {
         (0..<count).map { index in
             let t = Double(index % 97) / 96
-            return [
-                (4.3 + 3.6 * t * 10).rounded() / 10,
-                (2.0 + 2.4 * (1 - t) * 10).rounded() / 10,
-                (1.0 + 5.9 * t * 10).rounded() / 10,
-                (0.1 + 2.4 * t * 10).rounded() / 10,
-            ].map { ($0 * 1).rounded(toPlaces: 1) }
+            return [4.3 + 3.6 * t, 2.0 + 2.4 * (1 - t), 1.0 + 5.9 * t, 0.1 + 2.4 * t].map { ($0 * 10).rounded() / 10 }
         }
     }
 
@@ -124,10 +119,10 @@ struct BatchJobRouteTests {
             let report = errors.text.split(separator: "\n").map(String.init)
             #expect(report.first == "row,field,problem")
             #expect(report.count == 5, "\(errors.text)")
-            #expect(report[1].hasPrefix("1200,sepal_length,max:"), "\(report)")
-            #expect(report[2].hasPrefix("1201,columns,expected 4 columns"), "\(report)")
+            #expect(report[1].hasPrefix("1200,sepal_length,") && report[1].contains("max:"), "\(report)")
+            #expect(report[2].hasPrefix("1201,columns,\"expected 4 columns as in the header, got 3\""), "\(report)")
             #expect(report[3].hasPrefix("1202,row,a quote inside an unquoted field"), "\(report)")
-            #expect(report[4].hasPrefix("1203,sepal_width,type:"), "\(report)")
+            #expect(report[4].hasPrefix("1203,sepal_width,") && report[4].contains("type:"), "\(report)")
 
             let list = try await api.get(Self.jobs, as: key)
             #expect(list.json.array?.count == 1)
@@ -157,11 +152,14 @@ struct BatchJobRouteTests {
             #expect(lines.count == 3)
             let decoded = try lines.map { try JSONDecoder().decode(JSON.self, from: $0) }
             #expect(decoded.map { $0["row"]?.int } == [0, 1, 2])
-            #expect(decoded.map { $0["predictions"]?[0]?["className"]?.string } == ["setosa", "virginica", "versicolor"])
+            #expect(
+                decoded.map { $0["predictions"]?[0]?["className"]?.string } == ["setosa", "virginica", "versicolor"]
+            )
             #expect(decoded.allSatisfy { $0["predictions"]?.array?.count == 1 })
             let errors = try await api.get("\(Self.jobs)/\(id)/errors", as: key)
             #expect(errors.text.contains("3,line,the line is not valid JSON"), "\(errors.text)")
-            #expect(errors.text.contains("4,petal_width,required"), "\(errors.text)")
+            #expect(errors.text.contains("\n4,petal_width,"), "\(errors.text)")
+            #expect(errors.text.contains("required"), "\(errors.text)")
         }
     }
 
@@ -364,12 +362,5 @@ struct BatchJobLoadTests {
                 #expect(during <= 2 * idle, "online p99 \(during) s during the job vs \(idle) s idle")
             }
         }
-    }
-}
-
-extension Double {
-    fileprivate func rounded(toPlaces places: Int) -> Double {
-        let factor = pow(10, Double(places))
-        return (self * factor).rounded() / factor
     }
 }

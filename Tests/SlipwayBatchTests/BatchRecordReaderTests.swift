@@ -37,7 +37,9 @@ struct BatchRecordReaderTests {
         let records = try self.records("a\"b,c\n\"x\"y,z\nok,1\n\"open,2\n")
         #expect(records.count == 4, "\(records)")
         guard records.count == 4 else { return }
-        #expect(records[0] == .malformed("a quote inside an unquoted field (quote the whole field and double inner quotes)"))
+        #expect(
+            records[0] == .malformed("a quote inside an unquoted field (quote the whole field and double inner quotes)")
+        )
         #expect(records[1] == .malformed("text after a closing quote (expected a comma or the end of the line)"))
         #expect(records[2] == .fields(["ok", "1"]))
         #expect(records[3] == .malformed("a quoted field is not closed before the end of the file"))
@@ -76,15 +78,24 @@ struct BatchRecordReaderTests {
             try BatchRowDecoder(schema: schema, format: .csv, header: ["size", "name", "size"])
         }
         let decoder = try BatchRowDecoder(schema: schema, format: .csv, header: ["name", "size", "flag"])
-        #expect(decoder.decode(.fields(["007", "1.5", "true"])) == .named(["name": .string("007"), "size": .number(1.5), "flag": .bool(true)]))
+        #expect(
+            decoder.decode(.fields(["007", "1.5", "true"]))
+                == .named(["name": .string("007"), "size": .number(1.5), "flag": .bool(true)])
+        )
         #expect(decoder.decode(.fields(["x", "2", ""])) == .named(["name": .string("x"), "size": .integer(2)]))
-        #expect(decoder.decode(.fields(["x"])) == .bad(field: "columns", problem: "expected 3 columns as in the header, got 1"))
+        #expect(
+            decoder.decode(.fields(["x"]))
+                == .bad(field: "columns", problem: "expected 3 columns as in the header, got 1")
+        )
         let positional = try BatchRowDecoder(schema: nil, format: .csv, header: ["a", "b"])
         #expect(positional.decode(.fields(["1", "x"])) == .positional([.integer(1), .string("x")]))
         let lines = try BatchRowDecoder(schema: nil, format: .jsonl, header: nil)
         #expect(lines.decode(.line(#"{"features": {"a": 1}}"#)) == .named(["a": .integer(1)]))
         #expect(lines.decode(.line(#"{"ndarray": [[1, 2]]}"#)) == .positional([.integer(1), .integer(2)]))
         #expect(lines.decode(.line("[1.5]")) == .positional([.number(1.5)]))
-        #expect(lines.decode(.line("3")) == .bad(field: "line", problem: "each line must be a JSON object (features) or array (ndarray)"))
+        #expect(
+            lines.decode(.line("3"))
+                == .bad(field: "line", problem: "each line must be a JSON object (features) or array (ndarray)")
+        )
     }
 }

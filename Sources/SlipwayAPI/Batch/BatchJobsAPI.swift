@@ -61,7 +61,8 @@ public struct BatchJobsAPI: Sendable {
                 throw APIError(
                     .conflict,
                     code: "not_ready",
-                    detail: "the job is \(job.state.rawValue); its result can be downloaded once it has succeeded (or was cancelled)"
+                    detail:
+                        "the job is \(job.state.rawValue); its result can be downloaded once it has succeeded (or was cancelled)"
                 )
             }
             let type = job.format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"
@@ -74,7 +75,11 @@ public struct BatchJobsAPI: Sendable {
         router.get(RouterPath(Self.base + "/:id/errors")) { request, context in
             let (job, _) = try await self.job(request, context)
             guard job.state != .queued else {
-                throw APIError(.conflict, code: "not_ready", detail: "the job has not started; it has no error report yet")
+                throw APIError(
+                    .conflict,
+                    code: "not_ready",
+                    detail: "the job has not started; it has no error report yet"
+                )
             }
             return try self.download(
                 self.runner.files.errors(job.id),
@@ -199,7 +204,9 @@ public struct BatchJobsAPI: Sendable {
                 size = sink.size
                 if format == nil { format = Self.format(contentType: contentType) }
             }
-            guard size > 0 else { throw APIError.invalid("file", "the file is empty; send a CSV with a header row or JSONL lines") }
+            guard size > 0 else {
+                throw APIError.invalid("file", "the file is empty; send a CSV with a header row or JSONL lines")
+            }
             let resolved = try format ?? Self.sniff(url)
             try Self.check(url, format: resolved, schema: prepared.schema)
             let job = BatchJob(
@@ -258,7 +265,9 @@ public struct BatchJobsAPI: Sendable {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         let head = try handle.read(upToCount: 4096) ?? Data()
-        let first = head.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
+        let first = head.first {
+            !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF)
+        }
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .jsonl : .csv
     }
 
@@ -284,7 +293,10 @@ public struct BatchJobsAPI: Sendable {
             throw APIError.invalid("file", "the file has no data rows")
         }
         if format == .jsonl, case .bad(let field, let problem) = decoder.decode(first) {
-            throw APIError.invalid(field, "line 1: \(problem); expected JSONL, one {\"features\": {…}} or [values] per line")
+            throw APIError.invalid(
+                field,
+                "line 1: \(problem); expected JSONL, one {\"features\": {…}} or [values] per line"
+            )
         }
     }
 

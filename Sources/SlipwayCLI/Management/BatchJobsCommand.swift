@@ -63,7 +63,10 @@ public struct PredictBatchCommand: AsyncParsableCommand {
             let url = URL(fileURLWithPath: self.file)
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             var request = HTTPClientRequest(
-                url: session.url(path, query: [("version", self.version.map(String.init)), ("format", self.resolvedFormat)])
+                url: session.url(
+                    path,
+                    query: [("version", self.version.map(String.init)), ("format", self.resolvedFormat)]
+                )
             )
             request.method = .POST
             request.headers.add(
