@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayServer

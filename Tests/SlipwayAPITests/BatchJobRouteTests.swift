@@ -2,7 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SlipwayBatch
 import SlipwayRegistry
+import SlipwayServer
 import Testing
 
 @testable import SlipwayAPI
