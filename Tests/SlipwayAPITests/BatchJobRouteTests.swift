@@ -166,6 +166,29 @@ struct BatchJobRouteTests {
     }
 
     @Test
+    func acceptsAMultipartUploadAndRefusesUnknownFields() async throws {
+        try await self.withIris { api, key in
+            var form = Multipart()
+            form.field("format", "jsonl")
+            form.file("file", filename: "rows.txt", Data("[5.1, 3.5, 1.4, 0.2]\n".utf8))
+            let reply = try await api.upload(Self.jobs, as: key, form)
+            #expect(reply.status == .accepted, "\(reply)")
+            #expect(reply.json["format"]?.string == "jsonl")
+            #expect(reply.json["input_bytes"]?.int == 21)
+            var bad = Multipart()
+            bad.field("colour", "red")
+            bad.file("file", filename: "rows.csv", Data(Self.csv(Self.rows(2)).utf8))
+            let refused = try await api.upload(Self.jobs, as: key, bad)
+            refused.expectError(.badRequest, code: "invalid_input", field: "colour")
+            var missing = Multipart()
+            missing.file("data", filename: "rows.csv", Data(Self.csv(Self.rows(2)).utf8))
+            let noFile = try await api.upload(Self.jobs, as: key, missing)
+            noFile.expectError(.badRequest, code: "invalid_input", field: "data")
+            #expect(try await api.get(Self.jobs, as: key).json.array?.count == 1)
+        }
+    }
+
+    @Test
     func badFilesAnswer4xxAndLeaveNothingBehind() async throws {
         try await self.withIris(maximumBatchBytes: 4_096) { api, key in
             let folder = api.server.dataDirectory.appendingPathComponent("jobs")
