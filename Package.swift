@@ -106,6 +106,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Batch scoring jobs: reads CSV/JSONL files, scores them chunk by chunk, writes result and error files.
+        .target(
+            name: "SlipwayBatch",
+            dependencies: [
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SlipwayMonitoring",
             dependencies: [
@@ -124,6 +136,7 @@ let package = Package(
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayRuntime",
+                "SlipwayBatch",
                 "SlipwayInference",
                 "SlipwayFormats",
                 "SlipwayMonitoring",
@@ -194,6 +207,7 @@ let package = Package(
                 "SlipwayConsole",
                 "SlipwayMetrics",
                 "SlipwayMonitoring",
+                "SlipwayBatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -277,12 +291,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayBatchTests",
+            dependencies: [
+                "SlipwayBatch",
+                "SlipwayInference",
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayAPITests",
             dependencies: [
                 "SlipwayRegistry",
                 "SlipwayStorage",
                 "SlipwayAPI",
                 "SlipwayConsole",
+                "SlipwayBatch",
                 "SlipwayServer",
                 "SlipwayMetrics",
                 "SlipwayMonitoring",

@@ -9,7 +9,8 @@ public struct SlipwayCommand: AsyncParsableCommand {
             ServeCommand.self, InspectCommand.self, RunCommand.self, BenchCommand.self, OperatorsCommand.self,
             ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
             RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
-            WhoamiCommand.self, PredictionsCommand.self, MetricsCommand.self,
+            WhoamiCommand.self, PredictionsCommand.self, MetricsCommand.self, PredictBatchCommand.self,
+            BatchJobsCommand.self,
         ]
     )
 

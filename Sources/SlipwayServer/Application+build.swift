@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayConsole
 import SlipwayFeedback
 import SlipwayMetrics
@@ -21,6 +22,8 @@ public struct SlipwayApplication: Sendable {
     public var host: ModelHost
     /// This application's Prometheus metrics (served at `/metrics`).
     public var metrics: SlipwayMetrics
+    /// The batch job runner (a service of ``application``).
+    public var batchRunner: BatchJobRunner
     /// The administrator created on this start, with its token (shown once), if one was created now.
     public var bootstrapAdministrator: IssuedSecret<User>?
     /// The per-deployment statistics recorder (a service of ``application``), when statistics are enabled.
@@ -165,6 +168,21 @@ public func buildApplication(
     metrics.register(on: router)
     InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
         .register(on: router)
+    let batchRunner = BatchJobRunner(
+        jobs: repository,
+        models: repository,
+        predictor: host,
+        files: try BatchJobFiles(root: dataDirectory.appendingPathComponent("jobs", isDirectory: true)),
+        configuration: configuration.batch,
+        logger: logger
+    )
+    BatchJobsAPI(
+        registry: registry,
+        predictor: host,
+        jobs: repository,
+        runner: batchRunner,
+        maximumBytes: configuration.maximumBatchBytes
+    ).register(on: router)
     StatisticsAPI(reader: statisticsReader).register(on: router)
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
     try Console(registry: registry, predictions: predictions).register(on: router)
@@ -175,6 +193,8 @@ public func buildApplication(
     if let statistics { services.append(statistics) }
     services.append(feedbackService)
     services.append(host)
+    // The batch runner stops first: a running job is marked failed (it is not resumed after a restart).
+    services.append(batchRunner)
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
         configuration: ApplicationConfiguration(
@@ -190,6 +210,7 @@ public func buildApplication(
         registry: registry,
         host: host,
         metrics: metrics,
+        batchRunner: batchRunner,
         bootstrapAdministrator: administrator,
         statistics: statistics
     )

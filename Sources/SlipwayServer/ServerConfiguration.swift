@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayMonitoring
@@ -34,6 +35,8 @@ import SlipwayRuntime
 /// - `driftWindowMinutes` (int, default 60): the sliding window drift is measured over.
 /// - `feedbackRetentionDays` (int, default 7): how long per-request outcomes are kept for feedback.
 /// - `alertIntervalSeconds` (int, default 30): how often alert rules are evaluated.
+/// - `maxBatchBytes` (int, default 1 GiB): the largest batch job upload.
+/// - `batchRetentionSeconds` (int, default 604,800 = 7 days): how long finished batch jobs and their files are kept.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -52,6 +55,10 @@ public struct ServerConfiguration: Sendable {
     public var statistics: StatisticsConfiguration
     /// The feedback layer's settings (outcome retention, alert interval, bounds).
     public var feedback: FeedbackConfiguration
+    /// The largest batch job upload, in bytes.
+    public var maximumBatchBytes: Int64 = 1 << 30
+    /// The batch job runner's settings (chunk size, retention).
+    public var batch: BatchJobRunner.Configuration = BatchJobRunner.Configuration()
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -131,6 +138,14 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
         self.metrics.token = config.string(forKey: "metricsToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         try self.readStatistics(config)
+        let batchBytes = config.int(forKey: "maxBatchBytes", default: Int(self.maximumBatchBytes))
+        guard batchBytes > 0 else { throw ConfigurationError("maxBatchBytes must be positive; got \(batchBytes)") }
+        self.maximumBatchBytes = Int64(batchBytes)
+        let retention = config.int(forKey: "batchRetentionSeconds", default: Int(self.batch.retention))
+        guard retention > 0 else {
+            throw ConfigurationError("batchRetentionSeconds must be positive; got \(retention)")
+        }
+        self.batch.retention = TimeInterval(retention)
         guard (0...65_535).contains(self.port) else {
             throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
         }
@@ -149,6 +164,7 @@ public struct ServerConfiguration: Sendable {
         "maxPredictionRows", "maxPredictionBodyBytes",
         "statsFlushSeconds", "statsMinuteRetentionHours", "statsHourRetentionDays", "driftWindowMinutes",
         "feedbackRetentionDays", "alertIntervalSeconds",
+        "maxBatchBytes", "batchRetentionSeconds",
     ]
 
     /// Reads the `stats*` and `driftWindowMinutes` keys.

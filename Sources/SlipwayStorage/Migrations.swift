@@ -325,5 +325,35 @@ struct Migration: Sendable {
                 "CREATE INDEX webhooks_model ON webhooks (model_id, created_at)",
             ]
         },
+        // Batch scoring jobs (migration 7). Files live in the data folder's
+        // `jobs/` area under names made from the id; the row holds state, options and progress.
+        Migration(version: 7, name: "batch jobs") { _ in
+            [
+                """
+                CREATE TABLE batch_jobs (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    format TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    reason TEXT,
+                    descending BIGINT NOT NULL,
+                    class_limit BIGINT NOT NULL,
+                    threshold DOUBLE PRECISION NOT NULL,
+                    input_bytes BIGINT NOT NULL,
+                    rows_done BIGINT NOT NULL,
+                    rows_total BIGINT,
+                    error_count BIGINT NOT NULL,
+                    submitted_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    started_at BIGINT,
+                    finished_at BIGINT
+                )
+                """,
+                "CREATE INDEX batch_jobs_model ON batch_jobs (model_id, environment, created_at)",
+                "CREATE INDEX batch_jobs_state ON batch_jobs (state, created_at)",
+            ]
+        },
     ]
 }

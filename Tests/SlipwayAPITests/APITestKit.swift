@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SlipwayAPI
+import SlipwayBatch
 import SlipwayFeedback
 import SlipwayMetrics
 import SlipwayRegistry
@@ -77,6 +78,7 @@ struct TestServer: Sendable {
 ///   - feedback: the feedback layer's settings (records flushed every 50 ms here).
 ///   - drift: where drift alerts read the PSI.
 ///   - afterShutdown: called with the data folder once the server has shut down gracefully.
+///   - maximumBatchBytes: the batch job upload limit (the job queue is polled every 50 ms here).
 func withServer<Value: Sendable>(
     _ setup: TestingSetup = .router,
     maximumArtifactBytes: Int64 = FileArtifactStore.defaultMaximumSize,
@@ -87,6 +89,7 @@ func withServer<Value: Sendable>(
     feedback: FeedbackConfiguration = FeedbackConfiguration(flushInterval: .milliseconds(50)),
     drift: (any DriftSource)? = nil,
     afterShutdown: @Sendable (URL) async throws -> Void = { _ in },
+    maximumBatchBytes: Int64 = 1 << 30,
     _ body: @Sendable (TestAPI) async throws -> Value
 ) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory
@@ -94,17 +97,20 @@ func withServer<Value: Sendable>(
     defer { try? FileManager.default.removeItem(at: folder) }
     var logger = Logger(label: "slipway.apitests")
     logger.logLevel = .critical
+    var configuration = ServerConfiguration(
+        port: 0,
+        dataDirectory: folder.path,
+        maximumArtifactBytes: maximumArtifactBytes,
+        logLevel: .critical,
+        runtime: runtime,
+        prediction: prediction,
+        metrics: metrics,
+        feedback: feedback
+    )
+    configuration.maximumBatchBytes = maximumBatchBytes
+    configuration.batch.pollInterval = 0.05
     let slipway = try await buildApplication(
-        configuration: ServerConfiguration(
-            port: 0,
-            dataDirectory: folder.path,
-            maximumArtifactBytes: maximumArtifactBytes,
-            logLevel: .critical,
-            runtime: runtime,
-            prediction: prediction,
-            metrics: metrics,
-            feedback: feedback
-        ),
+        configuration: configuration,
         logger: logger,
         recorders: recorders,
         drift: drift

@@ -45,6 +45,13 @@ import Testing
                 recorder: FeedbackRecorder(),
                 configuration: FeedbackConfiguration()
             ).register(on: router)
+            BatchJobsAPI(
+                registry: api.registry,
+                predictor: api.server.slipway.host,
+                jobs: try #require(api.registry.repository as? any BatchJobRepository),
+                runner: api.server.slipway.batchRunner,
+                maximumBytes: 1 << 20
+            ).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }
     }

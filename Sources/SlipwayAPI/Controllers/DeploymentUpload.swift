@@ -56,6 +56,7 @@ struct DeploymentUpload {
     static func readForm(
         _ request: Request,
         fields allowed: Set<String>,
+        filePart: String = "model",
         makeSink: @escaping () throws -> any UploadSink
     ) async throws -> (fields: [String: String], file: any UploadSink) {
         guard let contentType = request.headers[.contentType],
@@ -79,10 +80,10 @@ struct DeploymentUpload {
             guard state.error == nil else { return }
             if state.currentName == nil {
                 state.currentName = Self.partName(state.headers["content-disposition"])
-                state.isFile = state.currentName == "model"
+                state.isFile = state.currentName == filePart
                 if state.isFile {
                     if state.sawModel {
-                        state.error = APIError.invalid("model", "the upload holds more than one 'model' part")
+                        state.error = APIError.invalid(filePart, "the upload holds more than one '\(filePart)' part")
                         return
                     }
                     state.sawModel = true
@@ -116,7 +117,7 @@ struct DeploymentUpload {
         parser.onPartComplete = {
             guard state.error == nil else { return }
             let name = state.currentName ?? Self.partName(state.headers["content-disposition"])
-            if name == "model" {
+            if name == filePart {
                 if !state.sawModel {
                     // An empty file part: no body callback was made.
                     state.sawModel = true
@@ -131,7 +132,7 @@ struct DeploymentUpload {
                 guard allowed.contains(name) else {
                     state.error = APIError.invalid(
                         name,
-                        "'\(name)' is not a deploy field; expected the file part 'model' and any of: \(allowed.sorted().joined(separator: ", "))"
+                        "'\(name)' is not a \(filePart == "model" ? "deploy" : "batch upload") field; expected the file part '\(filePart)' and any of: \(allowed.sorted().joined(separator: ", "))"
                     )
                     return
                 }
@@ -156,13 +157,13 @@ struct DeploymentUpload {
             }
             if let error = state.error { throw error }
             guard state.sawModel, let sink = state.sink else {
-                throw APIError.invalid("model", "the upload has no file part named 'model'")
+                throw APIError.invalid(filePart, "the upload has no file part named '\(filePart)'")
             }
             guard state.modelComplete else {
-                throw APIError.invalid("model", "the upload ended before the 'model' part was complete")
+                throw APIError.invalid(filePart, "the upload ended before the '\(filePart)' part was complete")
             }
             guard sink.size > 0 else {
-                throw APIError.invalid("model", "the model file is empty")
+                throw APIError.invalid(filePart, filePart == "model" ? "the model file is empty" : "the file is empty")
             }
             return (state.fields, sink)
         } catch {

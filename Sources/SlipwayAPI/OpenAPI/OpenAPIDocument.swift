@@ -589,6 +589,70 @@ public enum OpenAPIDocument {
                 response: ref("Key")
             ),
             Operation(method: "delete", path: "\(model)/keys/{id}", summary: "Revoke a key", tag: "keys", status: 204),
+
+            // Batch jobs: the prediction API's credentials (serving keys of the environment included).
+            Operation(
+                method: "post",
+                path: "\(environment)/batch-jobs",
+                summary: "Submit a CSV or JSONL file for batch scoring (streamed; at most maxBatchBytes)",
+                tag: "batch",
+                query: [
+                    ("version", "a verified version (default: the active one)", integer),
+                    ("format", "csv or jsonl (default: from Content-Type, else guessed)", string),
+                    ("order", "asc or desc (JSONL results)", string),
+                    ("limit", "classes per row, -1 = all (JSONL results)", integer),
+                    ("threshold", "smallest probability kept (JSONL results)", ["type": "number"]),
+                ],
+                body: ["type": "string", "contentMediaType": "text/csv"],
+                bodyType: "text/csv",
+                status: 202,
+                response: ref("BatchJob"),
+                headers: ["Location"]
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/batch-jobs",
+                summary: "An environment's batch jobs, newest first",
+                tag: "batch",
+                response: array(ref("BatchJob"))
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/batch-jobs/{id}",
+                summary: "A batch job's state and progress",
+                tag: "batch",
+                response: ref("BatchJob")
+            ),
+            Operation(
+                method: "post",
+                path: "\(environment)/batch-jobs/{id}/cancel",
+                summary: "Cancel a queued or running batch job",
+                tag: "batch",
+                response: ref("BatchJob")
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/batch-jobs/{id}/result",
+                summary: "Download a batch job's result (CSV or JSONL, streamed)",
+                tag: "batch",
+                response: ["type": "string", "contentMediaType": "text/csv"],
+                responseType: "text/csv"
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/batch-jobs/{id}/errors",
+                summary: "Download a batch job's row-level error report (CSV row,field,problem)",
+                tag: "batch",
+                response: ["type": "string", "contentMediaType": "text/csv"],
+                responseType: "text/csv"
+            ),
+            Operation(
+                method: "delete",
+                path: "\(environment)/batch-jobs/{id}",
+                summary: "Delete a finished batch job and its files",
+                tag: "batch",
+                status: 204
+            ),
         ] + Self.monitoringOperations(model: model, environment: environment)
     }
 
@@ -945,6 +1009,16 @@ public enum OpenAPIDocument {
                     "activate": ["type": "string", "enum": ["true", "false"]],
                 ] as [String: Any],
             ],
+            "BatchJob": object([
+                "id": string, "model": string, "environment": string, "version": integer,
+                "format": ["type": "string", "enum": ["csv", "jsonl"]],
+                "state": ["type": "string", "enum": ["queued", "running", "succeeded", "failed", "cancelled"]],
+                "reason": nullable(string), "cancel_requested": boolean,
+                "order": ["type": "string", "enum": ["asc", "desc"]], "limit": integer, "threshold": ["type": "number"],
+                "input_bytes": integer, "rows_done": integer, "rows_total": nullable(integer), "error_count": integer,
+                "submitted_by": string, "created_at": time, "started_at": nullable(time), "finished_at": nullable(time),
+                "links": object(["self": string, "result": string, "errors": string, "cancel": string]),
+            ]),
             "Deployment": object([
                 "id": string, "uuid": string, "model": string, "environment": string, "version": integer,
                 "status": object([
@@ -1030,7 +1104,7 @@ public enum OpenAPIDocument {
                 if operation.tag == "system" { break }
                 responses[status] = error.merging(["description": description]) { $1 }
             }
-            if operation.bodyType == "multipart/form-data" {
+            if operation.bodyType == "multipart/form-data" || operation.tag == "batch" && operation.method == "post" {
                 responses["413"] = error.merging(["description": "upload over the size limit"]) { $1 }
             }
             if operation.path == "/readyz" {
