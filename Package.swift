@@ -155,6 +155,8 @@ let package = Package(
                 "SlipwayRegistry",
                 "SlipwayRuntime",
                 "SlipwayAPI",
+                "SlipwayMonitoring",
+                "SlipwayFeedback",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -218,6 +220,7 @@ let package = Package(
         .target(
             name: "SlipwayCLI",
             dependencies: [
+                "SlipwayBatch",
                 "SlipwayInference",
                 "SlipwayRegistry",
                 "SlipwayServer",

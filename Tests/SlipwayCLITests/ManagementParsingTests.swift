@@ -93,6 +93,32 @@ import Testing
         #expect(try KeysCommand.Lifetime("30d").seconds == 30 * 86_400)
     }
 
+    @Test func readsAReferenceCSVAsFeatureRows() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = folder.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        let good = try write("reference.csv", "age,plan,score,active\n42,\"gold, yearly\",0.5,true\n7,basic,,false\n")
+        #expect(
+            try DeployCommand.csvRows(good)
+                == #"[{"age":42,"plan":"gold, yearly","score":0.5,"active":true},"#
+                + #"{"age":7,"plan":"basic","score":null,"active":false}]"#
+        )
+        let ragged = try write("ragged.csv", "a,b\n1,2\n3\n")
+        #expect(throws: ManagementFailure.self) { try DeployCommand.csvRows(ragged) }
+        let headerOnly = try write("header.csv", "a,b\n")
+        #expect(throws: ManagementFailure.self) { try DeployCommand.csvRows(headerOnly) }
+        let duplicate = try write("duplicate.csv", "a,a\n1,2\n")
+        #expect(throws: ManagementFailure.self) { try DeployCommand.csvRows(duplicate) }
+        #expect(throws: ManagementFailure.self) {
+            try DeployCommand.csvRows(folder.appendingPathComponent("no.csv").path)
+        }
+    }
+
     @Test func parsesDeployAndReleaseCommands() throws {
         let deploy = try Self.parse(
             [

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SlipwayBatch
 import SlipwayInference
+import SlipwayRegistry
 
 /// `slipway deploy OWNER/NAME MODEL_FILE --env ENV --summary TEXT …`: uploads a model as a new deployment.
 public struct DeployCommand: AsyncParsableCommand {
@@ -50,7 +52,8 @@ public struct DeployCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A JSON file with the reference (training) distribution: an array of at most 10,000 rows.",
+            "The reference (training) distribution drift is measured against, at most 10,000 rows: a JSON array of "
+                + "rows, or a CSV file (.csv) with a header row naming the features.",
             valueName: "file"
         )
     )
@@ -79,9 +82,15 @@ public struct DeployCommand: AsyncParsableCommand {
         if let description = self.description { fields.append(("description", description)) }
         for (name, path) in [
             ("schema", self.schema), ("samples", self.samples), ("classes", self.classes),
-            ("context", self.context), ("params", self.params), ("reference", self.reference),
+            ("context", self.context), ("params", self.params),
         ] {
             if let path { fields.append((name, try Self.jsonFile(path, option: "--\(name)"))) }
+        }
+        if let path = self.reference {
+            let isCSV = URL(fileURLWithPath: path).pathExtension.lowercased() == "csv"
+            fields.append(
+                ("reference", isCSV ? try Self.csvRows(path) : try Self.jsonFile(path, option: "--reference"))
+            )
         }
         if self.activate { fields.append(("activate", "true")) }
         return fields
@@ -104,6 +113,59 @@ public struct DeployCommand: AsyncParsableCommand {
             throw ManagementFailure("the \(option) file \(path) is not valid JSON: \(error)")
         }
         return text
+    }
+
+    /// Reads a CSV file with a header row as a JSON array of feature objects: empty fields become `null`, fields
+    /// that read as numbers become numbers, `true`/`false` booleans, anything else a string.
+    static func csvRows(_ path: String) throws -> String {
+        let reader: BatchRecordReader
+        do {
+            reader = try BatchRecordReader(url: URL(fileURLWithPath: path), format: .csv)
+        } catch {
+            throw ManagementFailure("cannot read the --reference file \(path): it does not exist or is not readable")
+        }
+        var header: [String]?
+        var rows: [JSONValue] = []
+        var line = 0
+        while let record = try reader.next() {
+            line += 1
+            switch record {
+            case .malformed(let problem):
+                throw ManagementFailure("the --reference file \(path), record \(line): \(problem)")
+            case .line:
+                throw ManagementFailure("the --reference file \(path) is not CSV")
+            case .fields(let fields):
+                guard let names = header else {
+                    guard !fields.isEmpty, fields.allSatisfy({ !$0.isEmpty }), Set(fields).count == fields.count
+                    else {
+                        throw ManagementFailure(
+                            "the --reference file \(path) must start with a header row of distinct feature names"
+                        )
+                    }
+                    header = fields
+                    continue
+                }
+                guard fields.count == names.count else {
+                    throw ManagementFailure(
+                        "the --reference file \(path), record \(line): \(fields.count) fields, the header has "
+                            + "\(names.count)"
+                    )
+                }
+                rows.append(.object(zip(names, fields).map { ($0, Self.csvValue($1)) }))
+            }
+        }
+        guard !rows.isEmpty else {
+            throw ManagementFailure("the --reference file \(path) has no rows under its header")
+        }
+        return JSONValue.array(rows).serialized()
+    }
+
+    static func csvValue(_ field: String) -> JSONValue {
+        if field.isEmpty { return .null }
+        if field == "true" || field == "false" { return .bool(field == "true") }
+        if let integer = Int64(field) { return .int(integer) }
+        if let number = Double(field), number.isFinite { return .double(number) }
+        return .string(field)
     }
 
     public func run() async throws {
