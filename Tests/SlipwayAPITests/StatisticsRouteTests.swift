@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
+import SlipwayMonitoring
 import SlipwayRegistry
+import SlipwayServer
 import Testing
 
 // The statistics, drift and monitoring-settings routes (docs/monitoring.md) on a real server: statistics are readable
@@ -73,6 +75,39 @@ import Testing
             #expect(environment.json["total"]?["requests"]?.int == 4)
             #expect(environment.json["deployments"]?[0]?["version"]?.int == 1)
             #expect(environment.json["deployments"]?[0]?["total"]?["requests"]?.int == 4)
+        }
+    }
+
+    /// Drift alert rules read `StatisticsReader.currentDrift`: the largest index of the active deployment.
+    @Test func currentDriftIsTheLargestIndexOfTheActiveDeployment() async throws {
+        try await self.withIris { api, key in
+            let shifted = #"{"ndarray": [[7.9, 2.0, 6.9, 2.5], [7.7, 2.2, 6.7, 2.4], [7.6, 2.1, 6.6, 2.3]]}"#
+            for _ in 0..<5 {
+                let reply = try await api.predict("/v1/admin/iris/predict/", as: key, json: shifted)
+                try #require(reply.status == .ok, "\(reply)")
+            }
+            let slipway = api.server.slipway
+            let statistics = try #require(slipway.statistics)
+            let reader = StatisticsReader(
+                registry: slipway.registry,
+                repository: try #require(slipway.registry.repository as? any StatisticsRepository),
+                recorder: statistics,
+                configuration: StatisticsConfiguration()
+            )
+            let model = try #require(try await slipway.registry.repository.model(owner: "admin", name: "iris"))
+            let drift = try #require(
+                try await reader.currentDrift(modelID: model.id, environment: "production", windowSeconds: 3_600)
+            )
+            let reply = try await api.get(Self.stats, as: api.admin)
+            let features = reply.json["drift"]?["features"]
+            let indexes =
+                ["sepal_length", "sepal_width", "petal_length", "petal_width"].compactMap { features?[$0]?.double }
+                + [reply.json["drift"]?["predictions"]?.double].compactMap { $0 }
+            #expect(drift > 0.2, "\(reply.json["drift"] ?? .null)")
+            #expect(abs(drift - (indexes.max() ?? -1)) < 1e-9, "\(drift) vs \(indexes)")
+            // No active deployment, no drift.
+            try await api.createEnvironment("qa", in: "admin/iris")
+            #expect(try await reader.currentDrift(modelID: model.id, environment: "qa", windowSeconds: 600) == nil)
         }
     }
 
