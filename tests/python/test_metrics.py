@@ -19,7 +19,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from test_tritonclient import BINARY, Slipway, _secret
+from conftest import BINARY
+from test_tritonclient import Slipway, _secret
 
 IRIS_ROW = {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}
 
