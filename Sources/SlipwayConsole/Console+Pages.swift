@@ -101,6 +101,8 @@ extension Console {
                 var row: [String: Any] = [
                     "name": environment.name, "path": Self.path(model, environment: environment.name),
                     "created": Self.date(environment.createdAt),
+                    "monitoringPath": Self.path(model)
+                        + "/monitoring?environment=\(ConsoleHTTP.escape(environment.name))",
                 ]
                 if let version = environment.activeVersion {
                     row["active"] = version
@@ -110,6 +112,7 @@ extension Console {
             },
         ]
         if let metric = model.keyMetric { data["keyMetric"] = "\(metric.name) (\(metric.direction.rawValue))" }
+        data["trends"] = try await self.keyMetricTrends(model, environments: environments)
         return self.respond("model", data, title: model.fullName, visitor: visitor, model: model, tab: "Overview")
     }
 

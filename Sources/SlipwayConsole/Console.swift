@@ -30,14 +30,22 @@ public struct Console: Sendable {
 
     let registry: Registry
     let predictions: PredictionAPI
+    let monitoring: ConsoleMonitoring?
     let configuration: Configuration
     let sessions: ConsoleSessions
     let library: MustacheLibrary
 
-    /// Creates the console; throws if an embedded template does not parse.
-    public init(registry: Registry, predictions: PredictionAPI, configuration: Configuration = Configuration()) throws {
+    /// Creates the console; throws if an embedded template does not parse. Without `monitoring` the monitoring page
+    /// says it is not available and the overview shows no key metric trend.
+    public init(
+        registry: Registry,
+        predictions: PredictionAPI,
+        monitoring: ConsoleMonitoring? = nil,
+        configuration: Configuration = Configuration()
+    ) throws {
         self.registry = registry
         self.predictions = predictions
+        self.monitoring = monitoring
         self.configuration = configuration
         self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime)
         var library = MustacheLibrary()
@@ -103,6 +111,9 @@ public struct Console: Sendable {
         }
         router.get("\(model)/openapi.json") { request, context in
             try await self.page(request, context) { try await self.openAPI(request, context, $0) }
+        }
+        router.get("\(model)/monitoring") { request, context in
+            try await self.page(request, context) { try await self.monitoringPage(request, context, $0) }
         }
         router.get("\(model)/playground") { request, context in
             try await self.page(request, context) { try await self.playgroundPage(request, context, $0, result: nil) }

@@ -28,6 +28,14 @@ enum ConsoleAssets {
         h1 { font-size: 1.6rem; margin: .5rem 0 1rem; overflow-wrap: anywhere; }
         h2 { font-size: 1.2rem; margin-top: 2rem; }
         .lead { font-size: 1.1rem; color: var(--muted); overflow-wrap: anywhere; }
+        svg.chart { display: block; width: 100%; height: auto; max-width: 960px; background: var(--bg);
+          border: 1px solid var(--line); border-radius: 6px; }
+        svg.spark { width: 160px; height: 36px; vertical-align: middle; }
+        ul.trends { list-style: none; padding: 0; }
+        ul.trends li { margin: .25rem 0; }
+        main p code { overflow-wrap: anywhere; }
+        .muted { color: var(--muted); }
+        .bad { color: var(--bad); }
         .scroll { overflow-x: auto; }
         table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
         caption { text-align: left; color: var(--muted); padding: .25rem 0; }

@@ -15,7 +15,48 @@ enum ConsoleTemplates {
         "activity": activity,
         "docs": docs,
         "playground": playground,
+        "monitoring": monitoring,
     ]
+
+    static let monitoring = """
+        <h1>Monitoring of {{fullName}}</h1>
+        <form method="get" action="{{path}}/monitoring" class="row">
+          <label for="env">Environment</label>
+          <select id="env" name="environment">{{#environments}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/environments}}</select>
+          <label for="range">Time range</label>
+          <select id="range" name="range">{{#ranges}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/ranges}}</select>
+          <label for="version">Version</label>
+          <input id="version" name="version" inputmode="numeric" size="6" value="{{versionField}}" placeholder="active" aria-describedby="version-help">
+          <button type="submit">Show</button>
+          <span id="version-help" class="muted">Leave the version empty for the active one.</span>
+        </form>
+        {{#absent}}<p class="notice" role="status">{{absent}}</p>{{/absent}}
+        {{#deployment}}
+        <p><a href="{{deploymentPath}}">Version {{version}}</a>{{#isActive}} (active){{/isActive}} in {{environment}}, {{from}} to {{to}}, per {{bucket}}.</p>
+        <dl class="meta">
+        <dt>Requests</dt><dd><span id="requests-total">{{requests}}</span> ({{rows}} rows)</dd>
+        <dt>Errors</dt><dd>{{errors}}</dd>
+        <dt>Latency</dt><dd>p50 {{p50}} ms · p95 {{p95}} ms · p99 {{p99}} ms</dd>
+        </dl>
+        {{/deployment}}
+        {{#charts}}
+        <section aria-labelledby="{{id}}-heading" class="chart-box"><h2 id="{{id}}-heading">{{heading}}</h2>
+        {{#note}}<p>{{note}}</p>{{/note}}
+        {{{svg}}}
+        </section>
+        {{/charts}}
+        <section aria-labelledby="alerts-heading"><h2 id="alerts-heading">Alert rules</h2>
+        {{#hasAlerts}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Rule</th><th scope="col">State</th><th scope="col">Since</th></tr></thead>
+        <tbody>
+        {{#alerts}}<tr><td>{{name}}</td><td><code>{{rule}}</code></td><td>{{#firing}}<strong class="bad">firing</strong>{{/firing}}{{^firing}}ok{{/firing}}</td><td>{{changed}}</td></tr>
+        {{/alerts}}
+        </tbody></table></div>
+        {{/hasAlerts}}
+        {{^hasAlerts}}<p>No alert rules: add one with <code>POST /api/v1/models/{{fullName}}/alerts</code>.</p>{{/hasAlerts}}
+        </section>
+        """
 
     static let layout = """
         <!doctype html>
@@ -43,6 +84,7 @@ enum ConsoleTemplates {
         {{#model}}
         <nav class="tabs" aria-label="Model">
           <a href="{{path}}"{{#tabOverview}} aria-current="page"{{/tabOverview}}>Overview</a>
+          <a href="{{path}}/monitoring"{{#tabMonitoring}} aria-current="page"{{/tabMonitoring}}>Monitoring</a>
           <a href="{{path}}/activity"{{#tabActivity}} aria-current="page"{{/tabActivity}}>Activity</a>
           <a href="{{path}}/keys"{{#tabKeys}} aria-current="page"{{/tabKeys}}>Keys</a>
           <a href="{{path}}/docs"{{#tabDocs}} aria-current="page"{{/tabDocs}}>API docs</a>
@@ -123,15 +165,19 @@ enum ConsoleTemplates {
         {{#description}}<p class="lead">{{description}}</p>{{/description}}
         <section aria-labelledby="envs"><h2 id="envs">Environments</h2>
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Created</th></tr></thead>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Monitoring</th><th scope="col">Created</th></tr></thead>
         <tbody>
         {{#environments}}
-        <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td>{{created}}</td></tr>
+        <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td><a href="{{monitoringPath}}" aria-label="Monitoring of {{name}}">Monitoring</a></td><td>{{created}}</td></tr>
         {{/environments}}
         </tbody></table></div>
         </section>
-        <section aria-labelledby="metric" class="placeholder" data-slot="key-metric-trend"><h2 id="metric">Key metric{{#keyMetric}}: {{keyMetric}}{{/keyMetric}}</h2>
-        <p>The key metric's trend per version appears here once the monitoring work is merged.{{^keyMetric}} This model has no key metric set.{{/keyMetric}}</p>
+        <section aria-labelledby="metric" data-slot="key-metric-trend"><h2 id="metric">Key metric{{#keyMetric}}: {{keyMetric}}{{/keyMetric}}</h2>
+        {{^keyMetric}}<p>This model has no key metric set: choose one with <code>PUT /api/v1/models/{{fullName}}/key-metric</code>.</p>{{/keyMetric}}
+        {{#keyMetric}}<ul class="trends">
+        {{#trends}}<li><a href="{{path}}">{{name}}</a>: {{#hasTrend}}{{{svg}}} latest {{latest}} <span class="muted">(per day, last 7 days)</span>{{/hasTrend}}{{^hasTrend}}no feedback yet{{/hasTrend}}</li>
+        {{/trends}}
+        </ul>{{/keyMetric}}
         </section>
         <section aria-labelledby="meta"><h2 id="meta">Metadata</h2>
         <dl class="meta">

@@ -185,7 +185,11 @@ public func buildApplication(
     ).register(on: router)
     StatisticsAPI(reader: statisticsReader).register(on: router)
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
-    try Console(registry: registry, predictions: predictions).register(on: router)
+    try Console(
+        registry: registry,
+        predictions: predictions,
+        monitoring: ConsoleMonitoring(statistics: statisticsReader, feedback: repository)
+    ).register(on: router)
 
     // Shut down in reverse order: the host stops polling and verifying, then the feedback service and the statistics
     // recorder write what the drained requests left, before the database closes.

@@ -41,7 +41,11 @@ if not (CHROMIUM and CHROMEDRIVER):
     )
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -150,10 +154,22 @@ def text(browser) -> str:
     return browser.find_element(By.TAG_NAME, "main").text
 
 
+def _main_text(driver) -> str:
+    """The main content's text, or "" when the page was replaced while it was read (a form post navigating)."""
+    try:
+        return driver.find_element(By.TAG_NAME, "main").text
+    except (NoSuchElementException, StaleElementReferenceException):
+        raise
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return ""
+        raise
+
+
 def wait_for_text(browser, fragment: str) -> None:
     """Waits until the page's main content shows `fragment` (after a form post navigates)."""
     WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
-        lambda driver: fragment in driver.find_element(By.TAG_NAME, "main").text,
+        lambda driver: fragment in _main_text(driver),
         message=f"the page never showed {fragment!r}",
     )
 
@@ -251,6 +267,15 @@ def test_console_end_to_end(slipway, browser, screenshots):
     browser.get(slipway.url + "/models/admin/iris/docs")
     assert '"predictions"' in browser.find_element(By.ID, "docs-response").text
 
+    # The monitoring page: requests so far (the API docs page predicted with the first sample).
+    monitoring = slipway.url + "/models/admin/iris/monitoring?environment=production&range=1h"
+
+    def requests_counted() -> int:
+        browser.get(monitoring)
+        return int(browser.find_element(By.ID, "requests-total").text)
+
+    before = requests_counted()
+
     # Run a playground prediction (the page's JavaScript sends it with the session).
     browser.get(slipway.url + "/models/admin/iris/playground")
     Select(browser.find_element(By.ID, "version")).select_by_value(str(version))
@@ -260,6 +285,22 @@ def test_console_end_to_end(slipway, browser, screenshots):
     response = browser.find_element(By.ID, "playground-response").text
     assert '"predictions"' in response and '"className"' in response, response
     shoot(browser, screenshots, "playground")
+
+    # The playground's request is counted on the monitoring page at once (statistics are flushed when read), and
+    # the charts are drawn on the server with titles for screen readers.
+    assert requests_counted() == before + 1
+    assert browser.find_element(By.CSS_SELECTOR, "svg#chart-traffic title").get_attribute("textContent") \
+        == "Requests per minute"
+    assert browser.find_element(By.CSS_SELECTOR, "svg#chart-latency desc").get_attribute("textContent")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg#chart-traffic rect[fill='#1f5fbf']")
+    browser.find_element(By.CSS_SELECTOR, "select#range option[value='24h']").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/monitoring'] button[type=submit]").click()
+    wait.until(expected_conditions.url_contains("range=24h"))
+    assert int(browser.find_element(By.ID, "requests-total").text) == before + 1
+    browser.get(monitoring)
+    shoot(browser, screenshots, "monitoring")
+    browser.get(monitoring.replace("range=1h", "range=forever"))
+    assert "Range must be one of 1h, 6h, 24h or 7d" in text(browser)
 
     # Create a serving key: its secret is shown once.
     browser.get(slipway.url + "/models/admin/iris/keys")
@@ -316,7 +357,8 @@ def test_keyboard_and_narrow_layout(slipway, browser, screenshots):
     active = browser.switch_to.active_element
     assert active.text == "Skip to content"
     # At 390 px nothing but tables (which scroll in their own box) is wider than the screen.
-    for path in ("/models", "/models/admin/iris", "/models/admin/iris/docs", "/models/admin/iris/playground"):
+    for path in ("/models", "/models/admin/iris", "/models/admin/iris/docs", "/models/admin/iris/playground",
+                 "/models/admin/iris/monitoring"):
         browser.get(slipway.url + path)
         set_width(browser, 390)
         overflow = browser.execute_script("return document.documentElement.scrollWidth")
