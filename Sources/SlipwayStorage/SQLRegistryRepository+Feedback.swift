@@ -22,8 +22,8 @@ extension SQLRegistryRepository: FeedbackRepository {
                 (\(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)), \(bind: outcome.environment),
                     \(bind: Int64(outcome.version)), \(bind: SQLValues.microseconds(outcome.at)),
                     \(bind: Int64(outcome.status)), \(bind: Int64((outcome.latency * 1_000_000).rounded())),
-                    \(bind: try outcome.classes.map { try SQLValues.json($0) }),
-                    \(bind: try outcome.predictions.map { try SQLValues.json($0) }))
+                    \(bind: outcome.classes.map(OutcomeJSON.classes)),
+                    \(bind: try outcome.predictions.map(OutcomeJSON.predictions)))
                 """
             }
             statements.append(
