@@ -500,13 +500,13 @@ struct ConsoleChart {
 
     static let width = 720.0
     static let height = 240.0
-    static let left = 56.0
+    static let left = 60.0
     static let right = 12.0
     static let top = 28.0
     static let bottom = 30.0
 
     /// The chart as a page section (rendered by the `monitoring` template).
-    var section: [String: Any] { ["id": self.id, "heading": self.title, "svg": self.svg()] }
+    var section: [String: Any] { ["id": self.id, "heading": self.title, "svg": self.svg(), "hasChart": true] }
 
     func svg() -> String {
         let plotWidth = Self.width - Self.left - Self.right
@@ -529,7 +529,7 @@ struct ConsoleChart {
             out += "<line x1=\"\(Self.format(Self.left))\" x2=\"\(Self.format(Self.width - Self.right))\" "
             out += "y1=\"\(position)\" y2=\"\(position)\" stroke=\"#d5dae2\" stroke-width=\"1\"/>"
             out += "<text x=\"\(Self.format(Self.left - 6))\" y=\"\(position)\" dy=\"4\" text-anchor=\"end\" "
-            out += "font-size=\"12\" fill=\"#5a6270\">\(Self.escape(Self.number(value)))</text>"
+            out += "font-size=\"14\" fill=\"#5a6270\">\(Self.escape(Self.number(value)))</text>"
         }
         // x-axis labels: first, middle and last slot.
         let labelled = Array(Set([0, (self.axis.count - 1) / 2, self.axis.count - 1])).sorted()
@@ -538,7 +538,7 @@ struct ConsoleChart {
             let position = index == 0 ? Self.left : index == self.axis.count - 1 ? Self.width - Self.right : x(index)
             out +=
                 "<text x=\"\(Self.format(position))\" y=\"\(Self.format(Self.height - 8))\" text-anchor=\"\(anchor)\" "
-            out += "font-size=\"12\" fill=\"#5a6270\">\(Self.escape(self.axis.label(index))) UTC</text>"
+            out += "font-size=\"14\" fill=\"#5a6270\">\(Self.escape(self.axis.label(index))) UTC</text>"
         }
         if let threshold = self.threshold {
             let position = Self.format(y(threshold))
@@ -582,9 +582,9 @@ struct ConsoleChart {
         var legend = Self.left
         for series in self.series {
             out += "<rect x=\"\(Self.format(legend))\" y=\"8\" width=\"12\" height=\"12\" fill=\"\(series.color)\"/>"
-            out += "<text x=\"\(Self.format(legend + 16))\" y=\"18\" font-size=\"12\" fill=\"#1d2330\">"
+            out += "<text x=\"\(Self.format(legend + 16))\" y=\"18\" font-size=\"14\" fill=\"#1d2330\">"
             out += "\(Self.escape(series.name))</text>"
-            legend += 28 + Double(min(series.name.count, 24)) * 7
+            legend += 28 + Double(min(series.name.count, 24)) * 8
         }
         out += "</svg>"
         return out

@@ -42,7 +42,7 @@ enum ConsoleTemplates {
         {{#charts}}
         <section aria-labelledby="{{id}}-heading" class="chart-box"><h2 id="{{id}}-heading">{{heading}}</h2>
         {{#note}}<p>{{note}}</p>{{/note}}
-        {{{svg}}}
+        {{#hasChart}}{{{svg}}}{{/hasChart}}
         </section>
         {{/charts}}
         <section aria-labelledby="alerts-heading"><h2 id="alerts-heading">Alert rules</h2>
