@@ -11,20 +11,23 @@ public struct AlertEvaluator: Sendable {
     let drift: (any DriftSource)?
     let webhooks: WebhookSender
     let logger: Logger
+    let metrics: (any MetricsFactory)?
 
-    /// Creates an evaluator.
+    /// Creates an evaluator; `metrics` receives the key metric gauge (the global metrics system when `nil`).
     public init(
         registry: any RegistryRepository,
         repository: any FeedbackRepository,
         drift: (any DriftSource)?,
         webhooks: WebhookSender,
-        logger: Logger
+        logger: Logger,
+        metrics: (any MetricsFactory)? = nil
     ) {
         self.registry = registry
         self.repository = repository
         self.drift = drift
         self.webhooks = webhooks
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Evaluates all rules at `now`.
@@ -92,7 +95,15 @@ public struct AlertEvaluator: Sendable {
             )
             let metrics = FeedbackMetrics.compute(joined.map(KeyMetricGauge.row))
             value = metrics.value(named: keyMetric.name)
-            if let value { KeyMetricGauge.record(value, model: model, environment: rule.environment, version: nil) }
+            if let value {
+                KeyMetricGauge.record(
+                    value,
+                    model: model,
+                    environment: rule.environment,
+                    version: nil,
+                    factory: self.metrics
+                )
+            }
         }
         guard let value else { return nil }
         let firing = comparison.holds(value, rule.threshold)
@@ -168,15 +179,22 @@ public struct AlertEvaluator: Sendable {
 /// The key metric as a swift-metrics gauge `slipway_key_metric` with model, environment and version dimensions,
 /// set whenever the key metric is computed (metrics API, key-metric alerts).
 enum KeyMetricGauge {
-    static func record(_ value: Double, model: Model, environment: String, version: Int?) {
-        Gauge(
-            label: "slipway_key_metric",
-            dimensions: [
-                ("model", model.fullName), ("environment", environment),
-                ("version", version.map(String.init) ?? "all"),
-                ("metric", model.keyMetric?.name ?? ""),
-            ]
-        ).record(value)
+    static func record(
+        _ value: Double,
+        model: Model,
+        environment: String,
+        version: Int?,
+        factory: (any MetricsFactory)?
+    ) {
+        let dimensions = [
+            ("model", model.fullName), ("environment", environment), ("version", version.map(String.init) ?? "all"),
+            ("metric", model.keyMetric?.name ?? ""),
+        ]
+        if let factory {
+            Gauge(label: "slipway_key_metric", dimensions: dimensions, factory: factory).record(value)
+        } else {
+            Gauge(label: "slipway_key_metric", dimensions: dimensions).record(value)
+        }
     }
 
     static func row(_ joined: JoinedFeedback) -> FeedbackMetrics.JoinedRow {

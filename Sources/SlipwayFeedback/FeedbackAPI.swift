@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import SlipwayAPI
 import SlipwayRegistry
@@ -18,22 +19,25 @@ public struct FeedbackAPI: Sendable {
     let recorder: FeedbackRecorder
     let configuration: FeedbackConfiguration
     let access: ServingAccess
+    let metrics: (any MetricsFactory)?
 
     /// The most feedback items one request may carry.
     public static let maximumBatch = 1_000
 
-    /// Creates the routes.
+    /// Creates the routes; `metrics` receives the key metric gauge (the global metrics system when `nil`).
     public init(
         registry: Registry,
         repository: any FeedbackRepository,
         recorder: FeedbackRecorder,
-        configuration: FeedbackConfiguration
+        configuration: FeedbackConfiguration,
+        metrics: (any MetricsFactory)? = nil
     ) {
         self.registry = registry
         self.repository = repository
         self.recorder = recorder
         self.configuration = configuration
         self.access = ServingAccess(registry: registry)
+        self.metrics = metrics
     }
 
     /// Adds the routes to `router`.
@@ -688,7 +692,15 @@ public struct FeedbackAPI: Sendable {
         if let definition = model.keyMetric {
             let value = metrics.value(named: definition.name)
             keyMetric = KeyMetricValueDTO(name: definition.name, direction: definition.direction.rawValue, value: value)
-            if let value { KeyMetricGauge.record(value, model: model, environment: environment.name, version: version) }
+            if let value {
+                KeyMetricGauge.record(
+                    value,
+                    model: model,
+                    environment: environment.name,
+                    version: version,
+                    factory: self.metrics
+                )
+            }
         }
         return try Wire.json(
             MetricsDTO(

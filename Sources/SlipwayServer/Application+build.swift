@@ -146,7 +146,8 @@ public func buildApplication(
             repository: repository,
             drift: drift ?? (statistics == nil ? nil : StatisticsDriftSource(reader: statisticsReader)),
             webhooks: webhooks,
-            logger: logger
+            logger: logger,
+            metrics: metrics.factory
         ),
         webhooks: webhooks,
         configuration: configuration.feedback,
@@ -156,7 +157,8 @@ public func buildApplication(
         registry: registry,
         repository: repository,
         recorder: feedbackRecorder,
-        configuration: configuration.feedback
+        configuration: configuration.feedback,
+        metrics: metrics.factory
     ).register(on: router)
     let predictions = PredictionAPI(
         registry: registry,

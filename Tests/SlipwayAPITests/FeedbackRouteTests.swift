@@ -106,6 +106,14 @@ struct FeedbackRouteTests {
                 as: api.admin
             )
             #expect(abs((withKey.json["key_metric"]?["value"]?.double ?? 0) - (1 + 2.0 / 3.0) / 3) < 1e-9, "\(withKey)")
+            // The key metric is also a gauge of this server's /metrics.
+            let scrape = try await api.get("/metrics", as: api.admin)
+            let gauge = scrape.text.split(separator: "\n").first { $0.hasPrefix("slipway_key_metric{") }
+            #expect(gauge?.contains(#"model="admin/iris""#) == true, "\(scrape.text.prefix(2_000))")
+            #expect(gauge?.contains(#"version="1""#) == true && gauge?.contains(#"metric="macro_f1""#) == true)
+            let reported: Double? = gauge.flatMap { line in line.split(separator: " ").last.flatMap { Double($0) } }
+            let expected: Double = (1 + 2.0 / 3.0) / 3
+            #expect(abs((reported ?? 0) - expected) < 1e-9, "\(gauge ?? "no gauge")")
             let activity = try await api.get("/api/v1/models/admin/iris/activity", as: api.admin)
             #expect(activity.text.contains("key_metric"), "\(activity)")
         }
