@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Iterator, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 import pytest
 
@@ -33,14 +33,18 @@ def secret(length: int) -> str:
 
 
 @contextlib.contextmanager
-def running_server(prefix: str) -> Iterator[Tuple[subprocess.Popen, str, str]]:
-    """Starts ``slipway serve --port 0`` with a fresh data folder and a known administrator token; yields
-    ``(process, url, admin_token)`` and stops the server afterwards."""
+def running_server(
+    prefix: str, extra_environment: Optional[Dict[str, str]] = None
+) -> Iterator[Tuple[subprocess.Popen, str, str]]:
+    """Starts ``slipway serve --port 0`` with a fresh data folder, a known administrator token and
+    ``extra_environment`` (``SLIPWAY_*`` settings); yields ``(process, url, admin_token)`` and stops the server
+    afterwards."""
     if not BINARY.exists():
         pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
     admin_token = f"slw_u_{secret(12)}_{secret(32)}"
     with tempfile.TemporaryDirectory(prefix=prefix) as data:
         environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
+        environment.update(extra_environment or {})
         process = subprocess.Popen(
             [str(BINARY), "serve", "--port", "0", "--data-dir", data],
             env=environment,

@@ -9,17 +9,12 @@ Run: ``pip install -r tests/python/requirements.txt && swift build && pytest tes
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
-import threading
-import time
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BINARY
+from conftest import running_server
 from test_tritonclient import Slipway, _secret
 
 IRIS_ROW = {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}
@@ -27,51 +22,13 @@ IRIS_ROW = {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}
 
 @pytest.fixture(scope="module")
 def server():
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
-    admin_token = f"slw_u_{_secret(12)}_{_secret(32)}"
     metrics_token = _secret(24)
-    with tempfile.TemporaryDirectory(prefix="slipway-metrics-") as data:
-        environment = dict(
-            os.environ,
-            SLIPWAY_ADMIN_TOKEN=admin_token,
-            SLIPWAY_METRICS_TOKEN=metrics_token,
-            SLIPWAY_LOG_LEVEL="warning",
-        )
-        process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--data-dir", data],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        url = None
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "ready on http://" in line:
-                url = line.split("ready on ")[1].split()[0]
-                break
-        if url is None:
-            process.kill()
-            pytest.fail(f"slipway serve did not start: {process.stderr.read() if process.stderr else ''}")
-        for stream in (process.stdout, process.stderr):
-            threading.Thread(target=stream.read, daemon=True).start()
+    with running_server("slipway-metrics-", {"SLIPWAY_METRICS_TOKEN": metrics_token}) as (process, url, admin_token):
         slipway = Slipway(process, url, admin_token)
         slipway.metrics_token = metrics_token
         slipway.publish("admin/iris", "iris_random_forest")
         slipway.serving = slipway.serving_key("admin/iris", ["production"])
-        try:
-            yield slipway
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        yield slipway
 
 
 def _scrape(server: Slipway) -> dict[str, object]:
