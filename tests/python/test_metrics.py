@@ -9,7 +9,6 @@ Run: ``pip install -r tests/python/requirements.txt && swift build && pytest tes
 
 from __future__ import annotations
 
-
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
