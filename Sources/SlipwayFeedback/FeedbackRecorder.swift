@@ -28,6 +28,8 @@ public final class FeedbackRecorder: PredictionRecorder {
     }
 
     public func record(_ record: PredictionRecord) {
+        // A shadow's answer never reached the caller: feedback on the request belongs to the one that did.
+        guard !record.isShadow else { return }
         let kept = self.buffer.withLock { buffer -> Bool in
             guard buffer.count < self.maximumBuffered else { return false }
             buffer.append(record)

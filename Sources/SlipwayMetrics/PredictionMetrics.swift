@@ -94,6 +94,8 @@ public final class PredictionMetrics: PredictionRecorder, Sendable {
     private let state: Mutex<State>
     private let rateLimited: [PredictionRecord.Surface: Counter]
     private let shed: [PredictionRecord.Surface: Counter]
+    private let shadowPredictions: Counter
+    private let failedShadowPredictions: Counter
 
     init(registry: PrometheusCollectorRegistry, seriesLimit: Int) {
         self.registry = registry
@@ -119,10 +121,23 @@ public final class PredictionMetrics: PredictionRecorder, Sendable {
         }
         self.rateLimited = limited
         self.shed = overloaded
+        let shadows = MetricNameDescriptor(
+            namespace: "slipway",
+            metricName: "shadow_predictions",
+            unitName: "total",
+            helpText: "Copies of live requests answered by shadow deployments (their statistics hold the details), "
+                + "by outcome."
+        )
+        self.shadowPredictions = registry.makeCounter(descriptor: shadows, labels: [("outcome", "answered")])
+        self.failedShadowPredictions = registry.makeCounter(descriptor: shadows, labels: [("outcome", "failed")])
     }
 
     /// Counts one request.
     public func record(_ record: PredictionRecord) {
+        guard !record.isShadow else {
+            (record.succeeded ? self.shadowPredictions : self.failedShadowPredictions).increment()
+            return
+        }
         let series = self.series(for: record.prepared)
         series.requests.increment()
         if let code = record.errorCode ?? (record.succeeded ? nil : "http_\(record.status)") {

@@ -25,9 +25,17 @@ public struct ActivityEvent: Hashable, Sendable {
         case alertResolved = "alert.resolved"
         case webhookCreated = "webhook.created"
         case webhookDeleted = "webhook.deleted"
+        case trafficUpdated = "traffic.updated"
+        case rolloutStarted = "rollout.started"
+        case rolloutAdvanced = "rollout.advanced"
+        case rolloutPaused = "rollout.paused"
+        case rolloutResumed = "rollout.resumed"
+        case rolloutCompleted = "rollout.completed"
+        case rolloutRolledBack = "rollout.rolled_back"
+        case rolloutAborted = "rollout.aborted"
 
         /// Actions that change which deployment is active in an environment.
-        public static let activations: Set<Action> = [.deploymentActivated, .deploymentRolledBack]
+        public static let activations: Set<Action> = [.deploymentActivated, .deploymentRolledBack, .rolloutCompleted]
     }
 
     /// Assigned by the repository, increasing with time.

@@ -111,12 +111,24 @@ public struct ServingRoute: Hashable, Sendable {
     public var environment: Environment
     /// The active deployment, if the environment has one.
     public var active: Deployment?
+    /// The environment's traffic policy, `nil` when all traffic goes to the active deployment.
+    public var policy: TrafficPolicy?
+    /// The deployments the policy names (splits and shadows), found.
+    public var policyDeployments: [Deployment]
 
     /// Creates a route.
-    public init(model: Model, environment: Environment, active: Deployment?) {
+    public init(
+        model: Model,
+        environment: Environment,
+        active: Deployment?,
+        policy: TrafficPolicy? = nil,
+        policyDeployments: [Deployment] = []
+    ) {
         self.model = model
         self.environment = environment
         self.active = active
+        self.policy = policy
+        self.policyDeployments = policyDeployments
     }
 }
 
@@ -127,7 +139,7 @@ public struct ServingRoute: Hashable, Sendable {
 /// event's `id` assigned by the store and its versions filled in where the store decides them. Lookups return
 /// `nil` for a missing row; changes to a missing row throw ``RegistryError/Code/notFound``; a unique-name
 /// collision throws ``RegistryError/Code/conflict``. Timestamps keep microsecond precision.
-public protocol RegistryRepository: Sendable {
+public protocol RegistryRepository: TrafficRepository, Sendable {
     /// Applies pending schema migrations. Safe when several processes start at once.
     func migrate() async throws
 

@@ -111,8 +111,15 @@ public final class ModelHost: Predictor, Service {
         var model: SlipwayRegistry.Model
         var environment: Environment
         var active: Deployment?
-        /// The active deployment, prepared; set only once its session is loaded.
+        /// The active deployment, prepared with its traffic route; set only once every session it needs is loaded.
         var prepared: PreparedModel?
+        /// The traffic policy, `nil` when all traffic goes to the active deployment.
+        var policy: TrafficPolicy? = nil
+        /// The deployments the policy names.
+        var policyDeployments: [Deployment] = []
+
+        /// The deployments this route keeps loaded: the active one and those its policy names.
+        var servedIDs: [UUID] { (self.active.map { [$0.id] } ?? []) + self.policyDeployments.map(\.id) }
     }
 
     typealias Machine = StateMachine<LoadedSession, CheckedContinuation<LoadedSession?, any Error>>
@@ -217,7 +224,19 @@ public final class ModelHost: Predictor, Service {
             deployment = try await self.pinnedDeployment(entry, version: pinned!)
         }
         let loaded = try await self.loaded(deployment, label: Self.label(entry.model, deployment))
-        let prepared = Self.prepared(entry, deployment, loaded)
+        guard deployment.id == entry.active?.id else { return Self.prepared(entry, deployment, loaded) }
+        var sessions: [UUID: LoadedSession] = [:]
+        for other in entry.policyDeployments {
+            do {
+                sessions[other.id] = try await self.loaded(other, label: Self.label(entry.model, other))
+            } catch {
+                self.logger.info(
+                    "a deployment of the traffic policy did not load; its share goes to the active one",
+                    metadata: ["deployment.id": "\(other.id)", "error": "\(error)"]
+                )
+            }
+        }
+        let prepared = Self.preparedActive(entry, deployment, loaded, dropMissing: true) { sessions[$0] }!
         if deployment.id == entry.active?.id {
             self.state.withLock { state in
                 if state.routes[key]?.active?.id == deployment.id, state.routes[key]?.prepared == nil {
@@ -315,14 +334,22 @@ public final class ModelHost: Predictor, Service {
         }
         let loaded = try await self.loaded(deployment, label: Self.label(model, deployment))
         let key = RouteKey(owner: model.owner, name: model.name, environment: environment.name)
+        let previous = self.state.withLock { $0.routes[key] }
         var entry = RouteEntry(model: model, environment: environment, active: deployment, prepared: nil)
-        entry.prepared = Self.prepared(entry, deployment, loaded)
+        // Activating by hand clears the splits and stops the version shadowing itself (as the repository did).
+        if let policy = previous?.policy?.afterActivating(deployment.id), !policy.isDefault {
+            entry.policy = policy
+            entry.policyDeployments = previous?.policyDeployments.filter { policy.deploymentIDs.contains($0.id) } ?? []
+        }
+        entry.prepared = self.state.withLock { state in
+            Self.preparedActive(entry, deployment, loaded, dropMissing: false) { state.machine.session($0) }
+        }
         let evicted = self.state.withLock { state in
             state.routes[key] = entry
             state.keysByEnvironment[environment.id] = key
             state.missing[key] = nil
             state.overrides[environment.id] = activation.event.id
-            return state.machine.setActive(Set(state.routes.values.compactMap(\.active?.id)))
+            return state.machine.setActive(Set(state.routes.values.flatMap(\.servedIDs)))
         }
         self.logEvictions(evicted)
         self.logger.info(
@@ -477,13 +504,20 @@ public final class ModelHost: Predictor, Service {
         }
         var active: Deployment?
         if let id = environment.activeDeploymentID { active = try await repository.deployment(id: id) }
-        let entry = RouteEntry(model: model, environment: environment, active: active, prepared: nil)
+        var entry = RouteEntry(model: model, environment: environment, active: active, prepared: nil)
+        if let policy = try await repository.trafficPolicy(environmentID: environment.id)?.policy {
+            entry.policy = policy
+            for id in policy.deploymentIDs {
+                if let deployment = try await repository.deployment(id: id) { entry.policyDeployments.append(deployment) }
+            }
+        }
+        let found = entry
         return self.state.withLock { state in
             if let current = state.routes[key] { return current }
-            state.routes[key] = entry
+            state.routes[key] = found
             state.keysByEnvironment[environment.id] = key
-            if let active { _ = state.machine.addActive(active.id) }
-            return entry
+            for id in found.servedIDs { _ = state.machine.addActive(id) }
+            return found
         }
     }
 
@@ -531,10 +565,9 @@ public final class ModelHost: Predictor, Service {
         self.state.withLock { $0.machine.clearFailures() }
         await withTaskGroup(of: Void.self) { group in
             for route in routes {
-                guard let active = route.active, !self.state.withLock({ $0.machine.isLoaded(active.id) }) else {
-                    continue
-                }
-                group.addTask {
+                for active in (route.active.map { [$0] } ?? []) + route.policyDeployments
+                where !self.state.withLock({ $0.machine.isLoaded(active.id) }) {
+                    group.addTask {
                     do {
                         _ = try await self.loaded(active, label: Self.label(route.model, active))
                     } catch {
@@ -543,6 +576,7 @@ public final class ModelHost: Predictor, Service {
                             metadata: ["deployment.id": "\(active.id)", "error": "\(error)"]
                         )
                     }
+                }
                 }
             }
         }
@@ -581,10 +615,15 @@ public final class ModelHost: Predictor, Service {
                     model: route.model,
                     environment: route.environment,
                     active: route.active,
-                    prepared: nil
+                    prepared: nil,
+                    policy: route.policy,
+                    policyDeployments: route.policyDeployments
                 )
                 if let active = route.active, let loaded = state.machine.session(active.id) {
-                    entry.prepared = Self.prepared(entry, active, loaded)
+                    let machine = state.machine
+                    entry.prepared = Self.preparedActive(entry, active, loaded, dropMissing: false) {
+                        machine.session($0)
+                    }
                 }
                 table[key] = entry
             }
@@ -595,7 +634,7 @@ public final class ModelHost: Predictor, Service {
             state.pinned = state.pinned.filter { keys[$0.key.environmentID] != nil }
             state.marker = marker
             state.lastFullReload = .now
-            return state.machine.setActive(Set(table.values.compactMap(\.active?.id)))
+            return state.machine.setActive(Set(table.values.flatMap(\.servedIDs)))
         }
         self.logEvictions(evicted)
     }
@@ -609,6 +648,53 @@ public final class ModelHost: Predictor, Service {
             schema: loaded.schema,
             classes: loaded.classes,
             admission: loaded.gate
+        )
+    }
+
+    /// The active deployment prepared with the environment's traffic route. `nil` when a deployment the policy
+    /// names has no loaded session, unless `dropMissing` (its share then goes to the active deployment).
+    static func preparedActive(
+        _ entry: RouteEntry,
+        _ active: Deployment,
+        _ loaded: LoadedSession,
+        dropMissing: Bool,
+        session: (UUID) -> LoadedSession?
+    ) -> PreparedModel? {
+        guard let policy = entry.policy, !policy.isDefault else { return Self.prepared(entry, active, loaded) }
+        let deployments = Dictionary(entry.policyDeployments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var splits: [(weight: Int, model: PreparedModel)] = []
+        for split in policy.splits {
+            guard let deployment = deployments[split.deploymentID] else { continue }
+            guard let loaded = session(split.deploymentID) else {
+                if dropMissing { continue }
+                return nil
+            }
+            splits.append((split.weight, Self.prepared(entry, deployment, loaded)))
+        }
+        var shadows: [TrafficRoute.Shadow] = []
+        for shadow in policy.shadows {
+            guard let deployment = deployments[shadow.deploymentID] else { continue }
+            guard let loaded = session(shadow.deploymentID) else {
+                if dropMissing { continue }
+                return nil
+            }
+            shadows.append(.init(model: Self.prepared(entry, deployment, loaded), percent: shadow.percent))
+        }
+        let traffic = TrafficRoute(
+            splits: splits,
+            active: Self.prepared(entry, active, loaded),
+            shadows: shadows,
+            stickyFeature: policy.stickyFeature
+        )
+        return PreparedModel(
+            model: entry.model,
+            environment: entry.environment.name,
+            deployment: active,
+            session: loaded.session,
+            schema: loaded.schema,
+            classes: loaded.classes,
+            admission: loaded.gate,
+            traffic: traffic
         )
     }
 

@@ -37,6 +37,9 @@ public struct PredictionRecord: Sendable {
     public var inputs: [String: Tensor]?
     /// The outputs per row, when the model answered (`OutputReader.rows`).
     public var outputs: [OutputReader.Row]?
+    /// Whether this is a shadow deployment's answer to a copy of a live request (recorded in its statistics,
+    /// never sent to the caller, never joined with feedback).
+    public var isShadow: Bool
 
     /// Creates a record.
     public init(
@@ -50,7 +53,8 @@ public struct PredictionRecord: Sendable {
         keyName: String? = nil,
         rows: PredictionRows? = nil,
         inputs: [String: Tensor]? = nil,
-        outputs: [OutputReader.Row]? = nil
+        outputs: [OutputReader.Row]? = nil,
+        isShadow: Bool = false
     ) {
         self.requestID = requestID
         self.receivedAt = receivedAt
@@ -63,6 +67,7 @@ public struct PredictionRecord: Sendable {
         self.rows = rows
         self.inputs = inputs
         self.outputs = outputs
+        self.isShadow = isShadow
     }
 
     /// Whether the request was answered with a 2xx.

@@ -41,6 +41,8 @@ public final class PreparedModel: Sendable {
     public let classes: [String]?
     /// The deployment's admission gate (bounded concurrency and queue), set by ``ModelHost``.
     let admission: AdmissionGate?
+    /// The environment's traffic split and shadows, on the active deployment of an environment that has a policy.
+    public let traffic: TrafficRoute?
 
     /// Creates a prepared model.
     public convenience init(
@@ -69,7 +71,8 @@ public final class PreparedModel: Sendable {
         session: InferenceSession,
         schema: FeatureSchema?,
         classes: [String]?,
-        admission: AdmissionGate?
+        admission: AdmissionGate?,
+        traffic: TrafficRoute? = nil
     ) {
         self.model = model
         self.environment = environment
@@ -78,6 +81,7 @@ public final class PreparedModel: Sendable {
         self.schema = schema
         self.classes = classes
         self.admission = admission
+        self.traffic = traffic
     }
 }
 

@@ -355,5 +355,47 @@ struct Migration: Sendable {
                 "CREATE INDEX batch_jobs_state ON batch_jobs (state, created_at)",
             ]
         },
+        // Traffic policies and progressive rollouts (migration 8). A policy row exists only while an
+        // environment's traffic is not all on its active deployment; `policy` is the TrafficPolicy as JSON.
+        Migration(version: 8, name: "traffic policies and rollouts") { _ in
+            [
+                """
+                CREATE TABLE traffic_policies (
+                    environment_id TEXT PRIMARY KEY REFERENCES environments (id) ON DELETE CASCADE,
+                    policy TEXT NOT NULL,
+                    updated_by_kind TEXT NOT NULL,
+                    updated_by_id TEXT NOT NULL,
+                    updated_by_name TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE rollouts (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+                    environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+                    candidate_id TEXT NOT NULL,
+                    candidate_version BIGINT NOT NULL,
+                    baseline_id TEXT NOT NULL,
+                    baseline_version BIGINT NOT NULL,
+                    steps TEXT NOT NULL,
+                    step_index BIGINT NOT NULL,
+                    interval_seconds DOUBLE PRECISION NOT NULL,
+                    guardrails TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    reason TEXT,
+                    step_started_at BIGINT NOT NULL,
+                    started_by_kind TEXT NOT NULL,
+                    started_by_id TEXT NOT NULL,
+                    started_by_name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    revision BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX rollouts_environment ON rollouts (environment_id, created_at)",
+                "CREATE INDEX rollouts_state ON rollouts (state)",
+            ]
+        },
     ]
 }

@@ -259,7 +259,8 @@ extension SQLRegistryRepository {
         deploymentID: UUID,
         event: ActivityEvent,
         dialect: SQLDialect,
-        in database: any SQLDatabase
+        in database: any SQLDatabase,
+        isManual: Bool = true
     ) async throws -> Activation {
         guard let locked = try await Self.lockEnvironment(id: environmentID, dialect: dialect, in: database) else {
             throw RegistryError.notFound("environment \(environmentID) does not exist")
@@ -288,6 +289,14 @@ extension SQLRegistryRepository {
         recorded.fromVersion = previous??.version
         recorded.toVersion = current.version
         recorded = try await database.insertEvent(recorded)
+        if isManual {
+            try await Self.afterManualActivation(
+                environmentID: environmentID,
+                deployment: current,
+                event: recorded,
+                in: database
+            )
+        }
         guard let environment = try await Self.environment(id: environmentID, in: database) else {
             throw RegistryError.notFound("environment \(environmentID) does not exist")
         }

@@ -13,7 +13,12 @@ extension SQLRegistryRepository {
             // environments: on PostgreSQL each statement sees the latest commits, so a switch committed between
             // the two reads would otherwise leave an environment pointing at a deployment that was not fetched,
             // and the route would answer "no active deployment" until the next reload.
-            let ids = Array(Set(environments.compactMap(\.activeDeploymentID)).map(SQLValues.text)).sorted()
+            var policies: [UUID: TrafficPolicy] = [:]
+            for row in try await database.rows("SELECT environment_id, policy FROM traffic_policies") {
+                policies[try row.uuid("environment_id")] = try row.json("policy", as: TrafficPolicy.self)
+            }
+            let named = environments.compactMap(\.activeDeploymentID) + policies.values.flatMap(\.deploymentIDs)
+            let ids = Array(Set(named).map(SQLValues.text)).sorted()
             var active: [Deployment] = []
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let chunk: [any Encodable & Sendable] = Array(ids[start..<min(start + 500, ids.count)])
@@ -24,10 +29,13 @@ extension SQLRegistryRepository {
             let activeByID = Dictionary(active.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             return environments.compactMap { environment in
                 guard let model = modelsByID[environment.modelID] else { return nil }
+                let policy = policies[environment.id]
                 return ServingRoute(
                     model: model,
                     environment: environment,
-                    active: environment.activeDeploymentID.flatMap { activeByID[$0] }
+                    active: environment.activeDeploymentID.flatMap { activeByID[$0] },
+                    policy: policy,
+                    policyDeployments: policy?.deploymentIDs.compactMap { activeByID[$0] } ?? []
                 )
             }
         }

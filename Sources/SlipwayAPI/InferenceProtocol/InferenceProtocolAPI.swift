@@ -334,7 +334,12 @@ public struct InferenceProtocolAPI: Sendable {
             }
             headerLength = value
         }
-        let (name, prepared, key) = try await self.resolve(request, context: context)
+        let (name, resolved, key) = try await self.resolve(request, context: context)
+        // Unpinned requests follow the environment's traffic split (sticky by X-Slipway-Route-Key); shadows are
+        // fed from TeachableHub's surface only.
+        let prepared =
+            context.parameters.get("version") == nil
+            ? resolved.routed(key: request.headers[SlipwayHeaders.routeKey]) : resolved
         trace.prepared = prepared
         trace.keyName = key?.name
         var headers = HTTPFields()

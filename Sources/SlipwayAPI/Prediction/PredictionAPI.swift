@@ -35,6 +35,7 @@ public struct PredictionAPI: Sendable {
     let access: ServingAccess
     let limiter = RateLimiter()
     let recorder: (any PredictionRecorder)?
+    let shadows: ShadowTraffic
 
     /// Creates the prediction API; `recorder` receives a record of every request (answered or refused).
     public init(
@@ -48,6 +49,7 @@ public struct PredictionAPI: Sendable {
         self.configuration = configuration
         self.access = ServingAccess(registry: registry)
         self.recorder = recorder
+        self.shadows = ShadowTraffic(predictor: predictor, recorder: recorder)
     }
 
     /// Adds the prediction route to `router`.
@@ -209,12 +211,13 @@ public struct PredictionAPI: Sendable {
         let secret = try Credentials.secret(in: request)
 
         // Resolve the deployment first: unknown names answer 404 before credentials are weighed.
-        let prepared = try await self.predictor.prepare(
+        let resolved = try await self.predictor.prepare(
             owner: owner,
             name: name,
             environment: query.environment,
             version: query.version
         )
+        var prepared = resolved
         trace.prepared = prepared
         let decision: ServingAccess.Decision
         if let principal {
@@ -257,6 +260,17 @@ public struct PredictionAPI: Sendable {
                 detail: "a request may carry at most \(self.configuration.maximumRows) rows, got \(rows.count)"
             )
         }
+        // The traffic policy applies to requests for the active version; a pinned version answers itself.
+        var shadows: [PreparedModel] = []
+        if query.version == nil, let traffic = resolved.traffic {
+            if traffic.isSplit {
+                prepared = resolved.routed(
+                    key: resolved.routeKey(header: request.headers[SlipwayHeaders.routeKey], rows: rows)
+                )
+                trace.prepared = prepared
+            }
+            shadows = traffic.shadowsForRequest()
+        }
         let inputs = try InputBuilder.inputs(for: prepared, rows: rows)
         trace.inputs = inputs
         let outputs = try await self.predictor.infer(prepared, inputs: inputs, outputs: nil)
@@ -273,6 +287,9 @@ public struct PredictionAPI: Sendable {
         ])
         let bytes = body.serializedBytes()
         trace.body = bytes
+        if !shadows.isEmpty {
+            self.shadows.mirror(rows, to: shadows, requestID: requestID, keyName: trace.keyName)
+        }
         headers[.contentType] = "application/json; charset=utf-8"
         headers[SlipwayHeaders.model] = prepared.model.fullName
         headers[SlipwayHeaders.environment] = prepared.environment
@@ -413,4 +430,6 @@ enum SlipwayHeaders {
     static let environment = HTTPField.Name("X-Slipway-Environment")!
     static let version = HTTPField.Name("X-Slipway-Version")!
     static let requestID = HTTPField.Name("X-Request-ID")!
+    /// The client's key for sticky assignment to one arm of a traffic split.
+    static let routeKey = HTTPField.Name("X-Slipway-Route-Key")!
 }

@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Logging
+import SlipwayInference
+import SlipwayRuntime
+import Synchronization
+
+/// Sends copies of live requests to shadow deployments after the caller's answer is built.
+///
+/// Each copy runs in a low-priority task of its own: the caller never waits for it, its answer goes to the
+/// recorder (marked ``PredictionRecord/isShadow``, so it counts in the shadow's statistics and nowhere else) and is
+/// discarded. At most ``limit`` copies run at once; beyond that copies are dropped (and counted) rather than queued,
+/// so shadows can never build a backlog that slows live traffic.
+final class ShadowTraffic: Sendable {
+    let predictor: any Predictor
+    let recorder: (any PredictionRecorder)?
+    /// The most copies in flight.
+    let limit: Int
+    let inFlight = Atomic<Int>(0)
+    /// Copies dropped because ``limit`` copies were running.
+    let dropped = Atomic<Int>(0)
+
+    init(predictor: any Predictor, recorder: (any PredictionRecorder)?, limit: Int = 64) {
+        self.predictor = predictor
+        self.recorder = recorder
+        self.limit = limit
+    }
+
+    /// Starts one copy per shadow; returns at once.
+    func mirror(_ rows: PredictionRows, to shadows: [PreparedModel], requestID: String, keyName: String?) {
+        for shadow in shadows {
+            guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.limit else {
+                self.inFlight.subtract(1, ordering: .relaxed)
+                self.dropped.add(1, ordering: .relaxed)
+                continue
+            }
+            Task(priority: .low) {
+                defer { self.inFlight.subtract(1, ordering: .relaxed) }
+                await self.run(rows, on: shadow, requestID: requestID, keyName: keyName)
+            }
+        }
+    }
+
+    func run(_ rows: PredictionRows, on shadow: PreparedModel, requestID: String, keyName: String?) async {
+        let receivedAt = Date()
+        let started = ContinuousClock.now
+        var record = PredictionRecord(
+            requestID: requestID,
+            receivedAt: receivedAt,
+            latency: 0,
+            surface: .teachableHub,
+            status: 200,
+            prepared: shadow,
+            keyName: keyName,
+            rows: rows,
+            isShadow: true
+        )
+        do {
+            let inputs = try InputBuilder.inputs(for: shadow, rows: rows)
+            record.inputs = inputs
+            let outputs = try await self.predictor.infer(shadow, inputs: inputs, outputs: nil)
+            record.outputs = OutputReader.rows(outputs, count: rows.count, classCount: shadow.classes?.count)
+        } catch {
+            let refusal = Self.refusal(error)
+            record.status = Int(refusal.status.code)
+            record.errorCode = refusal.code
+        }
+        record.latency = PredictionAPI.seconds(ContinuousClock.now - started)
+        self.recorder?.record(record)
+    }
+
+    /// The status and code a live request would have got for `error`.
+    static func refusal(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: error
+        case let error as RuntimeError: APIError(error)
+        case let error as PredictionInputError: APIError(error)
+        case let error as InferenceError where error.code == .invalidInput || error.code == .invalidRequest:
+            APIError(error)
+        default: APIError(.internalServerError, code: "internal", detail: "\(error)")
+        }
+    }
+}
