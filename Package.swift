@@ -73,6 +73,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Experiment statistics (z/t tests, confidence intervals, MDE) and rollout guardrails: pure logic, no I/O.
+        .target(
+            name: "SlipwayExperiments",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SlipwayRegistry",
             dependencies: [
@@ -199,6 +204,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayTraffic",
+            dependencies: [
+                "SlipwayRegistry",
+                "SlipwayRuntime",
+                "SlipwayAPI",
+                "SlipwayFeedback",
+                "SlipwayExperiments",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayServer",
             dependencies: [
                 "SlipwayRegistry",
@@ -210,6 +230,7 @@ let package = Package(
                 "SlipwayMetrics",
                 "SlipwayMonitoring",
                 "SlipwayBatch",
+                "SlipwayTraffic",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -40,7 +40,7 @@ public struct Registry: Sendable {
     }
 
     /// The current time, truncated to microseconds (what the database keeps).
-    func now() -> Date {
+    public func now() -> Date {
         let seconds = self.clock().timeIntervalSince1970
         return Date(timeIntervalSince1970: (seconds * 1_000_000).rounded(.down) / 1_000_000)
     }

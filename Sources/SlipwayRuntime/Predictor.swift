@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SlipwayInference
 import SlipwayRegistry
 
@@ -188,6 +189,16 @@ public protocol DeploymentLifecycle: Sendable {
     func didActivate(_ activation: Activation) async throws
     /// Queues a new deployment for verification.
     func verifySoon(_ deployment: Deployment)
+    /// Reloads this process's routes at once after a traffic policy or rollout changed.
+    func trafficChanged() async
 }
 
-extension ModelHost: DeploymentLifecycle {}
+extension ModelHost: DeploymentLifecycle {
+    public func trafficChanged() async {
+        do {
+            try await self.refresh(force: true)
+        } catch {
+            self.logger.info("route reload after a traffic change failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -11,6 +11,7 @@ import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayRuntime
 import SlipwayStorage
+import SlipwayTraffic
 
 /// What the composition root built: the application plus the pieces tests and commands want to reach.
 public struct SlipwayApplication: Sendable {
@@ -186,6 +187,19 @@ public func buildApplication(
         maximumBytes: configuration.maximumBatchBytes
     ).register(on: router)
     StatisticsAPI(reader: statisticsReader).register(on: router)
+    // Traffic policies, progressive rollouts and experiment readouts; the controller judges running rollouts.
+    let rolloutEvaluator = RolloutEvaluator(
+        registry: registry,
+        feedback: repository,
+        minimumRequests: configuration.rolloutMinimumRequests
+    )
+    TrafficAPI(registry: registry, lifecycle: host, evaluator: rolloutEvaluator).register(on: router)
+    let rollouts = RolloutController(
+        evaluator: rolloutEvaluator,
+        checkInterval: configuration.rolloutCheckInterval,
+        logger: logger,
+        trafficChanged: { await host.trafficChanged() }
+    )
     // The web console at `/`: pages over the same registry calls, predictions through the same prediction path.
     try Console(
         registry: registry,
@@ -199,6 +213,7 @@ public func buildApplication(
     if let statistics { services.append(statistics) }
     services.append(feedbackService)
     services.append(host)
+    services.append(rollouts)
     // The batch runner stops first: a running job is marked failed (it is not resumed after a restart).
     services.append(batchRunner)
     let application = Application(

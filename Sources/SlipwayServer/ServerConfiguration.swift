@@ -37,6 +37,9 @@ import SlipwayRuntime
 /// - `alertIntervalSeconds` (int, default 30): how often alert rules are evaluated.
 /// - `maxBatchBytes` (int, default 1 GiB): the largest batch job upload.
 /// - `batchRetentionSeconds` (int, default 604,800 = 7 days): how long finished batch jobs and their files are kept.
+/// - `rolloutCheckMilliseconds` (int, default 1,000): how often running rollouts' guardrails are judged.
+/// - `rolloutMinimumRequests` (int, default 20): requests a rollout's candidate needs in a step before its
+///   guardrails are judged (and the baseline, for guardrails relative to it).
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -59,6 +62,10 @@ public struct ServerConfiguration: Sendable {
     public var maximumBatchBytes: Int64 = 1 << 30
     /// The batch job runner's settings (chunk size, retention).
     public var batch: BatchJobRunner.Configuration = BatchJobRunner.Configuration()
+    /// How often running rollouts are checked.
+    public var rolloutCheckInterval: Duration = .seconds(1)
+    /// Requests a rollout's candidate needs in a step before its guardrails are judged.
+    public var rolloutMinimumRequests = 20
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -146,6 +153,16 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("batchRetentionSeconds must be positive; got \(retention)")
         }
         self.batch.retention = TimeInterval(retention)
+        let check = config.int(forKey: "rolloutCheckMilliseconds", default: 1_000)
+        guard (10...600_000).contains(check) else {
+            throw ConfigurationError("rolloutCheckMilliseconds must be between 10 and 600000; got \(check)")
+        }
+        self.rolloutCheckInterval = .milliseconds(check)
+        let minimum = config.int(forKey: "rolloutMinimumRequests", default: self.rolloutMinimumRequests)
+        guard (1...1_000_000).contains(minimum) else {
+            throw ConfigurationError("rolloutMinimumRequests must be between 1 and 1000000; got \(minimum)")
+        }
+        self.rolloutMinimumRequests = minimum
         guard (0...65_535).contains(self.port) else {
             throw ConfigurationError("port must be between 0 and 65535; got \(self.port)")
         }
@@ -164,7 +181,7 @@ public struct ServerConfiguration: Sendable {
         "maxPredictionRows", "maxPredictionBodyBytes",
         "statsFlushSeconds", "statsMinuteRetentionHours", "statsHourRetentionDays", "driftWindowMinutes",
         "feedbackRetentionDays", "alertIntervalSeconds",
-        "maxBatchBytes", "batchRetentionSeconds",
+        "maxBatchBytes", "batchRetentionSeconds", "rolloutCheckMilliseconds", "rolloutMinimumRequests",
     ]
 
     /// Reads the `stats*` and `driftWindowMinutes` keys.

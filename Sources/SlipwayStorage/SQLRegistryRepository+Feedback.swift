@@ -110,6 +110,43 @@ extension SQLRegistryRepository: FeedbackRepository {
         }
     }
 
+    public func versionWindow(
+        modelID: UUID,
+        environment: String,
+        version: Int,
+        from: Date,
+        to: Date
+    ) async throws -> RequestWindow {
+        try await self.read("summarising a version's requests") { database in
+            let conditions: SQLQueryString = """
+                model_id = \(bind: SQLValues.text(modelID)) AND environment = \(bind: environment)
+                    AND version = \(bind: Int64(version)) AND at >= \(bind: SQLValues.microseconds(from))
+                    AND at < \(bind: SQLValues.microseconds(to))
+                """
+            guard
+                let counts = try await database.row(
+                    """
+                    SELECT COUNT(*) AS total,
+                        COALESCE(SUM(CASE WHEN status >= 300 AND status NOT IN (401, 403, 404, 429) THEN 1 ELSE 0 END),
+                            0) AS errors
+                    FROM prediction_outcomes WHERE \(conditions)
+                    """
+                )
+            else { return RequestWindow(requests: 0, errors: 0, latencies: []) }
+            let latencies = try await database.rows(
+                """
+                SELECT latency_us FROM prediction_outcomes WHERE \(conditions) AND status < 300
+                ORDER BY at DESC LIMIT 100000
+                """
+            ).map { Double(try $0.int64("latency_us")) / 1_000_000 }
+            return RequestWindow(
+                requests: try counts.int("total"),
+                errors: try counts.int("errors"),
+                latencies: latencies
+            )
+        }
+    }
+
     // MARK: Feedback
 
     static func decodeFeedback(_ row: any SQLRow) throws -> FeedbackEntry {
