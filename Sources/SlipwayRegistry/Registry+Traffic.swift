@@ -45,6 +45,14 @@ public struct TrafficPolicyInput: Hashable, Sendable, Codable {
         case arms, shadows
         case stickyFeature = "sticky_feature"
     }
+
+    /// Decodes an input; absent `arms` and `shadows` are empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.arms = try container.decodeIfPresent([Arm].self, forKey: .arms) ?? []
+        self.shadows = try container.decodeIfPresent([Shadow].self, forKey: .shadows) ?? []
+        self.stickyFeature = try container.decodeIfPresent(String.self, forKey: .stickyFeature)
+    }
 }
 
 /// What starts a rollout.
@@ -285,6 +293,12 @@ extension Registry {
         }
         guard input.steps.last == 100 else {
             throw RegistryError.invalid("steps", "the last step must be 100 (the candidate takes all traffic)")
+        }
+        guard input.steps.count >= 2 else {
+            throw RegistryError.invalid(
+                "steps",
+                "a rollout needs a step below 100 before the last; to switch all traffic at once, activate the version"
+            )
         }
         guard input.interval >= 1, input.interval <= 7 * 86_400 else {
             throw RegistryError.invalid("interval", "interval must be from 1 second to 7 days")

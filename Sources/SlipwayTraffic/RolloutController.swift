@@ -186,8 +186,10 @@ public struct RolloutController: Service {
                 detail = "rolled back at \(rollout.weight)%: \(breach)"
             } else if now >= evaluation.stepEndsAt, evaluation.waiting == nil {
                 let held = evaluation.guardrails.map { $0.guardrail }.joined(separator: ", ")
-                if rollout.stepIndex + 1 >= rollout.steps.count {
+                // The last step (100%) is the candidate taking all traffic: it becomes the active version.
+                if rollout.stepIndex + 1 >= rollout.steps.count || rollout.steps[rollout.stepIndex + 1] >= 100 {
                     next.state = .completed
+                    next.stepIndex = rollout.steps.count - 1
                     next.reason = nil
                     action = .rolloutCompleted
                     detail = "version \(rollout.candidateVersion) takes all traffic" + (held.isEmpty ? "" : "; held \(held)")

@@ -34,15 +34,19 @@ def secret(length: int) -> str:
 
 @contextlib.contextmanager
 def running_server(
-    prefix: str, extra_environment: Optional[Dict[str, str]] = None
+    prefix: str,
+    extra_environment: Optional[Dict[str, str]] = None,
+    data_dir: Optional[str] = None,
+    admin_token: Optional[str] = None,
 ) -> Iterator[Tuple[subprocess.Popen, str, str]]:
-    """Starts ``slipway serve --port 0`` with a fresh data folder, a known administrator token and
-    ``extra_environment`` (``SLIPWAY_*`` settings); yields ``(process, url, admin_token)`` and stops the server
-    afterwards."""
+    """Starts ``slipway serve --port 0`` with a fresh data folder (or ``data_dir``, to restart on the same data), a
+    known administrator token and ``extra_environment`` (``SLIPWAY_*`` settings); yields
+    ``(process, url, admin_token)`` and stops the server gracefully afterwards."""
     if not BINARY.exists():
         pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
-    admin_token = f"slw_u_{secret(12)}_{secret(32)}"
-    with tempfile.TemporaryDirectory(prefix=prefix) as data:
+    admin_token = admin_token or f"slw_u_{secret(12)}_{secret(32)}"
+    with contextlib.ExitStack() as stack:
+        data = data_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))
         environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
         environment.update(extra_environment or {})
         process = subprocess.Popen(
