@@ -53,6 +53,12 @@ struct PostgresRepositoryTests {
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.storesOutcomesAndFeedback)
     }
+    @Test func storesTrafficPoliciesAtomically() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesTrafficPoliciesAtomically)
+    }
+    @Test func runsRolloutsWithRevisions() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.runsRolloutsWithRevisions)
+    }
     @Test func boundsThePredictionLog() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.boundsThePredictionLog)
     }

@@ -51,6 +51,12 @@ import Testing
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.storesOutcomesAndFeedback)
     }
+    @Test func storesTrafficPoliciesAtomically() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.storesTrafficPoliciesAtomically)
+    }
+    @Test func runsRolloutsWithRevisions() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.runsRolloutsWithRevisions)
+    }
     @Test func boundsThePredictionLog() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.boundsThePredictionLog)
     }
