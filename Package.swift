@@ -73,6 +73,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Experiment statistics (z/t tests, confidence intervals, MDE) and rollout guardrails: pure logic, no I/O.
+        .target(
+            name: "SlipwayExperiments",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SlipwayRegistry",
             dependencies: [
@@ -254,6 +259,11 @@ let package = Package(
         .testTarget(
             name: "SlipwayFormatsTests",
             dependencies: ["SlipwayFormats", "SlipwayInference"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayExperimentsTests",
+            dependencies: ["SlipwayExperiments"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
