@@ -102,13 +102,29 @@ public struct StudentT: Sendable, Hashable {
         if t == -.infinity { return 0 }
         let nu = self.degreesOfFreedom
         if nu >= Self.asymptoticLimit {
-            let tail = erfc(((nu / 2 - 0.25) * log1p(t * t / nu)).squareRoot())
+            let tail = erfc(((nu / 2 - 0.25) * self.logOnePlusSquareOverNu(t)).squareRoot())
             return t < 0 ? 0.5 * tail : 1 - 0.5 * tail
         }
-        let t2 = t * t
-        // x and 1 - x, each computed directly so neither loses digits to cancellation.
-        let x = nu / (nu + t2)
-        let y = t2 / (nu + t2)
+        if abs(t) > 1e100 {
+            // x = ν/(ν+t²) may underflow: use the series' leading term, I_x(a, 1/2) ≈ x^a / (a B(a, 1/2)),
+            // in logs (the next terms are smaller by a factor of x < 1e-200 ν).
+            let a = nu / 2
+            let logTail = a * (log(nu) - 2 * log(abs(t))) - log(a) - IncompleteBeta.logBeta(a, 0.5)
+            let tail = exp(logTail)
+            return t < 0 ? 0.5 * tail : 1 - 0.5 * tail
+        }
+        // x = ν/(ν+t²) and y = 1 − x, each computed directly so neither loses digits to cancellation, and
+        // through r = ν/t² when |t| > 1 so that t² cannot overflow.
+        let x: Double
+        let y: Double
+        if abs(t) > 1 {
+            let r = nu / t / t
+            x = r / (1 + r)
+            y = 1 / (1 + r)
+        } else {
+            x = nu / (nu + t * t)
+            y = t * t / (nu + t * t)
+        }
         let beta = IncompleteBeta.regularized(a: nu / 2, b: 0.5, x: x, oneMinusX: y)
         // beta.value = P(|T| > |t|), beta.complement = P(|T| ≤ |t|).
         return t < 0 ? 0.5 * beta.value : 0.5 + 0.5 * beta.complement
@@ -123,8 +139,15 @@ public struct StudentT: Sendable, Hashable {
     public func pdf(_ t: Double) -> Double {
         let nu = self.degreesOfFreedom
         let logDensity =
-            -(nu + 1) / 2 * log1p(t * t / nu) - 0.5 * log(nu) - IncompleteBeta.logBeta(nu / 2, 0.5)
+            -(nu + 1) / 2 * self.logOnePlusSquareOverNu(t) - 0.5 * log(nu) - IncompleteBeta.logBeta(nu / 2, 0.5)
         return exp(logDensity)
+    }
+
+    /// ln(1 + t²/ν), without overflowing t² for huge |t|.
+    private func logOnePlusSquareOverNu(_ t: Double) -> Double {
+        let nu = self.degreesOfFreedom
+        guard abs(t) > 1e100 else { return log1p(t * t / nu) }
+        return 2 * log(abs(t)) - log(nu) + log1p(nu / t / t)
     }
 
     /// The quantile (inverse CDF): the `t` with `cdf(t) == p`. Returns -infinity for 0, +infinity for 1 and NaN
@@ -160,6 +183,8 @@ public struct StudentT: Sendable, Hashable {
         var low = -Double.infinity
         var high = 0.0
         for _ in 0..<2000 {
+            // The quantile is beyond the largest double (only for ν well below 1 and tiny q).
+            if !t.isFinite { return -.infinity }
             let f = self.cdf(t) - q
             if f == 0 { return t }
             if f > 0 { high = min(high, t) } else { low = max(low, t) }

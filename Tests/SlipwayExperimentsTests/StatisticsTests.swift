@@ -167,6 +167,33 @@ func isClose(_ actual: Double, _ expected: Double, relative: Double) -> Bool {
         }
     }
 
+    @Test func studentTExtremeTailsMatchScipy() throws {
+        let cdfs: [(t: Double, df: Double, expected: Double)] = [
+            (-1e+101, 1.5, 1.1924482405556577e-152),
+            (-1e+120, 1.5, 3.7708524320162467e-181),
+            (-1e+60, 0.5, 3.2070097541422293e-31),
+            (-300000.0, 2.5, 1.4592540394097867e-14),
+        ]
+        for (t, df, expected) in cdfs {
+            let actual = try #require(StudentT(degreesOfFreedom: df)).cdf(t)
+            #expect(isClose(actual, expected, relative: 1e-9), "cdf(\(t), df \(df)) = \(actual), scipy \(expected)")
+        }
+        let quantiles: [(p: Double, df: Double, expected: Double)] = [
+            (1e-100, 1.5, -2.4226631011346154e+66),
+            (1e-100, 3.0, -2.225769823822442e+33),
+            (1e-250, 30.0, -1081064634.5305128),
+        ]
+        for (p, df, expected) in quantiles {
+            let actual = try #require(StudentT(degreesOfFreedom: df)).quantile(p)
+            #expect(
+                isClose(actual, expected, relative: 1e-9),
+                "quantile(\(p), df \(df)) = \(actual), scipy \(expected)"
+            )
+        }
+        // Beyond the largest double: (1/p)^(1/ν) ≈ 1e400.
+        #expect(try #require(StudentT(degreesOfFreedom: 0.05)).quantile(1e-20) == -.infinity)
+    }
+
     @Test(arguments: [0.3, 1.0, 1.7, 2.0, 3.0, 7.5, 30.0, 1e4, 1e6, 1e7, 1e9, 1e12])
     func studentTQuantileInvertsTheCDF(df: Double) throws {
         let distribution = try #require(StudentT(degreesOfFreedom: df))

@@ -31,6 +31,12 @@ for df in [1.0, 2.5, 10.0, 1000.0, 1e7]:
     for p in [1e-8, 0.001, 0.025, 0.3, 0.6, 0.975, 0.995]:
         show(f"t.ppf({p!r}, df={df!r})", stats.t.ppf(p, df))
 
+print("# Student t, extreme tails")
+for t, df in [(-1e101, 1.5), (-1e120, 1.5), (-1e60, 0.5), (-3e5, 2.5)]:
+    show(f"t.cdf({t!r}, df={df!r})", stats.t.cdf(t, df))
+for p, df in [(1e-100, 1.5), (1e-100, 3.0), (1e-250, 30.0)]:
+    show(f"t.ppf({p!r}, df={df!r})", stats.t.ppf(p, df))
+
 print("# Welch t-test on raw values (candidate - baseline)")
 baseline = [12.1, 9.8, 11.4, 10.2, 13.5, 10.9, 11.7, 9.4, 12.8, 10.6, 11.1, 12.3]
 candidate = [13.2, 12.9, 10.8, 14.1, 13.7, 12.2, 15.0, 11.9, 13.4, 12.6, 14.4, 13.1, 12.0, 13.9, 14.6]
