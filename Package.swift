@@ -278,6 +278,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayExperimentsTests",
+            dependencies: ["SlipwayExperiments"],
+            // The script that printed the scipy reference values pasted into the tests.
+            exclude: ["scipy_reference.py"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayRegistryTests",
             dependencies: ["SlipwayRegistry"],
             swiftSettings: swiftSettings
