@@ -217,7 +217,7 @@ struct InferenceProtocolCredentialTests {
             // One prediction per second: the refusal is only certain while less than a second passes between the
             // two requests, so a slow round (a loaded machine) is tried again with a fresh key.
             var conclusive = false
-            for _ in 0..<5 where !conclusive {
+            for _ in 0..<20 where !conclusive {
                 let key = try await api.createKey(
                     "serving",
                     in: "acme/iris",
