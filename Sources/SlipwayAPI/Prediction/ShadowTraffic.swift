@@ -32,6 +32,20 @@ final class ShadowTraffic: Sendable {
             guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.limit else {
                 self.inFlight.subtract(1, ordering: .relaxed)
                 self.dropped.add(1, ordering: .relaxed)
+                // Counted as a shed copy in the shadow's statistics and the shadow metrics.
+                self.recorder?.record(
+                    PredictionRecord(
+                        requestID: requestID,
+                        receivedAt: Date(),
+                        latency: 0,
+                        surface: .teachableHub,
+                        status: 503,
+                        errorCode: "shadow_shed",
+                        prepared: shadow,
+                        keyName: keyName,
+                        isShadow: true
+                    )
+                )
                 continue
             }
             Task(priority: .low) {
