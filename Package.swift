@@ -290,6 +290,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SlipwayTrafficTests",
+            dependencies: [
+                "SlipwayTraffic",
+                "SlipwayRegistry",
+                "SlipwayStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SlipwayStorageTests",
             dependencies: ["SlipwayRegistry", "SlipwayStorage"],
             swiftSettings: swiftSettings
