@@ -342,7 +342,13 @@ public protocol FeedbackRepository: Sendable {
     func requestWindow(modelID: UUID, environment: String, since date: Date) async throws -> RequestWindow
     /// Counts and latencies of one version's requests in `[from, to)`, with errors as a rollout guardrail sees them:
     /// every answer but a 2xx, except refusals of the caller's credentials or rate (401, 403, 404, 429).
-    func versionWindow(modelID: UUID, environment: String, version: Int, from: Date, to: Date) async throws
+    func versionWindow(
+        modelID: UUID,
+        environment: String,
+        version: Int,
+        from: Date,
+        to: Date
+    ) async throws
         -> RequestWindow
 
     /// Stored feedback for one row of a request.

@@ -80,7 +80,12 @@ extension Registry {
     public static let maximumPolicyDeployments = 10
 
     /// An environment's traffic: its active version, the policy and the live rollout (readers of the model).
-    public func traffic(owner: String, name: String, environment: String, by principal: Principal) async throws
+    public func traffic(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    ) async throws
         -> TrafficView
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)
@@ -125,7 +130,9 @@ extension Registry {
         guard let activeID = target.activeDeploymentID, let activeVersion = target.activeVersion,
             let active = try await self.repository.deployment(id: activeID)
         else {
-            throw RegistryError.conflict("'\(environment)' has no active version; activate one before splitting traffic")
+            throw RegistryError.conflict(
+                "'\(environment)' has no active version; activate one before splitting traffic"
+            )
         }
         let policy = try await self.policy(from: input, model: model, environment: target, active: active)
         try await self.repository.setTrafficPolicy(
@@ -173,14 +180,22 @@ extension Registry {
             for (index, arm) in input.arms.enumerated() {
                 let field = "arms[\(index)]"
                 guard (0...100).contains(arm.weight) else {
-                    throw RegistryError.invalid("\(field).weight", "weight must be an integer from 0 to 100, got \(arm.weight)")
+                    throw RegistryError.invalid(
+                        "\(field).weight",
+                        "weight must be an integer from 0 to 100, got \(arm.weight)"
+                    )
                 }
                 guard seen.insert(arm.version).inserted else {
                     throw RegistryError.invalid("\(field).version", "version \(arm.version) is named twice")
                 }
                 total += arm.weight
                 if arm.version == active.version { continue }
-                let deployment = try await self.verifiedDeployment(arm.version, field: "\(field).version", model, environment)
+                let deployment = try await self.verifiedDeployment(
+                    arm.version,
+                    field: "\(field).version",
+                    model,
+                    environment
+                )
                 if arm.weight > 0 {
                     splits.append(.init(deploymentID: deployment.id, version: deployment.version, weight: arm.weight))
                 }
@@ -207,10 +222,16 @@ extension Registry {
             let field = "shadows[\(index)]"
             let percent = shadow.percent ?? 100
             guard (1...100).contains(percent) else {
-                throw RegistryError.invalid("\(field).percent", "percent must be an integer from 1 to 100, got \(percent)")
+                throw RegistryError.invalid(
+                    "\(field).percent",
+                    "percent must be an integer from 1 to 100, got \(percent)"
+                )
             }
             guard shadow.version != active.version else {
-                throw RegistryError.invalid("\(field).version", "version \(shadow.version) is active; it cannot shadow itself")
+                throw RegistryError.invalid(
+                    "\(field).version",
+                    "version \(shadow.version) is active; it cannot shadow itself"
+                )
             }
             guard seen.insert(shadow.version).inserted else {
                 throw RegistryError.invalid(
@@ -218,13 +239,21 @@ extension Registry {
                     "version \(shadow.version) is already an arm or a shadow; a version is one or the other"
                 )
             }
-            let deployment = try await self.verifiedDeployment(shadow.version, field: "\(field).version", model, environment)
+            let deployment = try await self.verifiedDeployment(
+                shadow.version,
+                field: "\(field).version",
+                model,
+                environment
+            )
             shadows.append(.init(deploymentID: deployment.id, version: deployment.version, percent: percent))
         }
         var sticky: String?
         if let feature = input.stickyFeature, !feature.isEmpty {
             guard feature.utf8.count <= 200 else {
-                throw RegistryError.invalid("sticky_feature", "sticky_feature must be a feature name of at most 200 bytes")
+                throw RegistryError.invalid(
+                    "sticky_feature",
+                    "sticky_feature must be a feature name of at most 200 bytes"
+                )
             }
             if let schema = active.schema, !schema.contains("\"\(feature)\"") {
                 throw RegistryError.invalid(
@@ -238,7 +267,12 @@ extension Registry {
     }
 
     /// A version of the environment that exists and is verified.
-    func verifiedDeployment(_ version: Int, field: String, _ model: Model, _ environment: Environment) async throws
+    func verifiedDeployment(
+        _ version: Int,
+        field: String,
+        _ model: Model,
+        _ environment: Environment
+    ) async throws
         -> Deployment
     {
         guard let deployment = try await self.repository.deployment(environmentID: environment.id, version: version)
@@ -333,7 +367,8 @@ extension Registry {
                 environment: environment,
                 from: active.version,
                 to: candidate.version,
-                detail: "steps \(input.steps.map(String.init).joined(separator: ",")), every \(Self.duration(input.interval))"
+                detail:
+                    "steps \(input.steps.map(String.init).joined(separator: ",")), every \(Self.duration(input.interval))"
                     + (input.guardrails.isEmpty ? "" : ", guardrails \(input.guardrails)")
                     + "; now \(rollout.weight)%"
             )
@@ -349,7 +384,12 @@ extension Registry {
     }
 
     /// An environment's rollouts, newest first (readers of the model).
-    public func rollouts(owner: String, name: String, environment: String, by principal: Principal) async throws
+    public func rollouts(
+        owner: String,
+        name: String,
+        environment: String,
+        by principal: Principal
+    ) async throws
         -> [Rollout]
     {
         let (model, _) = try await self.readableModel(owner: owner, name: name, by: principal)

@@ -216,7 +216,9 @@ public struct Rollout: Hashable, Sendable, Identifiable {
     /// The traffic policy of the current step: the candidate as a split, or (at 100%) nothing left to split.
     public func policy(keeping existing: TrafficPolicy?) -> TrafficPolicy {
         var policy = existing ?? TrafficPolicy()
-        policy.splits = self.weight >= 100 ? [] : [.init(deploymentID: self.candidateID, version: self.candidateVersion, weight: self.weight)]
+        policy.splits =
+            self.weight >= 100
+            ? [] : [.init(deploymentID: self.candidateID, version: self.candidateVersion, weight: self.weight)]
         policy.shadows.removeAll { $0.deploymentID == self.candidateID }
         return policy
     }
@@ -276,7 +278,12 @@ public protocol TrafficRepository: Sendable {
     /// sets the policy of its step, activates its candidate when `activating` is set, and records `event`.
     ///
     /// - Returns: whether the change was made (false: someone else changed the rollout first).
-    func updateRollout(_ rollout: Rollout, expected revision: Int64, activating: Bool, event: ActivityEvent)
+    func updateRollout(
+        _ rollout: Rollout,
+        expected revision: Int64,
+        activating: Bool,
+        event: ActivityEvent
+    )
         async throws -> Bool
     /// A rollout by id.
     func rollout(id: UUID) async throws -> Rollout?

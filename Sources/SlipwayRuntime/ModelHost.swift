@@ -508,7 +508,9 @@ public final class ModelHost: Predictor, Service {
         if let policy = try await repository.trafficPolicy(environmentID: environment.id)?.policy {
             entry.policy = policy
             for id in policy.deploymentIDs {
-                if let deployment = try await repository.deployment(id: id) { entry.policyDeployments.append(deployment) }
+                if let deployment = try await repository.deployment(id: id) {
+                    entry.policyDeployments.append(deployment)
+                }
             }
         }
         let found = entry
@@ -568,15 +570,15 @@ public final class ModelHost: Predictor, Service {
                 for active in (route.active.map { [$0] } ?? []) + route.policyDeployments
                 where !self.state.withLock({ $0.machine.isLoaded(active.id) }) {
                     group.addTask {
-                    do {
-                        _ = try await self.loaded(active, label: Self.label(route.model, active))
-                    } catch {
-                        self.logger.info(
-                            "active deployment did not load",
-                            metadata: ["deployment.id": "\(active.id)", "error": "\(error)"]
-                        )
+                        do {
+                            _ = try await self.loaded(active, label: Self.label(route.model, active))
+                        } catch {
+                            self.logger.info(
+                                "active deployment did not load",
+                                metadata: ["deployment.id": "\(active.id)", "error": "\(error)"]
+                            )
+                        }
                     }
-                }
                 }
             }
         }
@@ -661,7 +663,10 @@ public final class ModelHost: Predictor, Service {
         session: (UUID) -> LoadedSession?
     ) -> PreparedModel? {
         guard let policy = entry.policy, !policy.isDefault else { return Self.prepared(entry, active, loaded) }
-        let deployments = Dictionary(entry.policyDeployments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let deployments = Dictionary(
+            entry.policyDeployments.map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
         var splits: [(weight: Int, model: PreparedModel)] = []
         for split in policy.splits {
             guard let deployment = deployments[split.deploymentID] else { continue }

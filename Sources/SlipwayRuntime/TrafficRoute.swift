@@ -28,7 +28,12 @@ public final class TrafficRoute: Sendable {
     /// The feature whose value is the route key when the request carries no `X-Slipway-Route-Key`.
     public let stickyFeature: String?
 
-    init(splits: [(weight: Int, model: PreparedModel)], active: PreparedModel, shadows: [Shadow], stickyFeature: String?) {
+    init(
+        splits: [(weight: Int, model: PreparedModel)],
+        active: PreparedModel,
+        shadows: [Shadow],
+        stickyFeature: String?
+    ) {
         var arms: [Arm] = []
         var upper = 0
         for split in splits where split.weight > 0 {
@@ -95,7 +100,8 @@ extension PreparedModel {
         switch value {
         case .string(let text)?: return text
         case .integer(let number)?: return String(number)
-        case .number(let number)?: return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .number(let number)?:
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         case .bool(let flag)?: return String(flag)
         default: return nil
         }

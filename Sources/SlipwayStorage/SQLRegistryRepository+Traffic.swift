@@ -103,7 +103,9 @@ extension SQLRegistryRepository {
         )
     }
 
-    public func trafficPolicy(environmentID: UUID) async throws -> (
+    public func trafficPolicy(
+        environmentID: UUID
+    ) async throws -> (
         policy: TrafficPolicy, by: ActivityActor, at: Date
     )? {
         try await self.read("reading a traffic policy") { database -> TrafficPolicyRow? in
@@ -142,7 +144,13 @@ extension SQLRegistryRepository {
                         + "abort it first"
                 )
             }
-            try await Self.storePolicy(policy, environmentID: environmentID, by: event.actor, at: event.at, in: database)
+            try await Self.storePolicy(
+                policy,
+                environmentID: environmentID,
+                by: event.actor,
+                at: event.at,
+                in: database
+            )
             _ = try await database.insertEvent(event)
         }
     }

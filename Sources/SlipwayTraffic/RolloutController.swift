@@ -75,7 +75,11 @@ public struct RolloutEvaluator: Sendable {
             guardrails: guardrails.map {
                 GuardrailEvaluation(
                     guardrail: $0.description,
-                    verdict: $0.evaluate(candidate: candidate, baseline: baseline, minimumRequests: self.minimumRequests)
+                    verdict: $0.evaluate(
+                        candidate: candidate,
+                        baseline: baseline,
+                        minimumRequests: self.minimumRequests
+                    )
                 )
             },
             stepEndsAt: from.addingTimeInterval(rollout.interval)
@@ -83,7 +87,13 @@ public struct RolloutEvaluator: Sendable {
     }
 
     /// One version's measurements in `[from, to)`.
-    func measure(_ rollout: Rollout, version: Int, from: Date, to: Date, _ model: Model?) async throws
+    func measure(
+        _ rollout: Rollout,
+        version: Int,
+        from: Date,
+        to: Date,
+        _ model: Model?
+    ) async throws
         -> ArmMeasurements
     {
         let window = try await self.feedback.versionWindow(
@@ -192,7 +202,8 @@ public struct RolloutController: Service {
                     next.stepIndex = rollout.steps.count - 1
                     next.reason = nil
                     action = .rolloutCompleted
-                    detail = "version \(rollout.candidateVersion) takes all traffic" + (held.isEmpty ? "" : "; held \(held)")
+                    detail =
+                        "version \(rollout.candidateVersion) takes all traffic" + (held.isEmpty ? "" : "; held \(held)")
                 } else {
                     next.stepIndex += 1
                     next.stepStartedAt = now

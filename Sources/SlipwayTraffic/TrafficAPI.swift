@@ -264,8 +264,11 @@ public struct TrafficAPI: Sendable {
                 environment: target.environment,
                 by: principal
             ).first
-        else { throw APIError(.notFound, code: "not_found", detail: "no rollout was started in '\(target.environment)'") }
-        let evaluation = rollout.state.isLive ? try await self.evaluator.evaluate(rollout, at: self.registry.now()) : nil
+        else {
+            throw APIError(.notFound, code: "not_found", detail: "no rollout was started in '\(target.environment)'")
+        }
+        let evaluation =
+            rollout.state.isLive ? try await self.evaluator.evaluate(rollout, at: self.registry.now()) : nil
         return try Wire.json(RolloutDTO(rollout, evaluation: evaluation))
     }
 

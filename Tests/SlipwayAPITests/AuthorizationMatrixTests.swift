@@ -246,7 +246,11 @@ struct MatrixCell: Sendable {
     /// Makes version 1 the active one of the target environment (as the administrator): the traffic routes need a
     /// baseline.
     func activateFirst() async throws {
-        let reply = try await self.api.post("\(self.environmentPath)/activate", as: self.api.admin, json: #"{"version": 1}"#)
+        let reply = try await self.api.post(
+            "\(self.environmentPath)/activate",
+            as: self.api.admin,
+            json: #"{"version": 1}"#
+        )
         try #require(reply.status == .ok, "\(reply)")
     }
 
@@ -264,7 +268,8 @@ struct MatrixCell: Sendable {
         try #require(started.status == .created, "\(started)")
         if paused {
             try #require(
-                try await self.api.post("\(self.environmentPath)/rollouts/current/pause", as: self.api.admin).status == .ok
+                try await self.api.post("\(self.environmentPath)/rollouts/current/pause", as: self.api.admin).status
+                    == .ok
             )
         }
     }
@@ -566,7 +571,10 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         MatrixRoute("PUT /api/v1/models/{owner}/{name}/environments/{env}/traffic", .deploy()) { cell in
             try await cell.activateFirst()
             _ = try await cell.api.post("\(cell.environmentPath)/rollouts/current/abort", as: cell.api.admin)
-            return MatrixRequest(path: "\(cell.environmentPath)/traffic", json: #"{"arms": [{"version": 1, "weight": 100}]}"#)
+            return MatrixRequest(
+                path: "\(cell.environmentPath)/traffic",
+                json: #"{"arms": [{"version": 1, "weight": 100}]}"#
+            )
         },
         MatrixRoute("DELETE /api/v1/models/{owner}/{name}/environments/{env}/traffic", .deploy()) { cell in
             try await cell.activateFirst()
@@ -593,7 +601,8 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
             try await cell.freshRollout()
             return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current/pause")
         },
-        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current/resume", .deploy()) { cell in
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current/resume", .deploy()) {
+            cell in
             try await cell.freshRollout(paused: true)
             return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current/resume")
         },

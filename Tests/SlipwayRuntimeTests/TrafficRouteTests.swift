@@ -8,7 +8,11 @@ import Testing
 /// Arm assignment of a traffic split: shares, stickiness, growth and route keys.
 @Suite struct TrafficRouteTests {
     /// The iris example as version `version`, with a traffic route over `splits` when given.
-    static func route(splits: [Int], shadows: [Int] = [], sticky: String? = nil) throws -> (PreparedModel, [PreparedModel]) {
+    static func route(
+        splits: [Int],
+        shadows: [Int] = [],
+        sticky: String? = nil
+    ) throws -> (PreparedModel, [PreparedModel]) {
         let active = try InputBuilderTests.iris()
         let others = try splits.map { _ in try InputBuilderTests.iris() }
         let traffic = TrafficRoute(
@@ -41,7 +45,10 @@ import Testing
         }
         // 70/20/10 within 4.5 binomial standard deviations.
         for (count, share) in zip(counts, [0.7, 0.2, 0.1]) {
-            #expect(abs(Double(count) - 20_000 * share) < 4.5 * (20_000 * share * (1 - share)).squareRoot(), "\(counts)")
+            #expect(
+                abs(Double(count) - 20_000 * share) < 4.5 * (20_000 * share * (1 - share)).squareRoot(),
+                "\(counts)"
+            )
         }
     }
 

@@ -144,7 +144,9 @@ extension RepositoryContract {
         completed.stepIndex = 2
         completed.state = .completed
         #expect(try await repository.updateRollout(completed, expected: 1, activating: true, event: event))
-        #expect(try await repository.environment(modelID: model.id, name: "production")?.activeDeploymentID == candidate.id)
+        #expect(
+            try await repository.environment(modelID: model.id, name: "production")?.activeDeploymentID == candidate.id
+        )
         #expect(try await repository.trafficPolicy(environmentID: production.id) == nil)
         #expect(try await repository.liveRollouts().isEmpty)
         #expect(
@@ -161,6 +163,10 @@ extension RepositoryContract {
         try await Self.activate(repository, baseline, at: 21)
         let aborted = try await repository.rollout(id: another.id)
         #expect(aborted?.state == .aborted && aborted?.reason?.contains("activated by alice") == true)
-        #expect(try await repository.rollouts(environmentID: production.id, limit: 10).map(\.id) == [another.id, rollout.id])
+        #expect(
+            try await repository.rollouts(environmentID: production.id, limit: 10).map(\.id) == [
+                another.id, rollout.id,
+            ]
+        )
     }
 }

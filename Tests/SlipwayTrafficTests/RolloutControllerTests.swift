@@ -77,7 +77,9 @@ import Testing
                 keyMetric: KeyMetric(name: "accuracy", direction: .maximize),
                 createdAt: Self.start
             )
-            let environments = Environment.defaultNames.map { Environment(modelID: model.id, name: $0, createdAt: Self.start) }
+            let environments = Environment.defaultNames.map {
+                Environment(modelID: model.id, name: $0, createdAt: Self.start)
+            }
             let event = ActivityEvent(modelID: model.id, at: Self.start, actor: .system, action: .modelCreated)
             try await repository.createModel(model, environments: environments, event: event)
             var deployments: [Deployment] = []
@@ -189,7 +191,9 @@ import Testing
         }
 
         func current() async throws -> Rollout {
-            try #require(try await self.repository.rollouts(environmentID: self.candidate.environmentID, limit: 1).first)
+            try #require(
+                try await self.repository.rollouts(environmentID: self.candidate.environmentID, limit: 1).first
+            )
         }
 
         func splitWeight() async throws -> Int? {
@@ -223,12 +227,18 @@ import Testing
             world.at(61)
             try await world.controller.check()
             let advanced = try await world.current()
-            #expect(advanced.stepIndex == 1 && advanced.state == .running && advanced.stepStartedAt == World.start.addingTimeInterval(61))
+            #expect(
+                advanced.stepIndex == 1 && advanced.state == .running
+                    && advanced.stepStartedAt == World.start.addingTimeInterval(61)
+            )
             #expect(try await world.splitWeight() == 50)
             // The next step is judged on its own window: without new requests it waits.
             world.at(125)
             try await world.controller.check()
-            let evaluation = try await world.controller.evaluator.evaluate(try await world.current(), at: world.registry.now())
+            let evaluation = try await world.controller.evaluator.evaluate(
+                try await world.current(),
+                at: world.registry.now()
+            )
             #expect(try await world.current().stepIndex == 1)
             #expect(evaluation.waiting?.contains("0 of the 20 requests") == true, "\(evaluation.waiting ?? "")")
             try await world.traffic(world.candidate, count: 30, correct: 28, from: 126)
@@ -300,7 +310,13 @@ import Testing
             let admin = Principal.user(
                 User(username: "acme", displayName: "Acme", email: nil, isAdmin: true, createdAt: World.start)
             )
-            _ = try await world.registry.commandRollout(owner: "acme", name: "churn", environment: "production", .pause, by: admin)
+            _ = try await world.registry.commandRollout(
+                owner: "acme",
+                name: "churn",
+                environment: "production",
+                .pause,
+                by: admin
+            )
             try await world.traffic(world.candidate, count: 30, errors: 30, from: 1)
             world.at(10)
             try await world.controller.check()
