@@ -5,8 +5,9 @@ import SlipwayInference
 /// long it took, or why it was refused.
 ///
 /// Built by the prediction routes after the answer is known and handed to a ``PredictionRecorder``; it holds the rows
-/// and outputs the route already had, so recording copies nothing.
-public struct PredictionRecord: Sendable {
+/// and outputs the route already had, so recording copies nothing. A class: each recorder that keeps it (the
+/// statistics and feedback buffers) takes one reference instead of copying every field.
+public final class PredictionRecord: Sendable {
     /// Which surface served the request.
     public enum Surface: String, Sendable {
         /// TeachableHub's `POST /v1/{owner}/{model}/predict`.
@@ -16,30 +17,30 @@ public struct PredictionRecord: Sendable {
     }
 
     /// The request id (`X-Request-ID`).
-    public var requestID: String
+    public let requestID: String
     /// When the request arrived.
-    public var receivedAt: Date
+    public let receivedAt: Date
     /// How long the server took, from arrival to the answer being built, in seconds.
-    public var latency: Double
+    public let latency: Double
     /// The surface.
-    public var surface: Surface
+    public let surface: Surface
     /// The HTTP status answered.
-    public var status: Int
+    public let status: Int
     /// The error code of a refused request (`schema_violation`, `rate_limited`, `overloaded`, …), `nil` on success.
-    public var errorCode: String?
+    public let errorCode: String?
     /// The model answering, when the request got as far as resolving it.
-    public var prepared: PreparedModel?
+    public let prepared: PreparedModel?
     /// The name of the serving key used, if a serving key was used.
-    public var keyName: String?
+    public let keyName: String?
     /// The input rows as sent (TeachableHub's surface), when they were read.
-    public var rows: PredictionRows?
+    public let rows: PredictionRows?
     /// The input tensors the model ran on, when the request got that far (both surfaces).
-    public var inputs: [String: Tensor]?
+    public let inputs: [String: Tensor]?
     /// The outputs per row, when the model answered (`OutputReader.rows`).
-    public var outputs: [OutputReader.Row]?
+    public let outputs: [OutputReader.Row]?
     /// Whether this is a shadow deployment's answer to a copy of a live request (recorded in its statistics,
     /// never sent to the caller, never joined with feedback).
-    public var isShadow: Bool
+    public let isShadow: Bool
 
     /// Creates a record.
     public init(

@@ -16,15 +16,25 @@ extension SQLRegistryRepository: FeedbackRepository {
         guard !outcomes.isEmpty else { return }
         // One multi-row statement per 500 rows (9 binds each, well under SQLite's 32,766).
         var statements: [SQLQueryString] = []
+        // Consecutive outcomes mostly come from one deployment: its classes' JSON is made once, not per row.
+        var lastClasses: [String]?
+        var lastClassesJSON: String?
         for start in stride(from: 0, to: outcomes.count, by: 500) {
             let rows: [SQLQueryString] = try outcomes[start..<min(start + 500, outcomes.count)].map { outcome in
-                """
-                (\(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)), \(bind: outcome.environment),
-                    \(bind: Int64(outcome.version)), \(bind: SQLValues.microseconds(outcome.at)),
-                    \(bind: Int64(outcome.status)), \(bind: Int64((outcome.latency * 1_000_000).rounded())),
-                    \(bind: outcome.classes.map(OutcomeJSON.classes)),
-                    \(bind: try outcome.predictions.map(OutcomeJSON.predictions)))
-                """
+                var classesJSON: String?
+                if let classes = outcome.classes {
+                    if classes != lastClasses {
+                        lastClasses = classes
+                        lastClassesJSON = OutcomeJSON.classes(classes)
+                    }
+                    classesJSON = lastClassesJSON
+                }
+                return """
+                    (\(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)), \(bind: outcome.environment),
+                        \(bind: Int64(outcome.version)), \(bind: SQLValues.microseconds(outcome.at)),
+                        \(bind: Int64(outcome.status)), \(bind: Int64((outcome.latency * 1_000_000).rounded())),
+                        \(bind: classesJSON), \(bind: try outcome.predictions.map(OutcomeJSON.predictions)))
+                    """
             }
             statements.append(
                 """

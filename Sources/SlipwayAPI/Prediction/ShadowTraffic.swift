@@ -58,29 +58,36 @@ final class ShadowTraffic: Sendable {
     func run(_ rows: PredictionRows, on shadow: PreparedModel, requestID: String, keyName: String?) async {
         let receivedAt = Date()
         let started = ContinuousClock.now
-        var record = PredictionRecord(
-            requestID: requestID,
-            receivedAt: receivedAt,
-            latency: 0,
-            surface: .teachableHub,
-            status: 200,
-            prepared: shadow,
-            keyName: keyName,
-            rows: rows,
-            isShadow: true
-        )
+        var inputs: [String: Tensor]?
+        var outputs: [OutputReader.Row]?
+        var status = 200
+        var errorCode: String?
         do {
-            let inputs = try InputBuilder.inputs(for: shadow, rows: rows)
-            record.inputs = inputs
-            let outputs = try await self.predictor.infer(shadow, inputs: inputs, outputs: nil)
-            record.outputs = OutputReader.rows(outputs, count: rows.count, classCount: shadow.classes?.count)
+            let built = try InputBuilder.inputs(for: shadow, rows: rows)
+            inputs = built
+            let answer = try await self.predictor.infer(shadow, inputs: built, outputs: nil)
+            outputs = OutputReader.rows(answer, count: rows.count, classCount: shadow.classes?.count)
         } catch {
             let refusal = Self.refusal(error)
-            record.status = Int(refusal.status.code)
-            record.errorCode = refusal.code
+            status = Int(refusal.status.code)
+            errorCode = refusal.code
         }
-        record.latency = PredictionAPI.seconds(ContinuousClock.now - started)
-        self.recorder?.record(record)
+        self.recorder?.record(
+            PredictionRecord(
+                requestID: requestID,
+                receivedAt: receivedAt,
+                latency: PredictionAPI.seconds(ContinuousClock.now - started),
+                surface: .teachableHub,
+                status: status,
+                errorCode: errorCode,
+                prepared: shadow,
+                keyName: keyName,
+                rows: rows,
+                inputs: inputs,
+                outputs: outputs,
+                isShadow: true
+            )
+        )
     }
 
     /// The status and code a live request would have got for `error`.
