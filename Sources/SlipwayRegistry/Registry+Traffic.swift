@@ -255,7 +255,10 @@ extension Registry {
                     "sticky_feature must be a feature name of at most 200 bytes"
                 )
             }
-            if let schema = active.schema, !schema.contains("\"\(feature)\"") {
+            if let schema = active.schema,
+                let object = try? JSONSerialization.jsonObject(with: Data(schema.utf8)) as? [String: Any],
+                let features = object["features"] as? [String: Any], features[feature] == nil
+            {
                 throw RegistryError.invalid(
                     "sticky_feature",
                     "'\(feature)' is not a feature of version \(active.version)'s schema"
