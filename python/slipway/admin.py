@@ -136,6 +136,106 @@ class Admin:
             at=_time(at),
         )
 
+    # MARK: traffic
+
+    def _environment(self, model: str, environment: str) -> str:
+        return f"{self._model(model)}/environments/{segment(environment)}"
+
+    def traffic(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        """The environment's traffic: arms (the active version first), shadows, sticky feature, live rollout."""
+        return self._get(f"{self._environment(model, environment)}/traffic", f"reading the traffic of {model}")
+
+    def set_traffic(
+        self,
+        model: str,
+        environment: str = "production",
+        *,
+        weights: Optional[Dict[int, int]] = None,
+        shadows: Optional[Dict[int, int]] = None,
+        sticky_feature: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Splits the traffic: ``weights`` maps versions to percents (the active version among them, summing to
+        100), ``shadows`` maps versions to the percent of requests copied to them.
+
+        >>> admin.set_traffic("acme/churn", weights={3: 90, 4: 10}, shadows={5: 100})
+        """
+        body: Dict[str, Any] = {
+            "arms": [{"version": int(v), "weight": int(w)} for v, w in (weights or {}).items()],
+            "shadows": [{"version": int(v), "percent": int(p)} for v, p in (shadows or {}).items()],
+        }
+        if sticky_feature:
+            body["sticky_feature"] = sticky_feature
+        return self._transport.json(
+            "PUT", f"{self._environment(model, environment)}/traffic", f"changing the traffic of {model}", json=body
+        )
+
+    def clear_traffic(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        """Sends all traffic to the active version again, with no shadows."""
+        return self._transport.json(
+            "DELETE", f"{self._environment(model, environment)}/traffic", f"clearing the traffic of {model}"
+        )
+
+    def start_rollout(
+        self,
+        model: str,
+        version: int,
+        environment: str = "production",
+        *,
+        steps: Iterable[int] = (5, 25, 50, 100),
+        interval: Union[str, float] = "10m",
+        guardrails: str = "",
+    ) -> Dict[str, Any]:
+        """Starts a progressive rollout of ``version``: its share grows through ``steps`` every ``interval``
+        (seconds or ``"10m"``) while ``guardrails`` hold, and goes back to zero by itself when one fails.
+
+        >>> admin.start_rollout("acme/churn", 4, guardrails="error_rate<1%,p99_ms<20,key_metric>=baseline-0.01")
+        """
+        body = {"version": int(version), "steps": [int(s) for s in steps], "interval": interval,
+                "guardrails": guardrails}
+        return self._transport.json(
+            "POST", f"{self._environment(model, environment)}/rollouts", f"starting a rollout of {model}", json=body
+        )
+
+    def rollout(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        """The latest rollout, with its guardrails judged now while it is live."""
+        return self._get(f"{self._environment(model, environment)}/rollouts/current", f"reading the rollout of {model}")
+
+    def rollouts(self, model: str, environment: str = "production") -> List[Dict[str, Any]]:
+        """Every rollout of the environment, newest first."""
+        return self._get(f"{self._environment(model, environment)}/rollouts", f"listing the rollouts of {model}")
+
+    def pause_rollout(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        return self._rollout_command(model, environment, "pause")
+
+    def resume_rollout(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        return self._rollout_command(model, environment, "resume")
+
+    def abort_rollout(self, model: str, environment: str = "production") -> Dict[str, Any]:
+        return self._rollout_command(model, environment, "abort")
+
+    def _rollout_command(self, model: str, environment: str, command: str) -> Dict[str, Any]:
+        return self._transport.json(
+            "POST",
+            f"{self._environment(model, environment)}/rollouts/current/{command}",
+            f"{command} the rollout of {model}",
+        )
+
+    def experiment(
+        self,
+        model: str,
+        environment: str = "production",
+        since: Optional[Union[str, datetime]] = None,
+        until: Optional[Union[str, datetime]] = None,
+        confidence: Optional[float] = None,
+    ) -> Dict[str, Any]:
+        """The experiment readout: per arm, requests, the key metric with its confidence interval and a test
+        against the baseline (the active version), with the minimum detectable effect."""
+        return self._get(
+            f"{self._environment(model, environment)}/experiment",
+            f"reading the experiment of {model}",
+            **{"from": _time(since), "to": _time(until), "confidence": confidence},
+        )
+
     # MARK: activity
 
     def activity(

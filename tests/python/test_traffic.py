@@ -426,3 +426,27 @@ def test_the_readout_matches_scipy(server):
     # Every request is in the error-rate readout (no errors here).
     errors = {arm["version"]: arm for arm in readout["error_rate"]["arms"]}
     assert errors[str(v1)]["requests"] + errors[str(v2)]["requests"] == 400
+
+
+def test_the_python_sdk_manages_traffic_rollouts_and_readouts(server):
+    from slipway import Admin
+    from slipway.errors import SlipwayError
+
+    versions, _ = _model(server, "admin/sdk-traffic", ["iris_random_forest", "iris_logistic_regression"])
+    v1, v2 = versions
+    admin = Admin(token=server.admin_token, base_url=server.url)
+    split = admin.set_traffic("admin/sdk-traffic", weights={v1: 80, v2: 20})
+    assert [(arm["version"], arm["weight"]) for arm in split["arms"]] == [(v1, 80), (v2, 20)]
+    assert admin.traffic("admin/sdk-traffic")["arms"] == split["arms"]
+    assert admin.experiment("admin/sdk-traffic")["baseline_version"] == v1
+    with pytest.raises(SlipwayError) as refused:
+        admin.set_traffic("admin/sdk-traffic", weights={v1: 80, v2: 30})
+    assert "sum to 100" in str(refused.value)
+    assert [arm["weight"] for arm in admin.clear_traffic("admin/sdk-traffic")["arms"]] == [100]
+    started = admin.start_rollout("admin/sdk-traffic", v2, steps=[10, 100], interval="1h", guardrails="error_rate<1%")
+    assert started["state"] == "running" and started["guardrails"] == "error_rate<1%"
+    assert admin.pause_rollout("admin/sdk-traffic")["state"] == "paused"
+    assert admin.resume_rollout("admin/sdk-traffic")["state"] == "running"
+    assert admin.rollout("admin/sdk-traffic")["evaluation"]["guardrails"][0]["verdict"] == "undetermined"
+    assert admin.abort_rollout("admin/sdk-traffic")["state"] == "aborted"
+    assert [rollout["state"] for rollout in admin.rollouts("admin/sdk-traffic")] == ["aborted"]
