@@ -19,6 +19,7 @@ extension SQLRegistryRepository: FeedbackRepository {
         // Consecutive outcomes mostly come from one deployment: its classes' JSON is made once, not per row.
         var lastClasses: [String]?
         var lastClassesJSON: String?
+        var lastModel: (id: UUID, text: String)?
         for start in stride(from: 0, to: outcomes.count, by: 500) {
             let rows: [SQLQueryString] = try outcomes[start..<min(start + 500, outcomes.count)].map { outcome in
                 var classesJSON: String?
@@ -29,8 +30,9 @@ extension SQLRegistryRepository: FeedbackRepository {
                     }
                     classesJSON = lastClassesJSON
                 }
+                if lastModel?.id != outcome.modelID { lastModel = (outcome.modelID, SQLValues.text(outcome.modelID)) }
                 return """
-                    (\(bind: outcome.requestID), \(bind: SQLValues.text(outcome.modelID)), \(bind: outcome.environment),
+                    (\(bind: outcome.requestID), \(bind: lastModel!.text), \(bind: outcome.environment),
                         \(bind: Int64(outcome.version)), \(bind: SQLValues.microseconds(outcome.at)),
                         \(bind: Int64(outcome.status)), \(bind: Int64((outcome.latency * 1_000_000).rounded())),
                         \(bind: classesJSON), \(bind: try outcome.predictions.map(OutcomeJSON.predictions)))

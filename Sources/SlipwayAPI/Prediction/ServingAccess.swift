@@ -20,10 +20,18 @@ package final class ServingAccess: Sendable {
         var expires: UInt64
     }
 
+    /// What a decision depends on (hashed as is: formatting the model's UUID per request would cost more than the
+    /// lookup).
+    private struct CacheKey: Hashable {
+        var secret: String?
+        var modelID: UUID
+        var environment: String
+    }
+
     private let registry: Registry
     private let lifetime: UInt64 = 1_000_000_000
     private let maximumEntries = 10_000
-    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private let entries = NIOLockedValueBox<[CacheKey: Entry]>([:])
 
     package init(registry: Registry) {
         self.registry = registry
@@ -31,7 +39,7 @@ package final class ServingAccess: Sendable {
 
     /// The decision for `secret` on `model`/`environment`.
     package func decide(secret: String?, model: Model, environment: String) async throws -> Decision {
-        let cacheKey = "\(secret ?? "")\u{0}\(model.id)\u{0}\(environment)"
+        let cacheKey = CacheKey(secret: secret, modelID: model.id, environment: environment)
         let now = DispatchTime.now().uptimeNanoseconds
         if let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now {
             return entry.decision
