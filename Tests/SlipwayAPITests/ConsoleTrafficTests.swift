@@ -205,6 +205,80 @@ struct ConsoleTrafficTests {
         }
     }
 
+    @Test("the readout compares the arms' key metric from feedback: estimate, interval, difference, p-value, MDE")
+    func readoutWithFeedback() async throws {
+        try await withServer { api in
+            try await api.makeModel("admin/iris")
+            try await api.shipIrisExample("admin/iris")
+            let candidate = try await api.ship(
+                "admin/iris",
+                file: try irisExampleModel(),
+                schema: try irisExample("schema.json"),
+                samples: try irisExample("samples.json"),
+                classes: try irisExample("classes.json"),
+                activate: false
+            )
+            let split = try await api.put(
+                "/api/v1/models/admin/iris/environments/production/traffic",
+                as: api.admin,
+                json: #"{"arms": [{"version": 1, "weight": 50}, {"version": \#(candidate), "weight": 50}]}"#
+            )
+            try #require(split.status == .ok, "\(split)")
+            let metric = try await api.put(
+                "/api/v1/models/admin/iris/key-metric",
+                as: api.admin,
+                json: #"{"name": "accuracy"}"#
+            )
+            try #require(metric.status == .ok, "\(metric)")
+            let key = Credential.servingKey(
+                try await api.createKey("serving", in: "admin/iris", environments: ["production"]).secret
+            )
+            // Each caller keeps its arm; the baseline is right 3 times in 4, the candidate every other time.
+            var counts: [Int: (n: Int, right: Int)] = [:]
+            for caller in 0..<48 {
+                let reply = try await api.predict(
+                    "/v1/admin/iris/predict/",
+                    as: key,
+                    json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#,
+                    headers: [HTTPField.Name("X-Slipway-Route-Key")!: "caller-\(caller)"]
+                )
+                try #require(reply.status == .ok, "\(reply)")
+                let version = try #require(reply.json["version"]?.int)
+                let id = try #require(reply.json["request_id"]?.string)
+                let seen = counts[version, default: (0, 0)]
+                let right = version == 1 ? seen.n % 4 != 0 : seen.n % 2 == 0
+                counts[version] = (seen.n + 1, seen.right + (right ? 1 : 0))
+                let label = right ? "setosa" : "virginica"
+                let feedback = try await api.postFeedback(#"{"request_id": "\#(id)", "label": "\#(label)"}"#, key: key)
+                try #require(feedback.status == .ok, "\(feedback)")
+            }
+            let baseline = try #require(counts[1])
+            let other = try #require(counts[candidate])
+            try #require(baseline.n >= 2 && other.n >= 2, "both arms need samples: \(counts)")
+
+            let (browser, _) = try await ConsoleBrowser.signIn(api, token: api.server.adminToken)
+            let page = try await browser.send(.get, "/models/admin/iris/environments/production/traffic")
+            #expect(page.status == .ok, "\(page)")
+            #expect(page.text.contains("key metric accuracy (maximize), tested as the share of rows predicted right"))
+            let rows = Self.rows(of: "readout-key-metric", in: page.text)
+            try #require(rows.count == 2 && rows.allSatisfy { $0.count == 11 }, "\(rows)")
+            let rate = { (arm: (n: Int, right: Int)) in Console.number(Double(arm.right) / Double(arm.n)) }
+            #expect(rows[0][0] == "1 baseline" && rows[0][1] == "\(baseline.n)" && rows[0][2] == "\(baseline.n)")
+            #expect(rows[0][3] == rate(baseline) && rows[0][4].contains(" to ") && rows[0][5].isEmpty)
+            #expect(rows[1][0] == "\(candidate)" && rows[1][1] == "\(other.n)" && rows[1][3] == rate(other))
+            let difference = Double(other.right) / Double(other.n) - Double(baseline.right) / Double(baseline.n)
+            #expect(rows[1][5] == (difference > 0 ? "+" : "") + Console.number(difference), "\(rows[1])")
+            #expect(rows[1][6].contains(" to "))
+            let pValue = try #require(Double(rows[1][7]), "\(rows[1])")
+            #expect(pValue > 0 && pValue <= 1)
+            #expect(rows[1][8] == (pValue < 0.05 ? "yes" : "no"))
+            #expect((Double(rows[1][9]) ?? 0) > 0, "the MDE")
+            let errors = Self.rows(of: "readout-error-rate", in: page.text)
+            #expect(errors.map { $0[2] } == ["0%", "0%"], "\(errors)")
+            #expect(errors[1].last?.contains("the rate is 0 in both arms") == true, "\(errors)")
+        }
+    }
+
     @Test(
         "a bad start form names the field and starts nothing",
         arguments: [
