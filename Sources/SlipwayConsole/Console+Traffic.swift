@@ -58,9 +58,10 @@ extension Console {
             "shadows": view.policy.shadows.map { shadow -> [String: Any] in
                 ["version": shadow.version, "percent": shadow.percent]
             },
-            "sticky": view.policy.stickyFeature ?? "", "canChange": canChange,
+            "canChange": canChange,
             "history": rollouts.map(Self.historyRow), "hasHistory": !rollouts.isEmpty,
         ]
+        if let sticky = view.policy.stickyFeature, !sticky.isEmpty { data["sticky"] = sticky }
         if let by = view.updatedBy, let at = view.updatedAt {
             data["updated"] = "\(Self.date(at)) by \(by.name)"
         }
@@ -78,7 +79,10 @@ extension Console {
             data["start"] = [
                 "action": "\(base)/traffic/rollouts",
                 "candidates": candidates.map { deployment -> [String: Any] in
-                    ["version": deployment.version, "summary": deployment.summary]
+                    [
+                        "version": deployment.version, "summary": deployment.summary,
+                        "hasSummary": !deployment.summary.isEmpty,
+                    ]
                 },
                 "hasCandidates": !candidates.isEmpty, "hasActive": view.activeVersion != nil,
             ]
@@ -224,12 +228,21 @@ extension Console {
         if let readout = dto.readout {
             section["keyArms"] = readout.arms.map { Self.readoutRow($0, percent: false) }
             section["hasKeyArms"] = !readout.arms.isEmpty
+            section["keyNotes"] = Self.notes(readout)
+            section["hasKeyNotes"] = !Self.notes(readout).isEmpty
         }
         if let errors = dto.errorRate {
             section["errorArms"] = errors.arms.map { Self.readoutRow($0, percent: true) }
             section["hasErrorArms"] = !errors.arms.isEmpty
+            section["errorNotes"] = Self.notes(errors)
+            section["hasErrorNotes"] = !Self.notes(errors).isEmpty
         }
         return section
+    }
+
+    /// Why numbers are missing, one line per arm that says so.
+    static func notes(_ readout: ExperimentReadout) -> [String] {
+        readout.arms.compactMap { arm in arm.insufficientData.map { "Version \(arm.version): \($0)." } }
     }
 
     static func readoutRow(_ arm: ArmReadout, percent: Bool) -> [String: Any] {
@@ -241,7 +254,6 @@ extension Console {
             "version": arm.version, "isBaseline": arm.isBaseline, "requests": arm.requests,
             "n": arm.n.map(String.init) ?? "", "estimate": value(arm.estimate),
             "ci": arm.ciLow != nil && arm.ciHigh != nil ? "\(value(arm.ciLow)) to \(value(arm.ciHigh))" : "",
-            "insufficient": arm.insufficientData ?? "",
         ]
         if let comparison = arm.comparison {
             let difference = value(comparison.difference)

@@ -84,7 +84,7 @@ enum ConsoleTemplates {
         <form method="post" action="{{action}}" class="stack narrow">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <label for="rollout-version">Version</label>
-          <select id="rollout-version" name="version">{{#candidates}}<option value="{{version}}">version {{version}}{{#summary}}: {{summary}}{{/summary}}</option>{{/candidates}}</select>
+          <select id="rollout-version" name="version">{{#candidates}}<option value="{{version}}">version {{version}}{{#hasSummary}}: {{summary}}{{/hasSummary}}</option>{{/candidates}}</select>
           <label for="rollout-steps">Steps, percent to the candidate</label>
           <input id="rollout-steps" name="steps" value="5,25,50,100" required>
           <label for="rollout-interval">Interval per step (90s, 10m, 1h)</label>
@@ -107,20 +107,22 @@ enum ConsoleTemplates {
         {{#hasKeyArms}}
         <div class="scroll"><table id="readout-key-metric">
         <caption>Key metric per arm</caption>
-        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">With ground truth</th><th scope="col">Estimate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th><th scope="col">Note</th></tr></thead>
+        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">With ground truth</th><th scope="col">Estimate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th></tr></thead>
         <tbody>
-        {{#keyArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{n}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td><td>{{insufficient}}</td></tr>
+        {{#keyArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{n}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td></tr>
         {{/keyArms}}
         </tbody></table></div>
+        {{#hasKeyNotes}}<ul class="muted" id="readout-key-metric-notes">{{#keyNotes}}<li>{{.}}</li>{{/keyNotes}}</ul>{{/hasKeyNotes}}
         {{/hasKeyArms}}
         {{#hasErrorArms}}
         <div class="scroll"><table id="readout-error-rate">
         <caption>Error rate per arm</caption>
-        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">Error rate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th><th scope="col">Note</th></tr></thead>
+        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">Error rate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th></tr></thead>
         <tbody>
-        {{#errorArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td><td>{{insufficient}}</td></tr>
+        {{#errorArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td></tr>
         {{/errorArms}}
         </tbody></table></div>
+        {{#hasErrorNotes}}<ul class="muted" id="readout-error-rate-notes">{{#errorNotes}}<li>{{.}}</li>{{/errorNotes}}</ul>{{/hasErrorNotes}}
         {{/hasErrorArms}}
         {{/experiment}}
         </section>
