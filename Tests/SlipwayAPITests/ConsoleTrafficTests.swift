@@ -172,10 +172,16 @@ struct ConsoleTrafficTests {
         }
     }
 
-    @Test("a viewer sees the page without controls and cannot pause or start a rollout")
+    @Test("a viewer sees the page without controls and cannot pause or start a rollout; text is escaped")
     func viewerCannotPause() async throws {
         try await withServer { api in
             let viewer = try await Self.world(api)
+            let sticky = try await api.put(
+                "/api/v1/models/acme/iris/environments/production/traffic",
+                as: api.admin,
+                json: #"{"arms": [], "sticky_feature": "<script>alert('x')</script>"}"#
+            )
+            try #require(sticky.status == .ok, "\(sticky)")
             let start = try await api.post(
                 "/api/v1/models/acme/iris/environments/production/rollouts",
                 as: api.admin,
@@ -188,6 +194,8 @@ struct ConsoleTrafficTests {
             #expect(page.text.contains("<dd>version 2 (from version 1)</dd>"))
             #expect(!page.text.contains("Pause the rollout"), "a viewer sees no controls")
             #expect(!page.text.contains("Start a rollout"))
+            #expect(page.text.contains("<code>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</code>"), "\(page.text)")
+            #expect(!page.text.contains("<script>alert"))
 
             let csrf = try #require(ConsoleBrowser.csrf(in: page.text))
             let pause = try await visitor.send(.post, "\(Self.page)/pause", form: [("csrf", csrf)])
