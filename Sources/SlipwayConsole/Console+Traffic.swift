@@ -242,7 +242,9 @@ extension Console {
 
     /// Why numbers are missing, one line per arm that says so.
     static func notes(_ readout: ExperimentReadout) -> [String] {
-        readout.arms.compactMap { arm in arm.insufficientData.map { "Version \(arm.version): \($0)." } }
+        readout.arms.compactMap { arm in
+            arm.insufficientData.map { $0.prefix(1).uppercased() + $0.dropFirst() + ($0.hasSuffix(".") ? "" : ".") }
+        }
     }
 
     static func readoutRow(_ arm: ArmReadout, percent: Bool) -> [String: Any] {

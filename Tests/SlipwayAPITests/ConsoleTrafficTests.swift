@@ -77,7 +77,7 @@ struct ConsoleTrafficTests {
             let errorRows = Self.rows(of: "readout-error-rate", in: text)
             #expect(errorRows.map { $0.first } == ["1 baseline", "2"], "\(errorRows)")
             #expect(errorRows.allSatisfy { $0.count == 9 && $0[1] == "0" })
-            #expect(text.contains("<li>Version 2: version 2 has 0 samples, at least 2 needed.</li>"), "\(text)")
+            #expect(text.contains("<li>Version 2 has 0 samples, at least 2 needed.</li>"), "\(text)")
             // Only versions that are verified and not active can be rolled out.
             #expect(text.contains("<option value=\"2\">version 2: iris forest</option>"))
             #expect(!text.contains("<option value=\"1\">"))

@@ -169,9 +169,7 @@ enum TrafficFormat {
         var notes: [String] = []
         let rows = (readout["arms"] ?? .null).items.map { arm -> [String] in
             let comparison = arm["comparison"] ?? .null
-            if let reason = arm.string("insufficient_data") {
-                notes.append("version \(arm.text("version")): \(reason)")
-            }
+            if let reason = arm.string("insufficient_data") { notes.append(reason) }
             let isBaseline = arm["is_baseline"] == .bool(true)
             return [
                 arm.text("version") + (isBaseline ? " (baseline)" : ""), arm.text("requests"), arm.text("n"),
