@@ -63,6 +63,9 @@ extension MatrixCell {
 }
 
 extension MatrixRoute {
+    /// Every route of the matrix.
+    static let all: [MatrixRoute] = coreRoutes + trafficRoutes
+
     static let trafficRoutes: [MatrixRoute] = {
         let environment = "/api/v1/models/{owner}/{name}/environments/{env}"
         var routes = [

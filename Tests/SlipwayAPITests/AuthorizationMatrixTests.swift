@@ -280,280 +280,260 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         { _ in MatrixRequest(path: path, json: json) }
     }
 
-    static let all: [MatrixRoute] =
-        [
-            MatrixRoute("GET /healthz", .system, request: path("/healthz")),
-            MatrixRoute("GET /readyz", .system, request: path("/readyz")),
-            MatrixRoute("GET /api/v1/openapi.json", .system, request: path("/api/v1/openapi.json")),
-            MatrixRoute("GET /api/docs", .system, request: path("/api/docs")),
-            // Without a scrape token /metrics is open; MetricsRouteTests covers the token.
-            MatrixRoute("GET /metrics", .system, request: path("/metrics")),
+    /// The routes of this file; ``all`` adds the traffic routes (AuthorizationMatrix+Traffic.swift).
+    static let coreRoutes: [MatrixRoute] = [
+        MatrixRoute("GET /healthz", .system, request: path("/healthz")),
+        MatrixRoute("GET /readyz", .system, request: path("/readyz")),
+        MatrixRoute("GET /api/v1/openapi.json", .system, request: path("/api/v1/openapi.json")),
+        MatrixRoute("GET /api/docs", .system, request: path("/api/docs")),
+        // Without a scrape token /metrics is open; MetricsRouteTests covers the token.
+        MatrixRoute("GET /metrics", .system, request: path("/metrics")),
 
-            MatrixRoute("GET /api/v1/users/me", .user, request: path("/api/v1/users/me")),
-            MatrixRoute("GET /api/v1/users", .administrator, request: path("/api/v1/users")),
-            MatrixRoute("POST /api/v1/users", .administrator, .created) { cell in
-                MatrixRequest(path: "/api/v1/users", json: #"{"username": "new\#(cell.serial)"}"#)
-            },
-            MatrixRoute("GET /api/v1/users/me/tokens", .user, request: path("/api/v1/users/me/tokens")),
-            MatrixRoute(
-                "POST /api/v1/users/me/tokens",
-                .user,
-                .created,
-                request: path("/api/v1/users/me/tokens", json: #"{"name": "t"}"#)
-            ),
-            MatrixRoute("DELETE /api/v1/users/me/tokens/{id}", .user, .noContent) { cell in
-                // The caller's own fresh token (never the one it is calling with); for keys, the administrator's.
-                let owner = cell.who.isUser ? cell.credential : cell.api.admin
-                let reply = try await cell.api.post("/api/v1/users/me/tokens", as: owner, json: #"{"name": "doomed"}"#)
-                return MatrixRequest(path: "/api/v1/users/me/tokens/\(try #require(reply.json["id"]?.string))")
-            },
-            MatrixRoute("GET /api/v1/orgs", .user, request: path("/api/v1/orgs")),
-            MatrixRoute("POST /api/v1/orgs", .user, .created) { cell in
-                MatrixRequest(path: "/api/v1/orgs", json: #"{"name": "org\#(cell.serial)"}"#)
-            },
-            MatrixRoute("GET /api/v1/orgs/{org}", .organizationMember, request: path("/api/v1/orgs/acme")),
-            MatrixRoute(
-                "GET /api/v1/orgs/{org}/members",
-                .organizationMember,
-                request: path("/api/v1/orgs/acme/members")
-            ),
-            MatrixRoute(
-                "PUT /api/v1/orgs/{org}/members/{username}",
-                .organizationOwner,
-                request: path("/api/v1/orgs/acme/members/bob", json: #"{"role": "viewer"}"#)
-            ),
-            MatrixRoute("DELETE /api/v1/orgs/{org}/members/{username}", .organizationOwner, .noContent) { cell in
-                try await cell.api.setMember("bob", role: "viewer", in: "acme")
-                return MatrixRequest(path: "/api/v1/orgs/acme/members/bob")
-            },
+        MatrixRoute("GET /api/v1/users/me", .user, request: path("/api/v1/users/me")),
+        MatrixRoute("GET /api/v1/users", .administrator, request: path("/api/v1/users")),
+        MatrixRoute("POST /api/v1/users", .administrator, .created) { cell in
+            MatrixRequest(path: "/api/v1/users", json: #"{"username": "new\#(cell.serial)"}"#)
+        },
+        MatrixRoute("GET /api/v1/users/me/tokens", .user, request: path("/api/v1/users/me/tokens")),
+        MatrixRoute(
+            "POST /api/v1/users/me/tokens",
+            .user,
+            .created,
+            request: path("/api/v1/users/me/tokens", json: #"{"name": "t"}"#)
+        ),
+        MatrixRoute("DELETE /api/v1/users/me/tokens/{id}", .user, .noContent) { cell in
+            // The caller's own fresh token (never the one it is calling with); for keys, the administrator's.
+            let owner = cell.who.isUser ? cell.credential : cell.api.admin
+            let reply = try await cell.api.post("/api/v1/users/me/tokens", as: owner, json: #"{"name": "doomed"}"#)
+            return MatrixRequest(path: "/api/v1/users/me/tokens/\(try #require(reply.json["id"]?.string))")
+        },
+        MatrixRoute("GET /api/v1/orgs", .user, request: path("/api/v1/orgs")),
+        MatrixRoute("POST /api/v1/orgs", .user, .created) { cell in
+            MatrixRequest(path: "/api/v1/orgs", json: #"{"name": "org\#(cell.serial)"}"#)
+        },
+        MatrixRoute("GET /api/v1/orgs/{org}", .organizationMember, request: path("/api/v1/orgs/acme")),
+        MatrixRoute("GET /api/v1/orgs/{org}/members", .organizationMember, request: path("/api/v1/orgs/acme/members")),
+        MatrixRoute(
+            "PUT /api/v1/orgs/{org}/members/{username}",
+            .organizationOwner,
+            request: path("/api/v1/orgs/acme/members/bob", json: #"{"role": "viewer"}"#)
+        ),
+        MatrixRoute("DELETE /api/v1/orgs/{org}/members/{username}", .organizationOwner, .noContent) { cell in
+            try await cell.api.setMember("bob", role: "viewer", in: "acme")
+            return MatrixRequest(path: "/api/v1/orgs/acme/members/bob")
+        },
 
-            MatrixRoute("GET /api/v1/models", .anyone, request: path("/api/v1/models")),
-            MatrixRoute("POST /api/v1/models", .createModel, .created) { cell in
-                MatrixRequest(path: "/api/v1/models", json: #"{"owner": "acme", "name": "m\#(cell.serial)"}"#)
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}", .read) { MatrixRequest(path: $0.modelPath) },
-            MatrixRoute("PATCH /api/v1/models/{owner}/{name}", .role(.maintainer)) { cell in
-                MatrixRequest(path: cell.modelPath, json: #"{"description": "edited"}"#)
-            },
-            MatrixRoute("DELETE /api/v1/models/{owner}/{name}", .role(.owner), .noContent) { cell in
-                // A call that is meant to succeed deletes a fresh model of the same visibility in the same namespace.
-                guard cell.expectsSuccess else { return MatrixRequest(path: cell.modelPath) }
-                let name = "acme/doomed\(cell.serial)"
-                try await cell.api.createModel(name, isPublic: cell.target!.isPublic)
-                return MatrixRequest(path: "/api/v1/models/\(name)")
-            },
+        MatrixRoute("GET /api/v1/models", .anyone, request: path("/api/v1/models")),
+        MatrixRoute("POST /api/v1/models", .createModel, .created) { cell in
+            MatrixRequest(path: "/api/v1/models", json: #"{"owner": "acme", "name": "m\#(cell.serial)"}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}", .read) { MatrixRequest(path: $0.modelPath) },
+        MatrixRoute("PATCH /api/v1/models/{owner}/{name}", .role(.maintainer)) { cell in
+            MatrixRequest(path: cell.modelPath, json: #"{"description": "edited"}"#)
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}", .role(.owner), .noContent) { cell in
+            // A call that is meant to succeed deletes a fresh model of the same visibility in the same namespace.
+            guard cell.expectsSuccess else { return MatrixRequest(path: cell.modelPath) }
+            let name = "acme/doomed\(cell.serial)"
+            try await cell.api.createModel(name, isPublic: cell.target!.isPublic)
+            return MatrixRequest(path: "/api/v1/models/\(name)")
+        },
 
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments", .read) {
-                MatrixRequest(path: "\($0.modelPath)/environments")
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/environments", .role(.maintainer), .created) { cell in
-                MatrixRequest(path: "\(cell.modelPath)/environments", json: #"{"name": "env\#(cell.serial)"}"#)
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}", .read) {
-                MatrixRequest(path: $0.environmentPath)
-            },
-            MatrixRoute("DELETE /api/v1/models/{owner}/{name}/environments/{env}", .role(.maintainer), .noContent) {
-                cell in
-                let name = "doomed\(cell.serial)"
-                try await cell.api.createEnvironment(name, in: cell.model)
-                return MatrixRequest(path: "\(cell.modelPath)/environments/\(name)")
-            },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments", .read) {
+            MatrixRequest(path: "\($0.modelPath)/environments")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments", .role(.maintainer), .created) { cell in
+            MatrixRequest(path: "\(cell.modelPath)/environments", json: #"{"name": "env\#(cell.serial)"}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}", .read) {
+            MatrixRequest(path: $0.environmentPath)
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/environments/{env}", .role(.maintainer), .noContent) { cell in
+            let name = "doomed\(cell.serial)"
+            try await cell.api.createEnvironment(name, in: cell.model)
+            return MatrixRequest(path: "\(cell.modelPath)/environments/\(name)")
+        },
 
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/deployments", .read) {
-                MatrixRequest(path: "\($0.modelPath)/deployments")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments", .read) { cell in
-                MatrixRequest(path: "\(cell.environmentPath)/deployments")
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/deployments", .deploy(), .created) {
-                cell in
-                MatrixRequest(path: "\(cell.environmentPath)/deployments", upload: .deploy())
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}", .read) { cell in
-                MatrixRequest(path: "\(cell.environmentPath)/deployments/1")
-            },
-            MatrixRoute("PATCH /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}", .deploy()) {
-                cell in
-                MatrixRequest(path: "\(cell.environmentPath)/deployments/1", json: #"{"description": "edited"}"#)
-            },
-            MatrixRoute(
-                "GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/artifact",
-                .download
-            ) {
-                MatrixRequest(path: "\($0.environmentPath)/deployments/1/artifact")
-            },
-            MatrixRoute(
-                "POST /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/status",
-                .administrator
-            ) {
-                cell in
-                let version = try await cell.api.deploy(cell.model, cell.environment)
-                return MatrixRequest(
-                    path: "\(cell.environmentPath)/deployments/\(version)/status",
-                    json: #"{"state": "verified"}"#
-                )
-            },
-            MatrixRoute(
-                "POST /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/promote",
-                .deploy(alsoNeeds: ["canary"]),
-                .created
-            ) { cell in
-                MatrixRequest(
-                    path: "\(cell.environmentPath)/deployments/1/promote",
-                    json: #"{"to_environment": "canary"}"#
-                )
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/activate", .deploy()) { cell in
-                MatrixRequest(path: "\(cell.environmentPath)/activate", json: #"{"version": 1}"#)
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollback", .deploy()) { cell in
-                MatrixRequest(path: "\(cell.environmentPath)/rollback", json: #"{"version": 1}"#)
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/live", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/live")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/activity", .read) {
-                MatrixRequest(path: "\($0.modelPath)/activity")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/stats", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/deployments/1/stats")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/stats", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/stats")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/monitoring", .read) {
-                MatrixRequest(path: "\($0.modelPath)/monitoring")
-            },
-            MatrixRoute("PUT /api/v1/models/{owner}/{name}/monitoring", .role(.owner)) { cell in
-                MatrixRequest(path: "\(cell.modelPath)/monitoring", json: #"{"drift_threshold": 0.3}"#)
-            },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/deployments", .read) {
+            MatrixRequest(path: "\($0.modelPath)/deployments")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments", .read) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/deployments")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/deployments", .deploy(), .created) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/deployments", upload: .deploy())
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}", .read) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/deployments/1")
+        },
+        MatrixRoute("PATCH /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}", .deploy()) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/deployments/1", json: #"{"description": "edited"}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/artifact", .download) {
+            MatrixRequest(path: "\($0.environmentPath)/deployments/1/artifact")
+        },
+        MatrixRoute(
+            "POST /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/status",
+            .administrator
+        ) {
+            cell in
+            let version = try await cell.api.deploy(cell.model, cell.environment)
+            return MatrixRequest(
+                path: "\(cell.environmentPath)/deployments/\(version)/status",
+                json: #"{"state": "verified"}"#
+            )
+        },
+        MatrixRoute(
+            "POST /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/promote",
+            .deploy(alsoNeeds: ["canary"]),
+            .created
+        ) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/deployments/1/promote", json: #"{"to_environment": "canary"}"#)
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/activate", .deploy()) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/activate", json: #"{"version": 1}"#)
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollback", .deploy()) { cell in
+            MatrixRequest(path: "\(cell.environmentPath)/rollback", json: #"{"version": 1}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/live", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/live")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/activity", .read) {
+            MatrixRequest(path: "\($0.modelPath)/activity")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/deployments/{version}/stats", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/deployments/1/stats")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/stats", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/stats")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/monitoring", .read) {
+            MatrixRequest(path: "\($0.modelPath)/monitoring")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/monitoring", .role(.owner)) { cell in
+            MatrixRequest(path: "\(cell.modelPath)/monitoring", json: #"{"drift_threshold": 0.3}"#)
+        },
 
-            MatrixRoute("GET /v1/users/me", .user, request: path("/v1/users/me/")),
-            MatrixRoute("GET /v1/users/me/teachables", .user, request: path("/v1/users/me/teachables/")),
-            MatrixRoute("GET /v1/teachables", .anyone, request: path("/v1/teachables/")),
-            MatrixRoute("GET /v1/teachables/{owner}/{name}", .read) {
-                MatrixRequest(path: "/v1/teachables/\($0.model)/")
-            },
-            MatrixRoute("GET /v1/teachables/{owner}/{name}/environments", .read) {
-                MatrixRequest(path: "/v1/teachables/\($0.model)/environments/")
-            },
-            MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments", .read) {
-                MatrixRequest(path: "/v1/teachables/\($0.model)/deployments/")
-            },
-            MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments", .deploy(), .created) { cell in
-                let id = try await cell.api.environmentID(cell.model, cell.environment)
-                return MatrixRequest(
-                    path: "/v1/teachables/\(cell.model)/deployments/",
-                    upload: teachableHubUpload(
-                        zip: try makeZip([("model.onnx", fixtureModel)]),
-                        fields: ["framework": "onnx", "environment": id, "summary": "via the SDK"]
-                    )
+        MatrixRoute("GET /v1/users/me", .user, request: path("/v1/users/me/")),
+        MatrixRoute("GET /v1/users/me/teachables", .user, request: path("/v1/users/me/teachables/")),
+        MatrixRoute("GET /v1/teachables", .anyone, request: path("/v1/teachables/")),
+        MatrixRoute("GET /v1/teachables/{owner}/{name}", .read) { MatrixRequest(path: "/v1/teachables/\($0.model)/") },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/environments", .read) {
+            MatrixRequest(path: "/v1/teachables/\($0.model)/environments/")
+        },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments", .read) {
+            MatrixRequest(path: "/v1/teachables/\($0.model)/deployments/")
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments", .deploy(), .created) { cell in
+            let id = try await cell.api.environmentID(cell.model, cell.environment)
+            return MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/",
+                upload: teachableHubUpload(
+                    zip: try makeZip([("model.onnx", fixtureModel)]),
+                    fields: ["framework": "onnx", "environment": id, "summary": "via the SDK"]
                 )
-            },
-            MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments/{id}", .read) { cell in
-                MatrixRequest(path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/")
-            },
-            MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/activate", .deploy()) { cell in
-                MatrixRequest(
-                    path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/activate/"
-                )
-            },
-            MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/rollback", .deploy()) { cell in
-                MatrixRequest(
-                    path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/rollback/"
-                )
-            },
-            MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/rollback-version", .deploy()) { cell in
-                let id = try await cell.api.environmentID(cell.model, cell.environment)
-                return MatrixRequest(
-                    path: "/v1/teachables/\(cell.model)/deployments/rollback-version/",
-                    json: #"{"environment": "\#(id)", "version": 1}"#
-                )
-            },
+            )
+        },
+        MatrixRoute("GET /v1/teachables/{owner}/{name}/deployments/{id}", .read) { cell in
+            MatrixRequest(path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/")
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/activate", .deploy()) { cell in
+            MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/activate/"
+            )
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/{id}/rollback", .deploy()) { cell in
+            MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/\(try await cell.firstDeploymentID())/rollback/"
+            )
+        },
+        MatrixRoute("POST /v1/teachables/{owner}/{name}/deployments/rollback-version", .deploy()) { cell in
+            let id = try await cell.api.environmentID(cell.model, cell.environment)
+            return MatrixRequest(
+                path: "/v1/teachables/\(cell.model)/deployments/rollback-version/",
+                json: #"{"environment": "\#(id)", "version": 1}"#
+            )
+        },
 
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/keys", .role(.maintainer)) {
-                MatrixRequest(path: "\($0.modelPath)/keys")
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/keys", .role(.maintainer), .created) { cell in
-                MatrixRequest(
-                    path: "\(cell.modelPath)/keys",
-                    json: #"{"kind": "serving", "name": "k\#(cell.serial)", "environments": ["production"]}"#
-                )
-            },
-            MatrixRoute("DELETE /api/v1/models/{owner}/{name}/keys/{id}", .role(.maintainer), .noContent) { cell in
-                let key = try await cell.api.createKey("serving", in: cell.model, environments: ["production"])
-                return MatrixRequest(path: "\(cell.modelPath)/keys/\(key.id)")
-            },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/keys", .role(.maintainer)) {
+            MatrixRequest(path: "\($0.modelPath)/keys")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/keys", .role(.maintainer), .created) { cell in
+            MatrixRequest(
+                path: "\(cell.modelPath)/keys",
+                json: #"{"kind": "serving", "name": "k\#(cell.serial)", "environments": ["production"]}"#
+            )
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/keys/{id}", .role(.maintainer), .noContent) { cell in
+            let key = try await cell.api.createKey("serving", in: cell.model, environments: ["production"])
+            return MatrixRequest(path: "\(cell.modelPath)/keys/\(key.id)")
+        },
 
-            // Monitoring: reading needs read access, changing needs owner rights (docs/monitoring.md).
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/prediction-log")
-            },
-            MatrixRoute("PUT /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .role(.owner)) {
-                MatrixRequest(
-                    path: "\($0.environmentPath)/prediction-log",
-                    json: #"{"enabled": true, "sample_rate": 0.5}"#
-                )
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/predictions")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions/export", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/predictions/export?format=csv")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/metrics", .read) {
-                MatrixRequest(path: "\($0.environmentPath)/metrics")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/key-metric", .read) { cell in
-                _ = try await cell.api.put(
-                    "\(cell.modelPath)/key-metric",
-                    as: cell.api.admin,
-                    json: #"{"name": "accuracy"}"#
-                )
-                return MatrixRequest(path: "\(cell.modelPath)/key-metric")
-            },
-            MatrixRoute("PUT /api/v1/models/{owner}/{name}/key-metric", .role(.owner)) {
-                MatrixRequest(path: "\($0.modelPath)/key-metric", json: #"{"name": "macro_f1"}"#)
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/alerts", .read) {
-                MatrixRequest(path: "\($0.modelPath)/alerts")
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/alerts", .role(.owner), .created) { cell in
-                MatrixRequest(
-                    path: "\(cell.modelPath)/alerts",
-                    json: #"{"name": "a\#(cell.serial)", "rule": "p99_ms > 20"}"#
-                )
-            },
-            MatrixRoute("DELETE /api/v1/models/{owner}/{name}/alerts/{alert}", .role(.owner), .noContent) { cell in
-                let created = try await cell.api.post(
-                    "\(cell.modelPath)/alerts",
-                    as: cell.api.admin,
-                    json: #"{"name": "d\#(cell.serial)", "rule": "p99_ms > 20"}"#
-                )
-                try #require(created.status == .created, "\(created)")
-                return MatrixRequest(path: "\(cell.modelPath)/alerts/d\(cell.serial)")
-            },
-            MatrixRoute("GET /api/v1/models/{owner}/{name}/webhooks", .role(.owner)) {
-                MatrixRequest(path: "\($0.modelPath)/webhooks")
-            },
-            MatrixRoute("POST /api/v1/models/{owner}/{name}/webhooks", .role(.owner), .created) {
-                MatrixRequest(path: "\($0.modelPath)/webhooks", json: #"{"url": "http://127.0.0.1:9/hook"}"#)
-            },
-            MatrixRoute("DELETE /api/v1/models/{owner}/{name}/webhooks/{webhook}", .role(.owner), .noContent) { cell in
-                let created = try await cell.api.post(
-                    "\(cell.modelPath)/webhooks",
-                    as: cell.api.admin,
-                    json: #"{"url": "http://127.0.0.1:9/hook"}"#
-                )
-                let id = try #require(created.json["id"]?.string, "\(created)")
-                let path = "\(cell.modelPath)/webhooks/\(id)"
-                // Clean up after cells that may not delete, so the model stays under its ten webhooks.
-                if !cell.expectsSuccess { _ = try? await cell.api.delete(path, as: cell.api.admin) }
-                return MatrixRequest(
-                    path: cell.expectsSuccess ? path : "\(cell.modelPath)/webhooks/\(UUID().uuidString)"
-                )
-            },
-        ] + Self.trafficRoutes
+        // Monitoring: reading needs read access, changing needs owner rights (docs/monitoring.md).
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/prediction-log")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/environments/{env}/prediction-log", .role(.owner)) {
+            MatrixRequest(path: "\($0.environmentPath)/prediction-log", json: #"{"enabled": true, "sample_rate": 0.5}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/predictions")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/predictions/export", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/predictions/export?format=csv")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/metrics", .read) {
+            MatrixRequest(path: "\($0.environmentPath)/metrics")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/key-metric", .read) { cell in
+            _ = try await cell.api.put(
+                "\(cell.modelPath)/key-metric",
+                as: cell.api.admin,
+                json: #"{"name": "accuracy"}"#
+            )
+            return MatrixRequest(path: "\(cell.modelPath)/key-metric")
+        },
+        MatrixRoute("PUT /api/v1/models/{owner}/{name}/key-metric", .role(.owner)) {
+            MatrixRequest(path: "\($0.modelPath)/key-metric", json: #"{"name": "macro_f1"}"#)
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/alerts", .read) {
+            MatrixRequest(path: "\($0.modelPath)/alerts")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/alerts", .role(.owner), .created) { cell in
+            MatrixRequest(
+                path: "\(cell.modelPath)/alerts",
+                json: #"{"name": "a\#(cell.serial)", "rule": "p99_ms > 20"}"#
+            )
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/alerts/{alert}", .role(.owner), .noContent) { cell in
+            let created = try await cell.api.post(
+                "\(cell.modelPath)/alerts",
+                as: cell.api.admin,
+                json: #"{"name": "d\#(cell.serial)", "rule": "p99_ms > 20"}"#
+            )
+            try #require(created.status == .created, "\(created)")
+            return MatrixRequest(path: "\(cell.modelPath)/alerts/d\(cell.serial)")
+        },
+        MatrixRoute("GET /api/v1/models/{owner}/{name}/webhooks", .role(.owner)) {
+            MatrixRequest(path: "\($0.modelPath)/webhooks")
+        },
+        MatrixRoute("POST /api/v1/models/{owner}/{name}/webhooks", .role(.owner), .created) {
+            MatrixRequest(path: "\($0.modelPath)/webhooks", json: #"{"url": "http://127.0.0.1:9/hook"}"#)
+        },
+        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/webhooks/{webhook}", .role(.owner), .noContent) { cell in
+            let created = try await cell.api.post(
+                "\(cell.modelPath)/webhooks",
+                as: cell.api.admin,
+                json: #"{"url": "http://127.0.0.1:9/hook"}"#
+            )
+            let id = try #require(created.json["id"]?.string, "\(created)")
+            let path = "\(cell.modelPath)/webhooks/\(id)"
+            // Clean up after cells that may not delete, so the model stays under its ten webhooks.
+            if !cell.expectsSuccess { _ = try? await cell.api.delete(path, as: cell.api.admin) }
+            return MatrixRequest(path: cell.expectsSuccess ? path : "\(cell.modelPath)/webhooks/\(UUID().uuidString)")
+        },
+    ]
 }
 
 @Suite struct AuthorizationMatrixTests {
