@@ -10,7 +10,7 @@ public struct SlipwayCommand: AsyncParsableCommand {
             ModelsCommand.self, EnvsCommand.self, KeysCommand.self, DeployCommand.self, ActivateCommand.self,
             RollbackCommand.self, PromoteCommand.self, DeploymentsCommand.self, ActivityCommand.self,
             WhoamiCommand.self, PredictionsCommand.self, MetricsCommand.self, PredictBatchCommand.self,
-            BatchJobsCommand.self,
+            BatchJobsCommand.self, TrafficCommand.self, RolloutCommand.self, ExperimentCommand.self,
         ]
     )
 

@@ -164,7 +164,7 @@ extension Console {
             ]
         }
         var data: [String: Any] = [
-            "fullName": model.fullName, "environment": name, "deployments": rows,
+            "fullName": model.fullName, "environment": name, "deployments": rows, "trafficPath": "\(base)/traffic",
         ]
         if let active = environment.activeVersion { data["active"] = active }
         if number > 1 { data["previous"] = "\(base)?page=\(number - 1)" }

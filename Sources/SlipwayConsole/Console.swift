@@ -31,21 +31,25 @@ public struct Console: Sendable {
     let registry: Registry
     let predictions: PredictionAPI
     let monitoring: ConsoleMonitoring?
+    let traffic: ConsoleTraffic?
     let configuration: Configuration
     let sessions: ConsoleSessions
     let library: MustacheLibrary
 
     /// Creates the console; throws if an embedded template does not parse. Without `monitoring` the monitoring page
-    /// says it is not available and the overview shows no key metric trend.
+    /// says it is not available and the overview shows no key metric trend; without `traffic` the traffic page shows
+    /// no guardrail verdicts or experiment readout.
     public init(
         registry: Registry,
         predictions: PredictionAPI,
         monitoring: ConsoleMonitoring? = nil,
+        traffic: ConsoleTraffic? = nil,
         configuration: Configuration = Configuration()
     ) throws {
         self.registry = registry
         self.predictions = predictions
         self.monitoring = monitoring
+        self.traffic = traffic
         self.configuration = configuration
         self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime)
         var library = MustacheLibrary()
@@ -89,6 +93,22 @@ public struct Console: Sendable {
             }
             router.post("\(model)/environments/:environment/\(verb.rawValue)") { request, context in
                 try await self.action(request, context) { try await self.release(verb, context, $0, $1) }
+            }
+        }
+        router.get("\(model)/environments/:environment/traffic") { request, context in
+            try await self.page(request, context) { try await self.trafficPage(request, context, $0) }
+        }
+        router.post("\(model)/environments/:environment/traffic/rollouts") { request, context in
+            try await self.action(request, context) { try await self.startRollout(context, $0, $1) }
+        }
+        for command in Registry.RolloutCommand.allCases {
+            router.get("\(model)/environments/:environment/traffic/\(command.rawValue)") { request, context in
+                try await self.page(request, context) { try await self.rolloutConfirmPage(command, context, $0) }
+            }
+            router.post("\(model)/environments/:environment/traffic/\(command.rawValue)") { request, context in
+                try await self.action(request, context) { visitor, _ in
+                    try await self.commandRollout(command, context, visitor)
+                }
             }
         }
         router.get("\(model)/environments/:environment/deployments/:version") { request, context in

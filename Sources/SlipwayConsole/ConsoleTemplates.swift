@@ -16,7 +16,128 @@ enum ConsoleTemplates {
         "docs": docs,
         "playground": playground,
         "monitoring": monitoring,
+        "traffic": traffic,
     ]
+
+    static let traffic = """
+        <h1>Traffic of {{fullName}} · {{environment}}</h1>
+        <p><a href="{{environmentPath}}">Deployments in {{environment}}</a></p>
+        <section aria-labelledby="policy-heading"><h2 id="policy-heading">Split</h2>
+        {{#hasArms}}
+        <div class="scroll"><table>
+        <caption>Who answers predictions in {{environment}}</caption>
+        <thead><tr><th scope="col">Version</th><th scope="col">Weight</th><th scope="col">Role</th></tr></thead>
+        <tbody>
+        {{#arms}}<tr{{#isActive}} class="active"{{/isActive}}><td><a href="{{path}}">{{version}}</a></td><td>{{weight}}%</td><td>{{#isActive}}<span class="badge ok">active</span>{{/isActive}}{{^isActive}}split{{/isActive}}</td></tr>
+        {{/arms}}
+        </tbody></table></div>
+        {{/hasArms}}
+        {{^hasArms}}<p>No version is active in {{environment}}: nothing is served.</p>{{/hasArms}}
+        <dl class="meta">
+        <dt>Shadows</dt><dd>{{#shadows}}<span class="badge">version {{version}}: {{percent}}% copied</span> {{/shadows}}{{^shadows}}none{{/shadows}}</dd>
+        <dt>Sticky feature</dt><dd>{{#sticky}}<code>{{sticky}}</code>{{/sticky}}{{^sticky}}none (the <code>X-Slipway-Route-Key</code> header, else random){{/sticky}}</dd>
+        {{#updated}}<dt>Changed</dt><dd>{{updated}}</dd>{{/updated}}
+        </dl>
+        <p class="muted">Set a split with <code>slipway traffic {{fullName}} --env {{environment}} --set 3=90,4=10</code> or <code>PUT …/traffic</code>.</p>
+        </section>
+        <section aria-labelledby="rollout-heading"><h2 id="rollout-heading">Rollout</h2>
+        {{#rollout}}
+        <dl class="meta" id="live-rollout">
+        <dt>Candidate</dt><dd>version {{candidate}} (from version {{baseline}})</dd>
+        <dt>State</dt><dd><span class="badge {{stateClass}}">{{state}}</span>{{#reason}} {{reason}}{{/reason}}</dd>
+        <dt>Step</dt><dd>{{step}}: <strong>{{weight}}%</strong> to the candidate</dd>
+        <dt>Steps</dt><dd>{{steps}}, every {{interval}}</dd>
+        <dt>Next</dt><dd>{{next}}</dd>
+        <dt>Guardrails</dt><dd><code>{{guardrails}}</code></dd>
+        {{#waiting}}<dt>Waiting for</dt><dd>{{waiting}}</dd>{{/waiting}}
+        <dt>Started</dt><dd>{{started}} by {{by}}</dd>
+        </dl>
+        {{#evaluationError}}<p class="error" role="alert">{{evaluationError}}</p>{{/evaluationError}}
+        {{#hasVerdicts}}
+        <div class="scroll"><table>
+        <caption>Guardrails judged now, over this step</caption>
+        <thead><tr><th scope="col">Guardrail</th><th scope="col">Verdict</th><th scope="col">Observed</th><th scope="col">Limit</th><th scope="col">Reason</th></tr></thead>
+        <tbody>
+        {{#verdicts}}<tr><td><code>{{guardrail}}</code></td><td><span class="badge {{class}}">{{verdict}}</span></td><td>{{observed}}</td><td>{{limit}}</td><td>{{reason}}</td></tr>
+        {{/verdicts}}
+        </tbody></table></div>
+        {{/hasVerdicts}}
+        {{#hasMeasured}}
+        <div class="scroll"><table>
+        <caption>Measured since this step began</caption>
+        <thead><tr><th scope="col">Arm</th><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">Error rate</th><th scope="col">p99 ms</th><th scope="col">Key metric</th></tr></thead>
+        <tbody>
+        {{#measured}}<tr><td>{{arm}}</td><td>{{version}}</td><td>{{requests}}</td><td>{{errors}}</td><td>{{errorRate}}</td><td>{{p99}}</td><td>{{keyMetric}}</td></tr>
+        {{/measured}}
+        </tbody></table></div>
+        {{/hasMeasured}}
+        {{#hasControls}}<p class="actions">{{#controls}}<a class="button" href="{{path}}">{{label}}</a> {{/controls}}</p>{{/hasControls}}
+        {{/rollout}}
+        {{^rollout}}<p>No rollout is running in {{environment}}.</p>{{/rollout}}
+        {{#start}}
+        <details class="panel"{{#hasCandidates}} open{{/hasCandidates}}>
+        <summary>Start a rollout</summary>
+        {{^hasActive}}<p>Activate a version first: a rollout starts from the active one.</p>{{/hasActive}}
+        {{#hasActive}}
+        {{^hasCandidates}}<p>No other verified version in {{environment}} to roll out.</p>{{/hasCandidates}}
+        {{#hasCandidates}}
+        <form method="post" action="{{action}}" class="stack narrow">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="rollout-version">Version</label>
+          <select id="rollout-version" name="version">{{#candidates}}<option value="{{version}}">version {{version}}{{#hasSummary}}: {{summary}}{{/hasSummary}}</option>{{/candidates}}</select>
+          <label for="rollout-steps">Steps, percent to the candidate</label>
+          <input id="rollout-steps" name="steps" value="5,25,50,100" required>
+          <label for="rollout-interval">Interval per step (90s, 10m, 1h)</label>
+          <input id="rollout-interval" name="interval" value="10m" required>
+          <label for="rollout-guardrails">Guardrails (optional)</label>
+          <input id="rollout-guardrails" name="guardrails" placeholder="error_rate<1%,p99_ms<20,key_metric>=baseline-0.01" aria-describedby="guardrails-help">
+          <span id="guardrails-help" class="muted">METRIC OP LIMIT, comma-separated: error_rate, p50_ms, p95_ms, p99_ms or key_metric; a number or baseline, baseline+X, baseline-X, baseline*X.</span>
+          <button type="submit">Start the rollout</button>
+        </form>
+        {{/hasCandidates}}
+        {{/hasActive}}
+        </details>
+        {{/start}}
+        </section>
+        <section aria-labelledby="experiment-heading"><h2 id="experiment-heading">Experiment readout</h2>
+        {{#experiment}}
+        {{#window}}<p>Baseline version {{baseline}}, {{window}}{{#keyMetric}}; key metric {{keyMetric}}{{#tested}}, tested as the {{tested}}{{/tested}}{{/keyMetric}}. Intervals at 95% confidence.</p>{{/window}}
+        {{#note}}<p class="notice">{{note}}</p>{{/note}}
+        {{#metricNote}}<p class="muted">{{metricNote}}</p>{{/metricNote}}
+        {{#hasKeyArms}}
+        <div class="scroll"><table id="readout-key-metric">
+        <caption>Key metric per arm</caption>
+        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">With ground truth</th><th scope="col">Estimate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th></tr></thead>
+        <tbody>
+        {{#keyArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{n}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td></tr>
+        {{/keyArms}}
+        </tbody></table></div>
+        {{#hasKeyNotes}}<ul class="muted" id="readout-key-metric-notes">{{#keyNotes}}<li>{{.}}</li>{{/keyNotes}}</ul>{{/hasKeyNotes}}
+        {{/hasKeyArms}}
+        {{#hasErrorArms}}
+        <div class="scroll"><table id="readout-error-rate">
+        <caption>Error rate per arm</caption>
+        <thead><tr><th scope="col">Version</th><th scope="col">Requests</th><th scope="col">Error rate</th><th scope="col">95% CI</th><th scope="col">Difference</th><th scope="col">Difference CI</th><th scope="col">p-value</th><th scope="col">Significant</th><th scope="col">MDE</th></tr></thead>
+        <tbody>
+        {{#errorArms}}<tr><td>{{version}}{{#isBaseline}} <span class="badge">baseline</span>{{/isBaseline}}</td><td>{{requests}}</td><td>{{estimate}}</td><td>{{ci}}</td><td>{{difference}}</td><td>{{differenceCI}}</td><td>{{pValue}}</td><td>{{#isSignificant}}<strong>yes</strong>{{/isSignificant}}{{^isSignificant}}{{significant}}{{/isSignificant}}</td><td>{{mde}}</td></tr>
+        {{/errorArms}}
+        </tbody></table></div>
+        {{#hasErrorNotes}}<ul class="muted" id="readout-error-rate-notes">{{#errorNotes}}<li>{{.}}</li>{{/errorNotes}}</ul>{{/hasErrorNotes}}
+        {{/hasErrorArms}}
+        {{/experiment}}
+        </section>
+        <section aria-labelledby="history-heading"><h2 id="history-heading">Rollout history</h2>
+        {{#hasHistory}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Started</th><th scope="col">Version</th><th scope="col">From</th><th scope="col">Step</th><th scope="col">Weight</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Ended</th></tr></thead>
+        <tbody>
+        {{#history}}<tr><td>{{started}} by {{by}}</td><td>{{candidate}}</td><td>{{baseline}}</td><td>{{step}}</td><td>{{weight}}%</td><td><span class="badge {{stateClass}}">{{state}}</span></td><td>{{reason}}</td><td>{{ended}}</td></tr>
+        {{/history}}
+        </tbody></table></div>
+        {{/hasHistory}}
+        {{^hasHistory}}<p>No rollout yet.</p>{{/hasHistory}}
+        </section>
+        """
 
     static let monitoring = """
         <h1>Monitoring of {{fullName}}</h1>
@@ -165,10 +286,10 @@ enum ConsoleTemplates {
         {{#description}}<p class="lead">{{description}}</p>{{/description}}
         <section aria-labelledby="envs"><h2 id="envs">Environments</h2>
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Monitoring</th><th scope="col">Created</th></tr></thead>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Active version</th><th scope="col">Traffic</th><th scope="col">Monitoring</th><th scope="col">Created</th></tr></thead>
         <tbody>
         {{#environments}}
-        <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td><a href="{{monitoringPath}}" aria-label="Monitoring of {{name}}">Monitoring</a></td><td>{{created}}</td></tr>
+        <tr><td><a href="{{path}}">{{name}}</a></td><td>{{#active}}<a href="{{activePath}}">version {{active}}</a>{{/active}}{{^active}}none{{/active}}</td><td><a href="{{path}}/traffic" aria-label="Traffic of {{name}}">Traffic</a></td><td><a href="{{monitoringPath}}" aria-label="Monitoring of {{name}}">Monitoring</a></td><td>{{created}}</td></tr>
         {{/environments}}
         </tbody></table></div>
         </section>
@@ -197,7 +318,7 @@ enum ConsoleTemplates {
 
     static let environment = """
         <h1>{{fullName}} · {{environment}}</h1>
-        <p>Active version: {{#active}}<strong>{{active}}</strong>{{/active}}{{^active}}none{{/active}}</p>
+        <p>Active version: {{#active}}<strong>{{active}}</strong>{{/active}}{{^active}}none{{/active}} · <a href="{{trafficPath}}">Traffic, rollouts and experiment</a></p>
         <div class="scroll"><table>
         <caption>Deployments in {{environment}}</caption>
         <thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Verification</th><th scope="col">Summary</th><th scope="col">Deployed by</th><th scope="col">When</th><th scope="col">Actions</th></tr></thead>

@@ -204,7 +204,8 @@ public func buildApplication(
     try Console(
         registry: registry,
         predictions: predictions,
-        monitoring: ConsoleMonitoring(statistics: statisticsReader, feedback: repository)
+        monitoring: ConsoleMonitoring(statistics: statisticsReader, feedback: repository),
+        traffic: ConsoleTraffic(evaluator: rolloutEvaluator, lifecycle: host)
     ).register(on: router)
 
     // Shut down in reverse order: the host stops polling and verifying, then the feedback service and the statistics

@@ -7,25 +7,25 @@ import SlipwayRegistry
 public struct ExperimentDTO: Encodable, Sendable {
     /// The key metric compared.
     public struct KeyMetricDTO: Encodable, Sendable {
-        var name: String
-        var direction: String
+        package var name: String
+        package var direction: String
         /// What the test compares per request: the share of correct predictions, or the mean of a per-row value.
-        var tested: String?
+        package var tested: String?
         /// Why the key metric cannot be tested per arm (a metric that is not a mean or a share of rows).
-        var note: String?
+        package var note: String?
     }
 
-    var environment: String
-    var from: Date
-    var to: Date
-    var baselineVersion: Int
-    var keyMetric: KeyMetricDTO?
+    package var environment: String
+    package var from: Date
+    package var to: Date
+    package var baselineVersion: Int
+    package var keyMetric: KeyMetricDTO?
     /// The key metric per arm, with its test against the baseline.
-    var readout: ExperimentReadout?
+    package var readout: ExperimentReadout?
     /// The error rate per arm, with a two-proportion z-test against the baseline.
-    var errorRate: ExperimentReadout?
+    package var errorRate: ExperimentReadout?
     /// Why there is no readout (no other arm).
-    var note: String?
+    package var note: String?
 
     enum CodingKeys: String, CodingKey {
         case environment, from, to, readout, note
@@ -41,6 +41,12 @@ public struct ExperimentReadouts: Sendable {
     let registry: Registry
     let evaluator: RolloutEvaluator
 
+    /// Creates the readouts over the evaluator's request records and feedback.
+    package init(registry: Registry, evaluator: RolloutEvaluator) {
+        self.registry = registry
+        self.evaluator = evaluator
+    }
+
     /// The per-row form of each testable key metric: a share of rows, or the mean of a per-row value.
     static let testable: [String: String] = [
         "accuracy": "share of rows predicted right",
@@ -52,7 +58,7 @@ public struct ExperimentReadouts: Sendable {
     ]
 
     /// The readout of an environment over `[from, to)` (defaults: since the policy or rollout began, until now).
-    func readout(
+    package func readout(
         owner: String,
         name: String,
         environment: String,

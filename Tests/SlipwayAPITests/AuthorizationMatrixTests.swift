@@ -311,7 +311,8 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
         { _ in MatrixRequest(path: path, json: json) }
     }
 
-    static let all: [MatrixRoute] = [
+    /// The routes of this file; ``all`` adds the traffic routes (AuthorizationMatrix+Traffic.swift).
+    static let coreRoutes: [MatrixRoute] = [
         MatrixRoute("GET /healthz", .system, request: path("/healthz")),
         MatrixRoute("GET /readyz", .system, request: path("/readyz")),
         MatrixRoute("GET /api/v1/openapi.json", .system, request: path("/api/v1/openapi.json")),

@@ -7,6 +7,7 @@ import SlipwayMetrics
 import SlipwayMonitoring
 import SlipwayRegistry
 import SlipwayServer
+import SlipwayTraffic
 import Testing
 
 @Suite struct OpenAPIDocumentTests {
@@ -51,6 +52,14 @@ import Testing
                 jobs: try #require(api.registry.repository as? any BatchJobRepository),
                 runner: api.server.slipway.batchRunner,
                 maximumBytes: 1 << 20
+            ).register(on: router)
+            TrafficAPI(
+                registry: api.registry,
+                lifecycle: nil,
+                evaluator: RolloutEvaluator(
+                    registry: api.registry,
+                    feedback: try #require(api.registry.repository as? any FeedbackRepository)
+                )
             ).register(on: router)
             return router.routes.map { Self.openAPIPath($0.method.rawValue, $0.path.description) }
         }

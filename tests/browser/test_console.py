@@ -364,3 +364,76 @@ def test_keyboard_and_narrow_layout(slipway, browser, screenshots):
         overflow = browser.execute_script("return document.documentElement.scrollWidth")
         assert overflow <= 390, (path, overflow)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _deploy_verified(slipway: Slipway, model: str, summary: str) -> int:
+    """Deploys the iris example into production of `model` and waits until the server verified it."""
+    files = {"model": ("model.onnx", (EXAMPLE / "model.onnx").read_bytes(), "application/octet-stream")}
+    data = {"summary": summary}
+    for field in ("schema", "samples", "classes"):
+        data[field] = (EXAMPLE / f"{field}.json").read_text()
+    base = f"/api/v1/models/{model}/environments/production/deployments"
+    version = slipway.call("POST", base, 201, files=files, data=data)["version"]
+    deadline = time.monotonic() + 60
+    while slipway.call("GET", f"{base}/{version}", 200).get("status", {}).get("state") != "verified":
+        assert time.monotonic() < deadline, f"{model} version {version} was not verified within 60 s"
+        time.sleep(0.3)
+    return version
+
+
+def test_traffic_page(slipway, browser, screenshots):
+    # A model with an active version and a second verified one, split 90/10 through the API.
+    slipway.call("POST", "/api/v1/models", 201, json={"owner": "admin", "name": "canary"})
+    first = _deploy_verified(slipway, "admin/canary", "baseline forest")
+    second = _deploy_verified(slipway, "admin/canary", "candidate forest")
+    environment = "/api/v1/models/admin/canary/environments/production"
+    slipway.call("POST", f"{environment}/activate", 200, json={"version": first})
+    slipway.call("PUT", f"{environment}/traffic", 200,
+                 json={"arms": [{"version": first, "weight": 90}, {"version": second, "weight": 10}]})
+
+    sign_in(browser, slipway, slipway.admin_token)
+    browser.get(f"{slipway.url}/models/admin/canary/environments/production")
+    browser.find_element(By.LINK_TEXT, "Traffic, rollouts and experiment").click()
+    page = f"{slipway.url}/models/admin/canary/environments/production/traffic"
+    WebDriverWait(browser, 30).until(expected_conditions.url_to_be(page))
+    split = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=policy-heading] tbody").text
+    assert f"{first} 90% active" in split and f"{second} 10% split" in split, split
+    shoot(browser, screenshots, "traffic-split")
+
+    # Start a rollout from the page's form (no script involved): the candidate takes the first step's share.
+    Select(browser.find_element(By.ID, "rollout-version")).select_by_value(str(second))
+    steps = browser.find_element(By.ID, "rollout-steps")
+    steps.clear()
+    steps.send_keys("20,60,100")
+    interval = browser.find_element(By.ID, "rollout-interval")
+    interval.clear()
+    interval.send_keys("1h")
+    browser.find_element(By.ID, "rollout-guardrails").send_keys("error_rate<1%,p99_ms<250")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/traffic/rollouts'] button[type=submit]").click()
+    wait_for_text(browser, f"Started rolling out version {second}")
+    live = browser.find_element(By.ID, "live-rollout").text
+    assert "running" in live and "20% to the candidate" in live and "error_rate<1%,p99_ms<250" in live, live
+    assert "undetermined" in text(browser)
+    state = slipway.call("GET", f"{environment}/rollouts/current", 200)
+    assert state["state"] == "running" and state["weight"] == 20, state
+    shoot(browser, screenshots, "traffic-rollout")
+    set_width(browser, 390)
+    overflow = browser.execute_script("return document.documentElement.scrollWidth")
+    assert overflow <= 390, overflow
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    # Pause, then abort, each through its confirmation page.
+    browser.find_element(By.LINK_TEXT, "Pause the rollout").click()
+    assert f"Pause the rollout of version {second} in production?" in text(browser)
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "Paused the rollout")
+    assert slipway.call("GET", f"{environment}/rollouts/current", 200)["state"] == "paused"
+    browser.find_element(By.LINK_TEXT, "Abort the rollout").click()
+    assert f"All traffic goes back to version {first} at once." in text(browser)
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "Aborted the rollout")
+    assert "No rollout is running in production." in text(browser)
+    history = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=history-heading] tbody").text
+    assert "aborted by admin" in history, history
+    assert slipway.call("GET", f"{environment}/rollouts/current", 200)["state"] == "aborted"
+    shoot(browser, screenshots, "traffic-aborted")

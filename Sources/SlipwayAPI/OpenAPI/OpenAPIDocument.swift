@@ -654,6 +654,182 @@ public enum OpenAPIDocument {
                 status: 204
             ),
         ] + Self.monitoringOperations(model: model, environment: environment)
+            + Self.trafficOperations(environment: environment)
+    }
+
+    /// The schemas of the traffic routes: `Traffic`, `Rollout`, `ExperimentReadout` and `Experiment`.
+    static var trafficSchemas: [String: Any] {
+        let number: [String: Any] = ["type": "number"]
+        let actor = object(["kind": string, "name": string])
+        let percent: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 100]
+        let measurements = object([
+            "requests": integer, "errors": integer, "error_rate": number, "p50_ms": number, "p95_ms": number,
+            "p99_ms": number, "key_metric": number,
+        ])
+        let verdict = object([
+            "guardrail": string, "verdict": ["type": "string", "enum": ["holds", "breached", "undetermined"]],
+            "observed": number, "limit": number, "reason": string,
+        ])
+        let rollout = object([
+            "id": string, "environment": string, "candidate_version": integer, "baseline_version": integer,
+            "steps": array(integer), "step": ["type": "integer", "description": "1-based index into steps"],
+            "weight": percent, "interval_seconds": number,
+            "guardrails": ["type": "string", "description": "canonical guardrails, e.g. error_rate<1%,p99_ms<20"],
+            "state": ["type": "string", "enum": ["running", "paused", "completed", "rolled_back", "aborted"]],
+            "reason": string, "step_started_at": time, "started_by": actor, "created_at": time, "updated_at": time,
+            "evaluation": object([
+                "candidate": measurements, "baseline": measurements, "guardrails": array(verdict),
+                "step_ends_at": time, "waiting": string,
+            ]),
+        ])
+        let traffic = object([
+            "environment": string, "active_version": nullable(integer),
+            "arms": array(object(["version": integer, "weight": percent, "active": boolean])),
+            "shadows": array(object(["version": integer, "percent": percent])),
+            "sticky_feature": string, "rollout": ref("Rollout"), "updated_by": actor, "updated_at": time,
+        ])
+        let comparison = object([
+            "test": ["type": "string", "enum": ["two_proportion_z", "welch_t"]], "difference": number,
+            "ci_low": number, "ci_high": number, "statistic": number, "degrees_of_freedom": number,
+            "p_value": number, "significant": boolean, "mde": number,
+        ])
+        let readout = object([
+            "confidence": number, "alpha": number, "power": number, "baseline_version": string,
+            "arms": array(
+                object([
+                    "version": string, "requests": integer, "is_baseline": boolean,
+                    "metric": ["type": "string", "enum": ["proportion", "mean"]], "n": integer, "estimate": number,
+                    "ci_low": number, "ci_high": number, "comparison": comparison, "insufficient_data": string,
+                ])
+            ),
+        ])
+        return [
+            "Traffic": traffic, "Rollout": rollout, "ExperimentReadout": readout,
+            "Experiment": object([
+                "environment": string, "from": time, "to": time, "baseline_version": integer,
+                "key_metric": object(["name": string, "direction": string, "tested": string, "note": string]),
+                "readout": ref("ExperimentReadout"), "error_rate": ref("ExperimentReadout"), "note": string,
+            ]),
+        ]
+    }
+
+    /// Traffic policies, progressive rollouts and experiment readouts (docs/traffic.md).
+    static func trafficOperations(environment: String) -> [Operation] {
+        let percent: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 100]
+        let number: [String: Any] = ["type": "number"]
+        let traffic = ref("Traffic")
+        let rollout = ref("Rollout")
+        let rolloutCommands: [(String, String)] = [
+            ("pause", "Hold the live rollout at its current step (guardrails are not judged while paused)"),
+            ("resume", "Resume a paused rollout (its current step's interval starts again)"),
+            ("abort", "Stop the live rollout: all traffic goes back to the baseline"),
+        ]
+        return [
+            Operation(
+                method: "get",
+                path: "\(environment)/traffic",
+                summary: "The traffic policy: arms (the active version first), shadows, sticky feature, live rollout",
+                tag: "traffic",
+                response: traffic,
+                isPublic: true
+            ),
+            Operation(
+                method: "put",
+                path: "\(environment)/traffic",
+                summary: "Replace the traffic policy atomically (weights sum to 100; verified versions only)",
+                tag: "traffic",
+                body: object(
+                    [
+                        "arms": array(
+                            object(["version": integer, "weight": percent], required: ["version", "weight"])
+                        ),
+                        "shadows": array(
+                            object(
+                                ["version": integer, "percent": ["type": "integer", "minimum": 1, "maximum": 100]],
+                                required: ["version"]
+                            )
+                        ),
+                        "sticky_feature": nullable(string),
+                    ]
+                ),
+                response: traffic
+            ),
+            Operation(
+                method: "delete",
+                path: "\(environment)/traffic",
+                summary: "Send all traffic to the active version and drop the shadows",
+                tag: "traffic",
+                response: traffic
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/rollouts",
+                summary: "The environment's rollouts, newest first (at most 50)",
+                tag: "traffic",
+                response: array(rollout),
+                isPublic: true
+            ),
+            Operation(
+                method: "post",
+                path: "\(environment)/rollouts",
+                summary: "Start a progressive rollout of a verified version from the active one",
+                tag: "traffic",
+                body: object(
+                    [
+                        "version": integer,
+                        "steps": [
+                            "oneOf": [array(integer), string],
+                            "description": "increasing percents ending at 100, as a list or '5,25,50,100' (default)",
+                        ],
+                        "interval": [
+                            "oneOf": [number, string], "description": "seconds, or a duration such as 90s, 10m, 1h",
+                        ],
+                        "guardrails": [
+                            "type": "string",
+                            "description":
+                                "METRIC OP LIMIT, comma-separated, e.g. error_rate<1%,p99_ms<20,key_metric>=baseline-0.01",
+                        ],
+                    ],
+                    required: ["version", "interval"]
+                ),
+                status: 201,
+                response: rollout
+            ),
+            Operation(
+                method: "get",
+                path: "\(environment)/rollouts/current",
+                summary: "The live (or last) rollout, with its guardrails judged now when it is live",
+                tag: "traffic",
+                response: rollout,
+                isPublic: true
+            ),
+        ]
+            + rolloutCommands.map { command, summary in
+                Operation(
+                    method: "post",
+                    path: "\(environment)/rollouts/current/\(command)",
+                    summary: summary,
+                    tag: "traffic",
+                    response: rollout
+                )
+            }
+            + [
+                Operation(
+                    method: "get",
+                    path: "\(environment)/experiment",
+                    summary:
+                        "Experiment readout per arm: the key metric with its CI, the test against the baseline, the MDE; "
+                        + "and the error rate",
+                    tag: "traffic",
+                    query: [
+                        ("from", "start (default: when the split or rollout began)", time),
+                        ("to", "end, exclusive (default: now, or when the rollout ended)", time),
+                        ("confidence", "confidence level between 0.5 and 1 (default 0.95)", number),
+                    ],
+                    response: ref("Experiment"),
+                    isPublic: true
+                )
+            ]
     }
 
     /// The prediction log, feedback, metrics, key metric, alert and webhook routes (docs/monitoring.md).
@@ -1131,7 +1307,7 @@ public enum OpenAPIDocument {
             ],
             "paths": paths,
             "components": [
-                "schemas": self.schemas,
+                "schemas": self.schemas.merging(self.trafficSchemas) { current, _ in current },
                 "securitySchemes": [
                     "bearer": [
                         "type": "http", "scheme": "bearer",

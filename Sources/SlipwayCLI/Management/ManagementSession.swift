@@ -33,6 +33,7 @@ struct ManagementSession: Sendable {
     enum Method: Sendable {
         case get
         case post
+        case put
         case patch
         case delete
 
@@ -40,6 +41,7 @@ struct ManagementSession: Sendable {
             switch self {
             case .get: .GET
             case .post: .POST
+            case .put: .PUT
             case .patch: .PATCH
             case .delete: .DELETE
             }
