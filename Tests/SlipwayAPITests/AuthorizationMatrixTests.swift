@@ -243,37 +243,6 @@ struct MatrixCell: Sendable {
     var modelPath: String { "/api/v1/models/\(self.model)" }
     var environmentPath: String { "\(self.modelPath)/environments/\(self.environment)" }
 
-    /// Makes version 1 the active one of the target environment (as the administrator): the traffic routes need a
-    /// baseline.
-    func activateFirst() async throws {
-        let reply = try await self.api.post(
-            "\(self.environmentPath)/activate",
-            as: self.api.admin,
-            json: #"{"version": 1}"#
-        )
-        try #require(reply.status == .ok, "\(reply)")
-    }
-
-    /// Aborts the target environment's live rollout, if any, and starts a fresh one of a new verified version (as
-    /// the administrator); `paused` pauses it.
-    func freshRollout(paused: Bool = false) async throws {
-        try await self.activateFirst()
-        _ = try await self.api.post("\(self.environmentPath)/rollouts/current/abort", as: self.api.admin)
-        let version = try await self.api.deployVerified(self.model, self.environment)
-        let started = try await self.api.post(
-            "\(self.environmentPath)/rollouts",
-            as: self.api.admin,
-            json: #"{"version": \#(version), "interval": "10m"}"#
-        )
-        try #require(started.status == .created, "\(started)")
-        if paused {
-            try #require(
-                try await self.api.post("\(self.environmentPath)/rollouts/current/pause", as: self.api.admin).status
-                    == .ok
-            )
-        }
-    }
-
     /// The id (uuid) of version 1 in the target environment, read as the administrator.
     func firstDeploymentID() async throws -> String {
         let reply = try await self.api.get("\(self.environmentPath)/deployments/1", as: self.api.admin)
@@ -563,57 +532,6 @@ struct MatrixRoute: Sendable, CustomTestStringConvertible {
             // Clean up after cells that may not delete, so the model stays under its ten webhooks.
             if !cell.expectsSuccess { _ = try? await cell.api.delete(path, as: cell.api.admin) }
             return MatrixRequest(path: cell.expectsSuccess ? path : "\(cell.modelPath)/webhooks/\(UUID().uuidString)")
-        },
-        // Traffic policies, rollouts and the experiment readout (SlipwayTraffic).
-        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/traffic", .read) { cell in
-            try await cell.activateFirst()
-            return MatrixRequest(path: "\(cell.environmentPath)/traffic")
-        },
-        MatrixRoute("PUT /api/v1/models/{owner}/{name}/environments/{env}/traffic", .deploy()) { cell in
-            try await cell.activateFirst()
-            _ = try await cell.api.post("\(cell.environmentPath)/rollouts/current/abort", as: cell.api.admin)
-            return MatrixRequest(
-                path: "\(cell.environmentPath)/traffic",
-                json: #"{"arms": [{"version": 1, "weight": 100}]}"#
-            )
-        },
-        MatrixRoute("DELETE /api/v1/models/{owner}/{name}/environments/{env}/traffic", .deploy()) { cell in
-            try await cell.activateFirst()
-            _ = try await cell.api.post("\(cell.environmentPath)/rollouts/current/abort", as: cell.api.admin)
-            return MatrixRequest(path: "\(cell.environmentPath)/traffic")
-        },
-        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/rollouts", .read) {
-            MatrixRequest(path: "\($0.environmentPath)/rollouts")
-        },
-        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts", .deploy(), .created) { cell in
-            try await cell.activateFirst()
-            _ = try await cell.api.post("\(cell.environmentPath)/rollouts/current/abort", as: cell.api.admin)
-            let version = try await cell.api.deployVerified(cell.model, cell.environment)
-            return MatrixRequest(
-                path: "\(cell.environmentPath)/rollouts",
-                json: #"{"version": \#(version), "steps": "10,100", "interval": "10m", "guardrails": "error_rate<1%"}"#
-            )
-        },
-        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current", .read) { cell in
-            try await cell.freshRollout()
-            return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current")
-        },
-        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current/pause", .deploy()) { cell in
-            try await cell.freshRollout()
-            return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current/pause")
-        },
-        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current/resume", .deploy()) {
-            cell in
-            try await cell.freshRollout(paused: true)
-            return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current/resume")
-        },
-        MatrixRoute("POST /api/v1/models/{owner}/{name}/environments/{env}/rollouts/current/abort", .deploy()) { cell in
-            try await cell.freshRollout()
-            return MatrixRequest(path: "\(cell.environmentPath)/rollouts/current/abort")
-        },
-        MatrixRoute("GET /api/v1/models/{owner}/{name}/environments/{env}/experiment", .read) { cell in
-            try await cell.activateFirst()
-            return MatrixRequest(path: "\(cell.environmentPath)/experiment")
         },
     ]
 }
