@@ -78,11 +78,17 @@ public struct FeedbackService: Service {
             )
         }
         guard !records.isEmpty else { return }
-        let (outcomes, log) = self.recorder.convert(records)
+        // Converted and written 500 at a time: each slice is a short burst of work on a cooperative thread (the
+        // same threads answer predictions) followed by a wait for the database, never one long burst per flush.
         let batch = 500
+        var log: [PredictionLogEntry] = []
         do {
-            for start in stride(from: 0, to: outcomes.count, by: batch) {
-                try await self.repository.insertOutcomes(Array(outcomes[start..<min(start + batch, outcomes.count)]))
+            for start in stride(from: 0, to: records.count, by: batch) {
+                let (outcomes, entries) = self.recorder.convert(
+                    Array(records[start..<min(start + batch, records.count)])
+                )
+                log += entries
+                if !outcomes.isEmpty { try await self.repository.insertOutcomes(outcomes) }
             }
             for start in stride(from: 0, to: log.count, by: batch) {
                 try await self.repository.insertLogEntries(Array(log[start..<min(start + batch, log.count)]))

@@ -90,6 +90,9 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         self.incoming.withLock { $0.append(record) }
     }
 
+    /// How many records are folded between two yields to queued work.
+    static let recordsPerSlice = 256
+
     /// Folds the buffered records into the in-memory minute buckets (building the reference profile of each
     /// deployment seen for the first time).
     func aggregate() async {
@@ -107,7 +110,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         }
         var buckets: [BucketKey: PendingBucket] = [:]
         var seen: [UUID: Date] = [:]
-        for record in records {
+        for (index, record) in records.enumerated() {
+            // Folding thousands of records is milliseconds of work on one of the few cooperative threads that also
+            // answer predictions: let queued requests run between chunks, so the fold never shows in their tail.
+            if index > 0, index.isMultiple(of: Self.recordsPerSlice) { await Task.yield() }
             let prepared = record.prepared!
             let deployment = prepared.deployment
             let context = contexts[deployment.id]!
