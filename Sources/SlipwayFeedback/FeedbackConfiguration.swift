@@ -28,7 +28,7 @@ public struct FeedbackConfiguration: Sendable {
         alertInterval: Duration = .seconds(30),
         settingsInterval: Duration = .seconds(5),
         pruneInterval: Duration = .seconds(600),
-        maximumBufferedRecords: Int = 100_000,
+        maximumBufferedRecords: Int = 20_000,
         webhookQueueSize: Int = 1_000,
         webhookAttempts: Int = 5,
         webhookBackoff: Duration = .milliseconds(500)

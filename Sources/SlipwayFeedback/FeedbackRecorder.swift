@@ -20,7 +20,7 @@ public final class FeedbackRecorder: PredictionRecorder {
     let maximumBuffered: Int
 
     /// Creates a recorder that keeps at most `maximumBuffered` records between flushes.
-    public init(maximumBuffered: Int = 100_000) {
+    public init(maximumBuffered: Int = 20_000) {
         self.maximumBuffered = maximumBuffered
         var initial: [PredictionRecord] = []
         initial.reserveCapacity(1_024)

@@ -3,6 +3,10 @@ import Logging
 import ServiceLifecycle
 import SlipwayRegistry
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The feedback layer's background work: writes buffered records in batches every second, re-reads log settings,
 /// prunes old outcomes and log entries, evaluates alerts and delivers webhooks. On graceful shutdown it writes
 /// what is still buffered before the database closes (list it after the repository's service).
@@ -96,7 +100,24 @@ public struct FeedbackService: Service {
         } catch {
             self.logger.info("writing prediction records failed", metadata: ["error": "\(error)"])
         }
+        if records.count >= 1_000 { Self.returnFreedMemory() }
     }
+
+    /// Hands memory freed by a large flush back to the operating system. glibc keeps freed blocks in its arenas, so
+    /// after a burst of traffic the process would otherwise keep the burst's buffers as resident memory for good.
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+        // `malloc_trim` is glibc's (malloc.h, which the Glibc module does not export): looked up once.
+        _ = Self.mallocTrim?(0)
+        #endif
+    }
+
+    #if canImport(Glibc)
+    static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+    #endif
 
     func refreshSettings() async {
         do {
