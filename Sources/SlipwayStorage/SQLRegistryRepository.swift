@@ -58,7 +58,6 @@ public final class SQLRegistryRepository: RegistryRepository {
         // One thread per connection: a query never waits for a thread that another connection's query holds.
         let threadPool = NIOThreadPool(numberOfThreads: connectionsPerEventLoop * eventLoops)
         threadPool.start()
-        await ThreadPriority.lower(threadPool, threads: connectionsPerEventLoop * eventLoops, nice: 10)
         let pool = SQLConnectionPool(
             dialect: .sqlite,
             source: SQLiteFileSource(path: path, threadPool: threadPool),

@@ -11,14 +11,27 @@ enum RepositoryContract {
     static func migratesTwiceAndConcurrently(_ backend: Backend) async throws {
         try await backend.withDatabase { database in
             let first = try await database.open()
-            let second = try await database.open()
-            async let a: Void = first.migrate()
-            async let b: Void = second.migrate()
-            _ = try await (a, b)
-            try await first.migrate()
-            try await second.migrate()
-            try await first.createUser(Fixtures.user("alice"))
-            #expect(try await second.user(named: "alice")?.username == "alice")
+            let second: SQLRegistryRepository
+            do {
+                second = try await database.open()
+            } catch {
+                try? await first.shutdown()
+                throw error
+            }
+            do {
+                async let a: Void = first.migrate()
+                async let b: Void = second.migrate()
+                _ = try await (a, b)
+                try await first.migrate()
+                try await second.migrate()
+                try await first.createUser(Fixtures.user("alice"))
+                #expect(try await second.user(named: "alice")?.username == "alice")
+            } catch {
+                // Both pools are shut down whatever failed (a pool dropped without shutdown() traps).
+                try? await first.shutdown()
+                try? await second.shutdown()
+                throw error
+            }
             try await first.shutdown()
             try await second.shutdown()
         }
