@@ -244,6 +244,7 @@ let package = Package(
             name: "SlipwayCLI",
             dependencies: [
                 "SlipwayBatch",
+                "SlipwayExperiments",
                 "SlipwayInference",
                 "SlipwayRegistry",
                 "SlipwayServer",

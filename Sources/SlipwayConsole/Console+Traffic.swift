@@ -282,21 +282,14 @@ extension Console {
         let environment = try context.parameters.require("environment")
         let version = try Self.version(form["version"]?.first)
         let stepsText = Self.field(form, "steps")
-        var steps: [Int] = []
-        for part in (stepsText.isEmpty ? "5,25,50,100" : stepsText).split(
-            separator: ",",
-            omittingEmptySubsequences: false
-        ) {
-            guard let step = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw APIError.invalid(
-                    "steps",
-                    "steps must be percents such as 5,25,50,100, got '\(stepsText.prefix(80))'"
-                )
-            }
-            steps.append(step)
+        guard let steps = RolloutText.steps(stepsText.isEmpty ? "5,25,50,100" : stepsText) else {
+            throw APIError.invalid(
+                "steps",
+                "steps must be percents such as 5,25,50,100, got '\(stepsText.prefix(80))'"
+            )
         }
         let intervalText = Self.field(form, "interval")
-        guard let interval = Self.seconds(intervalText) else {
+        guard let interval = RolloutText.seconds(intervalText) else {
             throw APIError.invalid(
                 "interval",
                 "interval must be seconds or a duration such as 90s, 10m or 1h, got '\(intervalText.prefix(40))'"
@@ -310,24 +303,15 @@ extension Console {
         } catch {
             throw APIError.invalid("guardrails", error.description)
         }
-        if let lifecycle = self.traffic?.lifecycle {
-            // As the API does: only someone who may activate here gets the candidate loaded.
-            _ = try await self.registry.authorizeDeploy(
-                owner: owner,
-                name: name,
-                environment: environment,
-                by: visitor.principal
-            )
-            if let (deployment, _) = try? await self.registry.deployment(
-                owner: owner,
-                name: name,
-                environment: environment,
-                version: version,
-                by: visitor.principal
-            ), deployment.status == .verified {
-                try await lifecycle.warm(deployment)
-            }
-        }
+        // As the API does: only someone who may activate here gets the candidate loaded.
+        try await self.registry.warm(
+            [version],
+            owner: owner,
+            name: name,
+            environment: environment,
+            into: self.traffic?.lifecycle,
+            by: visitor.principal
+        )
         let rollout = try await self.registry.startRollout(
             owner: owner,
             name: name,
@@ -422,21 +406,6 @@ extension Console {
 
     static func trafficPath(_ owner: String, _ name: String, _ environment: String) -> String {
         "/models/\(ConsoleHTTP.escape(owner))/\(ConsoleHTTP.escape(name))/environments/\(ConsoleHTTP.escape(environment))/traffic"
-    }
-
-    /// `600`, `90s`, `10m`, `1h`, `1d` in seconds (the API's interval grammar).
-    static func seconds(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        var factor = 1.0
-        var number = Substring(trimmed)
-        for (suffix, unit) in [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-        where trimmed.hasSuffix(suffix) {
-            factor = unit
-            number = trimmed.dropLast(suffix.count)
-            break
-        }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
-        return value * factor
     }
 
     /// Seconds as `10 min`, `1 h`, `90 s`.

@@ -74,7 +74,7 @@ public struct AlertEvaluator: Sendable {
                 environment: rule.environment,
                 since: since
             )
-            value = Self.percentile(window.latencies, 0.99).map { $0 * 1_000 }
+            value = window.latencyPercentiles(0.99)[0].map { $0 * 1_000 }
         case .drift:
             value = try await self.drift?.drift(
                 modelID: model.id,
@@ -93,7 +93,7 @@ public struct AlertEvaluator: Sendable {
                 to: now,
                 version: nil
             )
-            let metrics = FeedbackMetrics.compute(joined.map(KeyMetricGauge.row))
+            let metrics = FeedbackMetrics.compute(joined.map(FeedbackMetrics.JoinedRow.init))
             value = metrics.value(named: keyMetric.name)
             if let value {
                 KeyMetricGauge.record(
@@ -160,13 +160,6 @@ public struct AlertEvaluator: Sendable {
     }
 
     /// The nearest-rank percentile (`p` from 0 to 1) of `values`.
-    static func percentile(_ values: [Double], _ p: Double) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
-    }
-
     static func format(_ value: Double) -> String {
         String(format: "%.4g", value)
     }
@@ -195,17 +188,5 @@ enum KeyMetricGauge {
         } else {
             Gauge(label: "slipway_key_metric", dimensions: dimensions).record(value)
         }
-    }
-
-    static func row(_ joined: JoinedFeedback) -> FeedbackMetrics.JoinedRow {
-        FeedbackMetrics.JoinedRow(
-            predictedLabel: joined.prediction.label,
-            probabilities: joined.prediction.probabilities,
-            classes: joined.classes,
-            predictedValue: joined.prediction.value,
-            actualLabel: joined.feedback.label,
-            actualValue: joined.feedback.value,
-            outcome: joined.feedback.outcome
-        )
     }
 }

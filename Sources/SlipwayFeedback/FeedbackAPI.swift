@@ -687,7 +687,7 @@ public struct FeedbackAPI: Sendable {
             to: end,
             version: version
         )
-        let metrics = FeedbackMetrics.compute(joined.map(KeyMetricGauge.row))
+        let metrics = FeedbackMetrics.compute(joined.map(FeedbackMetrics.JoinedRow.init))
         var keyMetric: KeyMetricValueDTO?
         if let definition = model.keyMetric {
             let value = metrics.value(named: definition.name)

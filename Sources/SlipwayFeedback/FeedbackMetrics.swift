@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayRegistry
 
 /// Quality metrics computed from predictions joined with ground truth, defined as scikit-learn defines them.
 ///
@@ -319,6 +320,19 @@ public struct FeedbackMetrics: Hashable, Sendable, Codable {
             self.actualLabel = actualLabel
             self.actualValue = actualValue
             self.outcome = outcome
+        }
+
+        /// A stored prediction joined with its feedback, flattened.
+        public init(_ joined: JoinedFeedback) {
+            self.init(
+                predictedLabel: joined.prediction.label,
+                probabilities: joined.prediction.probabilities,
+                classes: joined.classes,
+                predictedValue: joined.prediction.value,
+                actualLabel: joined.feedback.label,
+                actualValue: joined.feedback.value,
+                outcome: joined.feedback.outcome
+            )
         }
     }
 }

@@ -325,6 +325,17 @@ public struct RequestWindow: Hashable, Sendable {
         self.errors = errors
         self.latencies = latencies
     }
+
+    /// Nearest-rank percentiles of the latencies, in seconds, one per quantile (sorted once); `nil` without
+    /// latencies.
+    public func latencyPercentiles(_ quantiles: Double...) -> [Double?] {
+        guard !self.latencies.isEmpty else { return quantiles.map { _ in nil } }
+        let sorted = self.latencies.sorted()
+        return quantiles.map { quantile in
+            let rank = Int((quantile * Double(sorted.count)).rounded(.up))
+            return sorted[min(max(rank, 1), sorted.count) - 1]
+        }
+    }
 }
 
 /// Storage of the prediction log, per-request outcomes, feedback, alert rules and webhooks.

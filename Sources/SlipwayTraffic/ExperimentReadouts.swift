@@ -132,7 +132,7 @@ public struct ExperimentReadouts: Sendable {
                     to: range.to,
                     version: version
                 )
-                sample = Self.sample(definition.name, joined.map(Self.row))
+                sample = Self.sample(definition.name, joined.map(FeedbackMetrics.JoinedRow.init))
             }
             keyArms.append(ExperimentArm(version: String(version), requests: window.requests, keyMetric: sample))
         }
@@ -188,18 +188,5 @@ public struct ExperimentReadouts: Sendable {
         default:
             return nil
         }
-    }
-
-    /// A joined feedback pair as the metrics read it.
-    static func row(_ joined: JoinedFeedback) -> FeedbackMetrics.JoinedRow {
-        FeedbackMetrics.JoinedRow(
-            predictedLabel: joined.prediction.label,
-            probabilities: joined.prediction.probabilities,
-            classes: joined.classes,
-            predictedValue: joined.prediction.value,
-            actualLabel: joined.feedback.label,
-            actualValue: joined.feedback.value,
-            outcome: joined.feedback.outcome
-        )
     }
 }

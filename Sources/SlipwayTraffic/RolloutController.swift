@@ -103,7 +103,7 @@ public struct RolloutEvaluator: Sendable {
             from: from,
             to: to
         )
-        let latencies = window.latencies.sorted()
+        let percentiles = window.latencyPercentiles(0.50, 0.95, 0.99).map { $0.map { $0 * 1_000 } }
         var keyMetric: Double?
         if let definition = model?.keyMetric {
             let joined = try await self.feedback.joinedFeedback(
@@ -113,23 +113,18 @@ public struct RolloutEvaluator: Sendable {
                 to: to,
                 version: version
             )
-            keyMetric = FeedbackMetrics.compute(joined.map(ExperimentReadouts.row)).value(named: definition.name)
+            keyMetric = FeedbackMetrics.compute(joined.map(FeedbackMetrics.JoinedRow.init)).value(
+                named: definition.name
+            )
         }
         return ArmMeasurements(
             requests: window.requests,
             errors: window.errors,
-            p50Ms: Self.percentile(latencies, 0.50),
-            p95Ms: Self.percentile(latencies, 0.95),
-            p99Ms: Self.percentile(latencies, 0.99),
+            p50Ms: percentiles[0],
+            p95Ms: percentiles[1],
+            p99Ms: percentiles[2],
             keyMetric: keyMetric
         )
-    }
-
-    /// The nearest-rank percentile of sorted latencies in seconds, in milliseconds.
-    static func percentile(_ sorted: [Double], _ quantile: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((quantile * Double(sorted.count)).rounded(.up))
-        return sorted[min(sorted.count - 1, max(0, rank - 1))] * 1_000
     }
 }
 

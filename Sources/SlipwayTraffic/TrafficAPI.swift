@@ -95,25 +95,14 @@ public struct TrafficAPI: Sendable {
 
     /// Warms the versions the policy names, stores it, and switches this server.
     func apply(_ input: TrafficPolicyInput, _ target: Target, by principal: Principal) async throws -> Response {
-        if let lifecycle = self.lifecycle {
-            _ = try await self.registry.authorizeDeploy(
-                owner: target.owner,
-                name: target.name,
-                environment: target.environment,
-                by: principal
-            )
-            for version in input.arms.map(\.version) + input.shadows.map(\.version) {
-                if let (deployment, _) = try? await self.registry.deployment(
-                    owner: target.owner,
-                    name: target.name,
-                    environment: target.environment,
-                    version: version,
-                    by: principal
-                ), deployment.status == .verified {
-                    try await lifecycle.warm(deployment)
-                }
-            }
-        }
+        try await self.registry.warm(
+            input.arms.map(\.version) + input.shadows.map(\.version),
+            owner: target.owner,
+            name: target.name,
+            environment: target.environment,
+            into: self.lifecycle,
+            by: principal
+        )
         let view = try await self.registry.setTraffic(
             owner: target.owner,
             name: target.name,
@@ -146,12 +135,8 @@ public struct TrafficAPI: Sendable {
                 return
             }
             let text = try container.decode(String.self)
-            var steps: [Int] = []
-            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let step = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                    throw APIError.invalid("steps", "steps must be percents such as 5,25,50,100, got '\(text)'")
-                }
-                steps.append(step)
+            guard let steps = RolloutText.steps(text) else {
+                throw APIError.invalid("steps", "steps must be percents such as 5,25,50,100, got '\(text)'")
             }
             self.steps = steps
         }
@@ -168,27 +153,13 @@ public struct TrafficAPI: Sendable {
                 return
             }
             let text = try container.decode(String.self)
-            guard let seconds = Self.parse(text) else {
+            guard let seconds = RolloutText.seconds(text) else {
                 throw APIError.invalid(
                     "interval",
                     "interval must be seconds or a duration such as 90s, 10m or 1h, got '\(text)'"
                 )
             }
             self.seconds = seconds
-        }
-
-        /// `90`, `90s`, `10m`, `1h`, `1d`, `1.5h` in seconds.
-        static func parse(_ text: String) -> Double? {
-            let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-            for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-                guard let value = Double(trimmed.dropLast(suffix.count)), value.isFinite, value >= 0 else {
-                    return nil
-                }
-                return value * factor
-            }
-            guard let value = Double(trimmed), value.isFinite, value >= 0 else { return nil }
-            return value
         }
     }
 
@@ -208,23 +179,14 @@ public struct TrafficAPI: Sendable {
         } catch {
             throw APIError.invalid("guardrails", error.description)
         }
-        if let lifecycle = self.lifecycle {
-            _ = try await self.registry.authorizeDeploy(
-                owner: target.owner,
-                name: target.name,
-                environment: target.environment,
-                by: principal
-            )
-            if let (deployment, _) = try? await self.registry.deployment(
-                owner: target.owner,
-                name: target.name,
-                environment: target.environment,
-                version: body.version,
-                by: principal
-            ), deployment.status == .verified {
-                try await lifecycle.warm(deployment)
-            }
-        }
+        try await self.registry.warm(
+            [body.version],
+            owner: target.owner,
+            name: target.name,
+            environment: target.environment,
+            into: self.lifecycle,
+            by: principal
+        )
         let rollout = try await self.registry.startRollout(
             owner: target.owner,
             name: target.name,

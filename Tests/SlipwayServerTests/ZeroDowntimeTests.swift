@@ -490,6 +490,64 @@ final class StopFlag: Sendable {
 
     @Test(.enabled(if: Self.postgresURL != nil, "SLIPWAY_TEST_POSTGRES_URL is not set"))
     func twoServersOnOnePostgreSQLFollowEachOtherWithinOneSecond() async throws {
+        try await Self.withTwoServers { client, nodes in
+            try await Self.prepare(client, nodes[0].base)
+            // The other server learns of the first activation through its poll.
+            for node in nodes.indices {
+                let started = ContinuousClock.now
+                while await Self.predict(client, nodes, node).version != 1 {
+                    try #require(ContinuousClock.now - started < .seconds(5), "\(nodes[node].name) serves nothing")
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            let (observations, switches) = try await Self.underLoad(client, nodes, clientsPerNode: 4) {
+                var switches: [Switch] = []
+                for index in 0..<Self.clusterSwitches {
+                    // Alternate the server the switch goes through; wait until the other one serves it.
+                    let version = index.isMultiple(of: 2) ? 2 : 1
+                    let through = index % 2
+                    let other = 1 - through
+                    let sent = ContinuousClock.now
+                    let answer = try await client.switchTo(
+                        nodes[through].base,
+                        Self.model,
+                        version,
+                        rollback: version == 1
+                    )
+                    try #require(answer.status == 200, "switch \(index) to version \(version): \(answer.body)")
+                    let answered = ContinuousClock.now
+                    var seen = [answered, answered]
+                    while true {
+                        let probe = await Self.predict(client, nodes, other)
+                        try #require(probe.status == 200, "\(probe.body)")
+                        if probe.version == version {
+                            seen[other] = probe.ended
+                            break
+                        }
+                        try #require(
+                            ContinuousClock.now - answered < .seconds(5),
+                            "\(nodes[other].name) still serves version \(probe.version ?? 0) 5 s after the switch"
+                        )
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    switches.append(Switch(version: version, sent: sent, seen: seen, lag: seen[other] - answered))
+                }
+                return switches
+            }
+            #expect(switches.count == Self.clusterSwitches)
+            let worst = switches.map(\.lag).max() ?? .zero
+            #expect(worst < .seconds(1), "a switch took \(worst) to reach the other server")
+            Self.check(observations, Timeline(initial: 1, switches: switches), nodes: 2)
+        }
+    }
+
+    /// Runs `body` against two servers sharing a fresh PostgreSQL database (both use its default schema) and one
+    /// artifact folder, with a client for them; removes the database and the folder afterwards.
+    static func withTwoServers(
+        _ body: @escaping @Sendable (Client, [ServerCluster.Node]) async throws -> Void
+    )
+        async throws
+    {
         let url = try #require(Self.postgresURL)
         // A fresh database of its own (both servers use the default schema); artifacts live in one shared folder.
         let database = "slipway_zd_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -514,53 +572,7 @@ final class StopFlag: Sendable {
         }
         do {
             try await ServerCluster.run(count: 2, dataDirectory: data, databaseURL: databaseURL) { nodes in
-                try await Self.prepare(client, nodes[0].base)
-                // The other server learns of the first activation through its poll.
-                for node in nodes.indices {
-                    let started = ContinuousClock.now
-                    while await Self.predict(client, nodes, node).version != 1 {
-                        try #require(ContinuousClock.now - started < .seconds(5), "\(nodes[node].name) serves nothing")
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                }
-                let (observations, switches) = try await Self.underLoad(client, nodes, clientsPerNode: 4) {
-                    var switches: [Switch] = []
-                    for index in 0..<Self.clusterSwitches {
-                        // Alternate the server the switch goes through; wait until the other one serves it.
-                        let version = index.isMultiple(of: 2) ? 2 : 1
-                        let through = index % 2
-                        let other = 1 - through
-                        let sent = ContinuousClock.now
-                        let answer = try await client.switchTo(
-                            nodes[through].base,
-                            Self.model,
-                            version,
-                            rollback: version == 1
-                        )
-                        try #require(answer.status == 200, "switch \(index) to version \(version): \(answer.body)")
-                        let answered = ContinuousClock.now
-                        var seen = [answered, answered]
-                        while true {
-                            let probe = await Self.predict(client, nodes, other)
-                            try #require(probe.status == 200, "\(probe.body)")
-                            if probe.version == version {
-                                seen[other] = probe.ended
-                                break
-                            }
-                            try #require(
-                                ContinuousClock.now - answered < .seconds(5),
-                                "\(nodes[other].name) still serves version \(probe.version ?? 0) 5 s after the switch"
-                            )
-                            try await Task.sleep(for: .milliseconds(10))
-                        }
-                        switches.append(Switch(version: version, sent: sent, seen: seen, lag: seen[other] - answered))
-                    }
-                    return switches
-                }
-                #expect(switches.count == Self.clusterSwitches)
-                let worst = switches.map(\.lag).max() ?? .zero
-                #expect(worst < .seconds(1), "a switch took \(worst) to reach the other server")
-                Self.check(observations, Timeline(initial: 1, switches: switches), nodes: 2)
+                try await body(client, nodes)
             }
         } catch {
             await cleanUp()
@@ -573,80 +585,53 @@ final class StopFlag: Sendable {
     /// same version on both (the assignment is a hash of the key, not per-server state).
     @Test(.enabled(if: Self.postgresURL != nil, "SLIPWAY_TEST_POSTGRES_URL is not set"))
     func aTrafficSplitReachesTheOtherServerAndKeysStickAcrossServers() async throws {
-        let url = try #require(Self.postgresURL)
-        let database = "slipway_tp_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try await SQLRegistryRepository.makePostgres(
-            url: url,
-            schema: nil,
-            connectionsPerEventLoop: 1,
-            logger: SQLRegistryRepository.quietLogger
-        )
-        try await admin.execute(unsafeSQL: "CREATE DATABASE \(database)")
-        var components = try #require(URLComponents(string: url))
-        components.path = "/\(database)"
-        let databaseURL = try #require(components.string)
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-tp-\(UUID().uuidString)").path
-        let http = Self.makeClient()
-        let client = Client(http: http)
-        func cleanUp() async {
-            try? await http.shutdown()
-            try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-            try? await admin.shutdown()
-            try? FileManager.default.removeItem(atPath: data)
-        }
-        /// The version that answers `key` on `node`.
-        @Sendable func version(_ nodes: [ServerCluster.Node], _ node: Int, key: String) async throws -> Int? {
-            let answer = try await client.send(
-                .POST,
-                "\(nodes[node].base)/v1/admin/iris/predict/",
-                json: Self.row,
-                headers: [("Authorization", "Bearer \(ServerCluster.adminToken)"), ("X-Slipway-Route-Key", key)]
-            )
-            try #require(answer.status == 200, "\(answer.body)")
-            return answer.json["version"]?.int
-        }
-        do {
-            try await ServerCluster.run(count: 2, dataDirectory: data, databaseURL: databaseURL) { nodes in
-                try await Self.prepare(client, nodes[0].base)
-                let keys = (0..<40).map { "user-\($0)" }
-                for node in nodes.indices {
-                    let started = ContinuousClock.now
-                    while try await version(nodes, node, key: "warm-up") != 1 {
-                        try #require(ContinuousClock.now - started < .seconds(5), "\(nodes[node].name) serves nothing")
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                }
-                let set = try await client.send(
-                    .PUT,
-                    "\(nodes[0].base)/api/v1/models/admin/iris/environments/production/traffic",
-                    json: #"{"arms": [{"version": 1, "weight": 50}, {"version": 2, "weight": 50}]}"#
+        try await Self.withTwoServers { client, nodes in
+            /// The version that answers `key` on `node`.
+            @Sendable func version(_ node: Int, key: String) async throws -> Int? {
+                let answer = try await client.send(
+                    .POST,
+                    "\(nodes[node].base)/v1/admin/iris/predict/",
+                    json: Self.row,
+                    headers: [("Authorization", "Bearer \(ServerCluster.adminToken)"), ("X-Slipway-Route-Key", key)]
                 )
-                try #require(set.status == 200, "\(set.body)")
-                let answered = ContinuousClock.now
-                // The server the policy went through splits at once.
-                var first: [String: Int] = [:]
-                for key in keys { first[key] = try await version(nodes, 0, key: key) }
-                #expect(Set(first.values) == [1, 2], "\(first)")
-                // The other one follows within a second, and gives every key the same version.
-                while try await version(nodes, 1, key: keys.first { first[$0] == 2 }!) != 2 {
-                    try #require(ContinuousClock.now - answered < .seconds(5), "the other server never split")
+                try #require(answer.status == 200, "\(answer.body)")
+                return answer.json["version"]?.int
+            }
+            try await Self.prepare(client, nodes[0].base)
+            let keys = (0..<40).map { "user-\($0)" }
+            for node in nodes.indices {
+                let started = ContinuousClock.now
+                while try await version(node, key: "warm-up") != 1 {
+                    try #require(ContinuousClock.now - started < .seconds(5), "\(nodes[node].name) serves nothing")
                     try await Task.sleep(for: .milliseconds(10))
                 }
-                let lag = ContinuousClock.now - answered
-                #expect(lag < .seconds(1), "the split took \(lag) to reach the other server")
-                for key in keys {
-                    let other = try await version(nodes, 1, key: key)
-                    #expect(
-                        other == first[key],
-                        "\(key): \(String(describing: first[key])) then \(String(describing: other))"
-                    )
-                }
             }
-        } catch {
-            await cleanUp()
-            throw error
+            let set = try await client.send(
+                .PUT,
+                "\(nodes[0].base)/api/v1/models/admin/iris/environments/production/traffic",
+                json: #"{"arms": [{"version": 1, "weight": 50}, {"version": 2, "weight": 50}]}"#
+            )
+            try #require(set.status == 200, "\(set.body)")
+            let answered = ContinuousClock.now
+            // The server the policy went through splits at once.
+            var first: [String: Int] = [:]
+            for key in keys { first[key] = try await version(0, key: key) }
+            #expect(Set(first.values) == [1, 2], "\(first)")
+            // The other one follows within a second, and gives every key the same version.
+            while try await version(1, key: keys.first { first[$0] == 2 }!) != 2 {
+                try #require(ContinuousClock.now - answered < .seconds(5), "the other server never split")
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let lag = ContinuousClock.now - answered
+            #expect(lag < .seconds(1), "the split took \(lag) to reach the other server")
+            for key in keys {
+                let other = try await version(1, key: key)
+                #expect(
+                    other == first[key],
+                    "\(key): \(String(describing: first[key])) then \(String(describing: other))"
+                )
+            }
         }
-        await cleanUp()
     }
 
     /// Each client's pause between requests.

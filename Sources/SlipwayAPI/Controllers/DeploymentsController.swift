@@ -175,25 +175,15 @@ struct DeploymentsController {
         isRollback: Bool,
         by principal: Principal
     ) async throws -> Activation {
-        if let lifecycle = self.lifecycle {
-            // Only callers who may activate get the version loaded; a version that cannot be activated (unknown,
-            // unverified) is refused by the registry below.
-            _ = try await self.registry.authorizeDeploy(
-                owner: model.owner,
-                name: model.name,
-                environment: environment,
-                by: principal
-            )
-            if let (deployment, _) = try? await self.registry.deployment(
-                owner: model.owner,
-                name: model.name,
-                environment: environment,
-                version: version,
-                by: principal
-            ), deployment.status == .verified {
-                try await lifecycle.warm(deployment)
-            }
-        }
+        // A version that cannot be activated (unknown, unverified) is refused by the registry below.
+        try await self.registry.warm(
+            [version],
+            owner: model.owner,
+            name: model.name,
+            environment: environment,
+            into: self.lifecycle,
+            by: principal
+        )
         let activation = try await self.registry.activate(
             owner: model.owner,
             name: model.name,
@@ -325,5 +315,33 @@ struct DeploymentsController {
             try container.encode(self.deployment, forKey: .deployment)
         }
         enum CodingKeys: CodingKey { case environment, at, version, deployment }
+    }
+}
+
+extension Registry {
+    /// Loads the verified `versions` of an environment before a change sends them traffic (an activation, a
+    /// traffic policy, a rollout), so no request meets a cold model. Only callers who may deploy there get anything
+    /// loaded; unknown or unverified versions are left for the change itself to refuse.
+    package func warm(
+        _ versions: [Int],
+        owner: String,
+        name: String,
+        environment: String,
+        into lifecycle: (any DeploymentLifecycle)?,
+        by principal: Principal
+    ) async throws {
+        guard let lifecycle else { return }
+        _ = try await self.authorizeDeploy(owner: owner, name: name, environment: environment, by: principal)
+        for version in versions {
+            if let (deployment, _) = try? await self.deployment(
+                owner: owner,
+                name: name,
+                environment: environment,
+                version: version,
+                by: principal
+            ), deployment.status == .verified {
+                try await lifecycle.warm(deployment)
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayExperiments
 import SlipwayInference
 
 /// `slipway traffic OWNER/NAME --env ENV [--set 3=90,4=10] [--shadow 5[=PERCENT]]... [--sticky-feature F] [--clear]`:
@@ -404,28 +405,17 @@ enum TrafficArguments {
 
     /// `5,25,50,100` → steps (their order and range are the server's to judge).
     static func steps(_ text: String) throws -> [Int] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            guard let step = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--steps takes percents such as 5,25,50,100; got '\(text)'")
-            }
-            return step
+        guard let steps = RolloutText.steps(text) else {
+            throw ValidationError("--steps takes percents such as 5,25,50,100; got '\(text)'")
         }
+        return steps
     }
 
     /// `600`, `90s`, `10m`, `1h`, `1d` → seconds.
     static func interval(_ text: String) throws -> Double {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-        var factor = 1.0
-        var number = Substring(trimmed)
-        for (suffix, unit) in units where trimmed.hasSuffix(suffix) {
-            factor = unit
-            number = trimmed.dropLast(suffix.count)
-            break
-        }
-        guard let value = Double(number), value.isFinite, value > 0 else {
+        guard let seconds = RolloutText.seconds(text), seconds > 0 else {
             throw ValidationError("--interval takes seconds or a duration such as 90s, 10m or 1h; got '\(text)'")
         }
-        return value * factor
+        return seconds
     }
 }
