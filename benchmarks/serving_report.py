@@ -152,7 +152,7 @@ def render(results):
     memory = results["memory"]
     lines += ["## Resident memory", "", "| server | when | processes | RSS | PSS |", "|---|---|---|---|---|"]
     describe = {
-        "slipway": "after the load above (two models)",
+        "slipway": "3 s after the load above (two models)",
         "slipway idle": "just started, empty data folder",
         "slipway ten models": "ten small zoo models deployed through the API, each answered a prediction",
         "slipway ten models, restarted": "restarted with those ten, each answered a prediction",

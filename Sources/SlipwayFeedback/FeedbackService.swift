@@ -43,6 +43,7 @@ public struct FeedbackService: Service {
             var nextSettings = clock.now + self.configuration.settingsInterval
             var nextPrune = clock.now
             var nextAlerts = clock.now + self.configuration.alertInterval
+            var busy = false
             while true {
                 do {
                     // Only the wait is cancelled on shutdown, never a write in progress.
@@ -52,7 +53,16 @@ public struct FeedbackService: Service {
                 } catch {
                     break
                 }
-                await self.flush()
+                let written = await self.flush()
+                // Memory freed by busy flushes goes back to the system once the traffic calms down; trimming
+                // during the traffic would hand back pages the next second's records need again (page faults,
+                // and the arena locks held while requests allocate).
+                if written >= Self.busyRecords {
+                    busy = true
+                } else if busy, written < Self.busyRecords / 10 {
+                    busy = false
+                    Self.returnFreedMemory()
+                }
                 let now = clock.now
                 if now >= nextSettings {
                     await self.refreshSettings()
@@ -72,8 +82,13 @@ public struct FeedbackService: Service {
         }
     }
 
-    /// Writes what the recorder buffered: outcomes first (feedback joins with them), then log entries.
-    public func flush() async {
+    /// A flush of at least this many records marks a busy period; the freed memory is returned after it.
+    static let busyRecords = 1_000
+
+    /// Writes what the recorder buffered: outcomes first (feedback joins with them), then log entries. Returns how
+    /// many records it took.
+    @discardableResult
+    public func flush() async -> Int {
         let (records, dropped) = self.recorder.drain()
         if dropped > 0 {
             self.logger.info(
@@ -81,7 +96,7 @@ public struct FeedbackService: Service {
                 metadata: ["records.dropped": "\(dropped)"]
             )
         }
-        guard !records.isEmpty else { return }
+        guard !records.isEmpty else { return 0 }
         // Converted and written 500 at a time: each slice is a short burst of work on a cooperative thread (the
         // same threads answer predictions) followed by a wait for the database, never one long burst per flush.
         let batch = 500
@@ -100,7 +115,7 @@ public struct FeedbackService: Service {
         } catch {
             self.logger.info("writing prediction records failed", metadata: ["error": "\(error)"])
         }
-        if records.count >= 1_000 { Self.returnFreedMemory() }
+        return records.count
     }
 
     /// Hands memory freed by a large flush back to the operating system. glibc keeps freed blocks in its arenas, so
