@@ -211,6 +211,42 @@ def test_shadow_traffic_adds_no_latency_and_never_changes_a_response(server):
     assert requests_counted >= 1000, stats_body
 
 
+def test_v2_requests_feed_shadows_too(server):
+    versions, key = _model(server, "admin/shadowv2", ["iris_random_forest", "iris_svc_linear"])
+    v1, v2 = versions
+    server.call("PUT", _traffic(server, "admin/shadowv2"), 200, json={"shadows": [{"version": v2, "percent": 100}]})
+    body = {"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": IRIS_ROWS[1]}]}
+    session = requests.Session()
+    answers = set()
+    for _ in range(50):
+        response = session.post(
+            f"{server.url}/v2/models/admin__shadowv2/infer", headers={"X-Serving-Key": key}, json=body, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        # The caller is answered by the active version only.
+        assert response.json()["model_version"] == str(v1)
+        answers.add(json.dumps(response.json()["outputs"], sort_keys=True))
+    assert len(answers) == 1
+    # A pinned request answers itself and feeds no shadow.
+    pinned = session.post(
+        f"{server.url}/v2/models/admin__shadowv2/versions/{v1}/infer", headers={"X-Serving-Key": key}, json=body, timeout=60
+    )
+    assert pinned.status_code == 200, pinned.text
+
+    deadline = time.monotonic() + 30
+    while True:
+        stats_body = server.call(
+            "GET", f"/api/v1/models/admin/shadowv2/environments/production/deployments/{v2}/stats", 200
+        )
+        counted = stats_body.get("total", {}).get("requests", 0)
+        if counted >= 50 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    # Every unpinned copy reached the shadow and was answered (its model takes the same tensor).
+    assert counted == 50, stats_body
+    assert stats_body["total"].get("errors", 0) == 0, stats_body
+
+
 def _rollout_path(owner_name: str) -> str:
     return f"/api/v1/models/{owner_name}/environments/production/rollouts"
 

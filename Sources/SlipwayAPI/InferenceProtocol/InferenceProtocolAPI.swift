@@ -66,6 +66,8 @@ public struct InferenceProtocolAPI: Sendable {
     let limiter: RateLimiter
     /// Receives a record of every inference request.
     let recorder: (any PredictionRecorder)?
+    /// Copies requests to the environment's shadow deployments.
+    let shadows: ShadowTraffic
 
     /// Creates the API with its own credential cache and rate limits.
     public init(
@@ -81,6 +83,7 @@ public struct InferenceProtocolAPI: Sendable {
         self.access = ServingAccess(registry: registry)
         self.limiter = RateLimiter()
         self.recorder = nil
+        self.shadows = ShadowTraffic(predictor: predictor, recorder: nil)
     }
 
     /// Creates the API sharing the prediction API's credential cache and rate limits, so that a serving key's
@@ -99,6 +102,7 @@ public struct InferenceProtocolAPI: Sendable {
         self.access = prediction.access
         self.limiter = prediction.limiter
         self.recorder = prediction.recorder
+        self.shadows = prediction.shadows
     }
 
     /// Adds the `/v2` routes, with their own error middleware, to `router`.
@@ -335,11 +339,10 @@ public struct InferenceProtocolAPI: Sendable {
             headerLength = value
         }
         let (name, resolved, key) = try await self.resolve(request, context: context)
-        // Unpinned requests follow the environment's traffic split (sticky by X-Slipway-Route-Key); shadows are
-        // fed from TeachableHub's surface only.
-        let prepared =
-            context.parameters.get("version") == nil
-            ? resolved.routed(key: request.headers[SlipwayHeaders.routeKey]) : resolved
+        // Unpinned requests follow the environment's traffic split (sticky by X-Slipway-Route-Key) and feed its
+        // shadows; a pinned version answers itself.
+        let isPinned = context.parameters.get("version") != nil
+        let prepared = isPinned ? resolved : resolved.routed(key: request.headers[SlipwayHeaders.routeKey])
         trace.prepared = prepared
         trace.keyName = key?.name
         var headers = HTTPFields()
@@ -373,6 +376,9 @@ public struct InferenceProtocolAPI: Sendable {
         )
         if self.recorder != nil, let batch = decoded.inputs.first?.tensor.shape.first {
             trace.outputs = OutputReader.rows(outputs, count: batch, classCount: prepared.classes?.count)
+        }
+        if !isPinned, let shadows = resolved.traffic?.shadowsForRequest(), !shadows.isEmpty {
+            self.shadows.mirror(.tensors(inputs), to: shadows, requestID: context.requestID, keyName: key?.name)
         }
         var response = Self.response(
             modelName: name,

@@ -288,7 +288,7 @@ public struct PredictionAPI: Sendable {
         let bytes = body.serializedBytes()
         trace.body = bytes
         if !shadows.isEmpty {
-            self.shadows.mirror(rows, to: shadows, requestID: requestID, keyName: trace.keyName)
+            self.shadows.mirror(.rows(rows), to: shadows, requestID: requestID, keyName: trace.keyName)
         }
         headers[.contentType] = "application/json; charset=utf-8"
         headers[SlipwayHeaders.model] = prepared.model.fullName

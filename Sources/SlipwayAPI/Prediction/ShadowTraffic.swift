@@ -26,8 +26,24 @@ final class ShadowTraffic: Sendable {
         self.limit = limit
     }
 
+    /// What a copy runs on.
+    enum Input: Sendable {
+        /// TeachableHub's rows, built into inputs through the shadow's own schema.
+        case rows(PredictionRows)
+        /// The Open Inference Protocol's tensors, passed to the shadow as they are (its model checks their names,
+        /// types and shapes as it would a live request's).
+        case tensors([String: Tensor])
+
+        var surface: PredictionRecord.Surface {
+            switch self {
+            case .rows: .teachableHub
+            case .tensors: .inferenceProtocol
+            }
+        }
+    }
+
     /// Starts one copy per shadow; returns at once.
-    func mirror(_ rows: PredictionRows, to shadows: [PreparedModel], requestID: String, keyName: String?) {
+    func mirror(_ input: Input, to shadows: [PreparedModel], requestID: String, keyName: String?) {
         for shadow in shadows {
             guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.limit else {
                 self.inFlight.subtract(1, ordering: .relaxed)
@@ -38,7 +54,7 @@ final class ShadowTraffic: Sendable {
                         requestID: requestID,
                         receivedAt: Date(),
                         latency: 0,
-                        surface: .teachableHub,
+                        surface: input.surface,
                         status: 503,
                         errorCode: "shadow_shed",
                         prepared: shadow,
@@ -50,23 +66,32 @@ final class ShadowTraffic: Sendable {
             }
             Task(priority: .low) {
                 defer { self.inFlight.subtract(1, ordering: .relaxed) }
-                await self.run(rows, on: shadow, requestID: requestID, keyName: keyName)
+                await self.run(input, on: shadow, requestID: requestID, keyName: keyName)
             }
         }
     }
 
-    func run(_ rows: PredictionRows, on shadow: PreparedModel, requestID: String, keyName: String?) async {
+    func run(_ input: Input, on shadow: PreparedModel, requestID: String, keyName: String?) async {
         let receivedAt = Date()
         let started = ContinuousClock.now
+        var rows: PredictionRows?
         var inputs: [String: Tensor]?
         var outputs: [OutputReader.Row]?
         var status = 200
         var errorCode: String?
         do {
-            let built = try InputBuilder.inputs(for: shadow, rows: rows)
+            let built: [String: Tensor]
+            switch input {
+            case .rows(let sent):
+                rows = sent
+                built = try InputBuilder.inputs(for: shadow, rows: sent)
+            case .tensors(let sent):
+                built = sent
+            }
             inputs = built
             let answer = try await self.predictor.infer(shadow, inputs: built, outputs: nil)
-            outputs = OutputReader.rows(answer, count: rows.count, classCount: shadow.classes?.count)
+            let count = rows?.count ?? built.values.first?.shape.first ?? 1
+            outputs = OutputReader.rows(answer, count: count, classCount: shadow.classes?.count)
         } catch {
             let refusal = Self.refusal(error)
             status = Int(refusal.status.code)
@@ -77,7 +102,7 @@ final class ShadowTraffic: Sendable {
                 requestID: requestID,
                 receivedAt: receivedAt,
                 latency: PredictionAPI.seconds(ContinuousClock.now - started),
-                surface: .teachableHub,
+                surface: input.surface,
                 status: status,
                 errorCode: errorCode,
                 prepared: shadow,
