@@ -16,11 +16,8 @@ from __future__ import annotations
 import importlib
 import os
 import pathlib
-import secrets
-import string
 import subprocess
-import tempfile
-import threading
+import sys
 import time
 
 import numpy as np
@@ -33,13 +30,11 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import SVC
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = pathlib.Path(os.environ.get("SLIPWAY_BINARY", ROOT / ".build" / "debug" / "slipway"))
-ALPHABET = string.ascii_letters + string.digits
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from slipway_server import running_server, secret as _secret  # noqa: E402
+
 TOLERANCE = 1e-6
-
-
-def _secret(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
 class Slipway:
@@ -73,41 +68,8 @@ class Slipway:
 
 @pytest.fixture(scope="module")
 def slipway():
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
-    admin_token = f"slw_u_{_secret(12)}_{_secret(32)}"
-    with tempfile.TemporaryDirectory(prefix="slipway-teachablehub-") as data:
-        environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
-        process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--data-dir", data],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        url = None
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "ready on http://" in line:
-                url = line.split("ready on ")[1].split()[0]
-                break
-        if url is None:
-            process.kill()
-            pytest.fail(f"slipway serve did not start: {process.stderr.read() if process.stderr else ''}")
-        for stream in (process.stdout, process.stderr):
-            threading.Thread(target=stream.read, daemon=True).start()
-        try:
-            yield Slipway(process, url, admin_token)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_server("slipway-teachablehub-") as (process, url, admin_token):
+        yield Slipway(process, url, admin_token)
 
 
 @pytest.fixture(scope="module")
