@@ -55,7 +55,7 @@ extension Console {
             ),
             by: visitor.principal
         )
-        self.sessions.setFlash(id: visitor.sessionID, "Created \(model.fullName).")
+        try await self.sessions.setFlash(id: visitor.sessionID, "Created \(model.fullName).")
         return ConsoleHTTP.redirect(to: Self.path(model))
     }
 
@@ -286,7 +286,7 @@ extension Console {
             message = "Promoted version \(version) of \(environment) to \(target) as version \(copy.version)."
             destination = target
         }
-        self.sessions.setFlash(id: visitor.sessionID, message)
+        try await self.sessions.setFlash(id: visitor.sessionID, message)
         return ConsoleHTTP.redirect(
             to:
                 "/models/\(ConsoleHTTP.escape(owner))/\(ConsoleHTTP.escape(name))/environments/\(ConsoleHTTP.escape(destination))"
@@ -427,7 +427,7 @@ extension Console {
         let name = try context.parameters.require("name")
         let id = try context.parameters.require("key")
         try await self.registry.revokeKey(owner: owner, name: name, id: id, by: visitor.principal)
-        self.sessions.setFlash(id: visitor.sessionID, "The key \(id) is revoked.")
+        try await self.sessions.setFlash(id: visitor.sessionID, "The key \(id) is revoked.")
         return ConsoleHTTP.redirect(to: "/models/\(ConsoleHTTP.escape(owner))/\(ConsoleHTTP.escape(name))/keys")
     }
 

@@ -320,7 +320,7 @@ extension Console {
             by: visitor.principal
         )
         await self.traffic?.lifecycle?.trafficChanged()
-        self.sessions.setFlash(
+        try await self.sessions.setFlash(
             id: visitor.sessionID,
             "Started rolling out version \(version): it gets \(rollout.weight)% of \(environment) now."
         )
@@ -398,7 +398,7 @@ extension Console {
             case .abort:
                 "Aborted the rollout of version \(rollout.candidateVersion): all traffic goes to version \(rollout.baselineVersion)."
             }
-        self.sessions.setFlash(id: visitor.sessionID, message)
+        try await self.sessions.setFlash(id: visitor.sessionID, message)
         return ConsoleHTTP.redirect(to: Self.trafficPath(owner, name, environment))
     }
 

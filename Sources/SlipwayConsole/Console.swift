@@ -51,7 +51,7 @@ public struct Console: Sendable {
         self.monitoring = monitoring
         self.traffic = traffic
         self.configuration = configuration
-        self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime)
+        self.sessions = ConsoleSessions(store: registry.repository, lifetime: configuration.sessionLifetime)
         var library = MustacheLibrary()
         for (name, text) in ConsoleTemplates.all {
             try library.register(text, named: name)
@@ -166,13 +166,13 @@ public struct Console: Sendable {
     /// The signed-in person, if the request carries a live session whose API token still works.
     func visitor(_ request: Request) async throws -> Visitor? {
         guard let id = ConsoleHTTP.cookie(ConsoleHTTP.sessionCookie, in: request),
-            let session = self.sessions.session(id: id)
+            let session = try await self.sessions.session(id: id)
         else { return nil }
         guard let token = try await self.registry.repository.token(id: session.tokenID),
             token.isUsable(at: Date()),
             let user = try await self.registry.repository.user(id: token.userID)
         else {
-            self.sessions.end(id: id)
+            try await self.sessions.end(id: id)
             return nil
         }
         return Visitor(sessionID: id, session: session, user: user)
@@ -240,7 +240,7 @@ public struct Console: Sendable {
                 status: .unauthorized
             )
         }
-        let (id, _) = self.sessions.start(tokenID: parsed.id)
+        let (id, _) = try await self.sessions.start(tokenID: parsed.id)
         let secure = self.secure(request)
         return ConsoleHTTP.redirect(
             to: ConsoleHTTP.localPath(form["next"]?.first),
@@ -258,7 +258,7 @@ public struct Console: Sendable {
 
     func signOut(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
         try await self.action(request, context) { visitor, _ in
-            self.sessions.end(id: visitor.sessionID)
+            try await self.sessions.end(id: visitor.sessionID)
             return ConsoleHTTP.redirect(
                 to: "/signin?signedout=1",
                 cookies: [
@@ -400,7 +400,7 @@ public struct Console: Sendable {
         if let visitor = layout.visitor {
             frame["csrf"] = visitor.session.csrfToken
             frame["username"] = visitor.user.username
-            if let flash = self.sessions.takeFlash(id: visitor.sessionID) { frame["flash"] = flash }
+            if let flash = visitor.session.flash { frame["flash"] = flash }
         }
         if let flash = layout.flash { frame["flash"] = flash }
         if let error = layout.error { frame["error"] = error }

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Synchronization
+import SlipwayRegistry
 
 /// One signed-in browser: whose API token it signed in with, and its CSRF token.
 struct ConsoleSession: Sendable {
@@ -11,80 +11,71 @@ struct ConsoleSession: Sendable {
     var csrfToken: String
     /// When the session ends.
     var expiresAt: Date
-    /// A message for the next page (what the last action did).
+    /// The message kept for this request's page (what the last action did), read with the session.
     var flash: String?
 }
 
-/// The console's sessions, kept in memory, each under the SHA-256 of its random id.
+/// The console's sessions, kept in the database under the SHA-256 of their random ids.
 ///
-/// The cookie holds the id; the table holds only its hash, so a copy of the table (a heap dump) does not sign
-/// anyone in. Sessions last ``lifetime`` from sign-in; a node's restart signs everyone out.
+/// The cookie holds the id; the table holds only its hash, so a copy of the table does not sign anyone in. Sessions
+/// last ``lifetime`` from sign-in. Every server of a cluster reads the same table, so a browser may reach any of
+/// them, and signing out on one ends the session on all.
 final class ConsoleSessions: Sendable {
     /// How long a session lasts.
     let lifetime: TimeInterval
-    /// The most sessions kept; the oldest are dropped beyond it.
-    let capacity: Int
-    private let table = Mutex<[String: ConsoleSession]>([:])
+    private let store: any ConsoleSessionRepository
 
-    init(lifetime: TimeInterval = 8 * 3600, capacity: Int = 10_000) {
+    init(store: any ConsoleSessionRepository, lifetime: TimeInterval = 8 * 3600) {
+        self.store = store
         self.lifetime = lifetime
-        self.capacity = capacity
     }
 
-    /// Starts a session and returns its id (for the cookie) and the session.
-    func start(tokenID: String, now: Date = Date()) -> (id: String, session: ConsoleSession) {
+    /// Starts a session and returns its id (for the cookie) and the session; sessions that expired are deleted.
+    func start(tokenID: String, now: Date = Date()) async throws -> (id: String, session: ConsoleSession) {
         let id = Self.randomToken()
         let session = ConsoleSession(
             tokenID: tokenID,
             csrfToken: Self.randomToken(),
             expiresAt: now.addingTimeInterval(self.lifetime)
         )
-        let key = Self.hash(id)
-        self.table.withLock { table in
-            table = table.filter { $0.value.expiresAt > now }
-            if table.count >= self.capacity,
-                let oldest = table.min(by: { $0.value.expiresAt < $1.value.expiresAt })?.key
-            {
-                table[oldest] = nil
-            }
-            table[key] = session
-        }
+        try await self.store.insertConsoleSession(
+            StoredConsoleSession(
+                idHash: Self.hash(id),
+                tokenID: session.tokenID,
+                csrfToken: session.csrfToken,
+                expiresAt: session.expiresAt
+            ),
+            now: now
+        )
         return (id, session)
     }
 
-    /// The live session for a cookie's id, if any (an expired one is removed).
-    func session(id: String, now: Date = Date()) -> ConsoleSession? {
+    /// The live session for a cookie's id, if any (an expired one is deleted), with the message kept for its next
+    /// page; that message is cleared as it is read.
+    func session(id: String, now: Date = Date()) async throws -> ConsoleSession? {
         let key = Self.hash(id)
-        return self.table.withLock { table in
-            guard let session = table[key] else { return nil }
-            guard session.expiresAt > now else {
-                table[key] = nil
-                return nil
-            }
-            return session
+        guard let stored = try await self.store.consoleSession(idHash: key) else { return nil }
+        guard stored.expiresAt > now else {
+            try await self.store.deleteConsoleSession(idHash: key)
+            return nil
         }
+        if stored.flash != nil { try await self.store.setConsoleSessionFlash(idHash: key, nil) }
+        return ConsoleSession(
+            tokenID: stored.tokenID,
+            csrfToken: stored.csrfToken,
+            expiresAt: stored.expiresAt,
+            flash: stored.flash
+        )
     }
 
     /// Keeps a message for the session's next page.
-    func setFlash(id: String, _ message: String) {
-        let key = Self.hash(id)
-        self.table.withLock { $0[key]?.flash = message }
-    }
-
-    /// The message kept for this page, removed as it is read.
-    func takeFlash(id: String) -> String? {
-        let key = Self.hash(id)
-        return self.table.withLock { table in
-            let message = table[key]?.flash
-            table[key]?.flash = nil
-            return message
-        }
+    func setFlash(id: String, _ message: String) async throws {
+        try await self.store.setConsoleSessionFlash(idHash: Self.hash(id), message)
     }
 
     /// Ends a session.
-    func end(id: String) {
-        let key = Self.hash(id)
-        _ = self.table.withLock { $0.removeValue(forKey: key) }
+    func end(id: String) async throws {
+        try await self.store.deleteConsoleSession(idHash: Self.hash(id))
     }
 
     /// 32 random bytes as URL-safe base64 (43 characters).

@@ -139,7 +139,7 @@ public struct ServingRoute: Hashable, Sendable {
 /// event's `id` assigned by the store and its versions filled in where the store decides them. Lookups return
 /// `nil` for a missing row; changes to a missing row throw ``RegistryError/Code/notFound``; a unique-name
 /// collision throws ``RegistryError/Code/conflict``. Timestamps keep microsecond precision.
-public protocol RegistryRepository: TrafficRepository, Sendable {
+public protocol RegistryRepository: TrafficRepository, ConsoleSessionRepository, Sendable {
     /// Applies pending schema migrations. Safe when several processes start at once.
     func migrate() async throws
 

@@ -397,5 +397,20 @@ struct Migration: Sendable {
                 "CREATE INDEX rollouts_state ON rollouts (state)",
             ]
         },
+        // Web console sessions in the database, so that every server of a cluster knows them.
+        Migration(version: 9, name: "console sessions") { _ in
+            [
+                """
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    token_id TEXT NOT NULL,
+                    csrf_token TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    flash TEXT
+                )
+                """,
+                "CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)",
+            ]
+        },
     ]
 }

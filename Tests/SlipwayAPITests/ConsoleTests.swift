@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SlipwayRegistry
+import SlipwayStorage
 import Testing
 
 @testable import SlipwayConsole
@@ -376,12 +377,42 @@ struct ConsoleTests {
             #expect(action.status == .unauthorized)
             #expect(action.text.contains("nothing was changed"))
         }
-        let sessions = ConsoleSessions(lifetime: 60)
-        let now = Date()
-        let (id, _) = sessions.start(tokenID: "t", now: now)
-        #expect(sessions.session(id: id, now: now.addingTimeInterval(30)) != nil)
-        #expect(sessions.session(id: id, now: now.addingTimeInterval(61)) == nil)
-        #expect(sessions.session(id: id, now: now) == nil, "an expired session is removed")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-sessions-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = try await SQLRegistryRepository.makeSQLite(
+            path: folder.appendingPathComponent("slipway.sqlite").path,
+            logger: SQLRegistryRepository.quietLogger
+        )
+        do {
+            try await repository.migrate()
+            let sessions = ConsoleSessions(store: repository, lifetime: 60)
+            let now = Date()
+            let (id, started) = try await sessions.start(tokenID: "t", now: now)
+            let read = try await sessions.session(id: id, now: now.addingTimeInterval(30))
+            #expect(read?.tokenID == "t")
+            #expect(read?.csrfToken == started.csrfToken)
+            #expect(
+                try await repository.consoleSession(idHash: id) == nil,
+                "stored under the id's hash, never the id"
+            )
+            try await sessions.setFlash(id: id, "Done.")
+            #expect(try await sessions.session(id: id, now: now)?.flash == "Done.")
+            #expect(try await sessions.session(id: id, now: now)?.flash == nil, "a message is shown once")
+            #expect(try await sessions.session(id: id, now: now.addingTimeInterval(61)) == nil)
+            #expect(try await sessions.session(id: id, now: now) == nil, "an expired session is removed")
+            // Starting a session deletes the ones that expired.
+            let (old, _) = try await sessions.start(tokenID: "old", now: now)
+            _ = try await sessions.start(tokenID: "new", now: now.addingTimeInterval(120))
+            #expect(try await repository.consoleSession(idHash: ConsoleSessions.hash(old)) == nil)
+            let (ended, _) = try await sessions.start(tokenID: "t", now: now)
+            try await sessions.end(id: ended)
+            #expect(try await sessions.session(id: ended, now: now) == nil)
+        } catch {
+            try await repository.shutdown()
+            throw error
+        }
+        try await repository.shutdown()
         #expect(ConsoleSessions.constantTimeEquals("abc", "abc"))
         #expect(!ConsoleSessions.constantTimeEquals("abc", "abd"))
         #expect(!ConsoleSessions.constantTimeEquals("abc", "abcd"))
