@@ -19,7 +19,12 @@ struct ConsoleClusterTests {
             var text: String
         }
 
-        func send(_ method: HTTPMethod, _ url: String, form: [(String, String)]? = nil, cookie: String? = nil)
+        func send(
+            _ method: HTTPMethod,
+            _ url: String,
+            form: [(String, String)]? = nil,
+            cookie: String? = nil
+        )
             async throws -> Page
         {
             var request = HTTPClientRequest(url: url)
