@@ -111,9 +111,16 @@ extension Console {
                 tab: "Monitoring"
             )
         }
-        let alerts = try await self.alertRows(model, monitoring)
+        // The same rule as the API's alert routes (`Registry.monitoredModel(…, changing: true, …)`).
+        let access = try await self.registry.access(to: model, for: visitor.principal)
+        let canChangeAlerts = monitoring.feedback != nil && access.hasRole(Registry.monitoringChangeRole)
+        let alerts = try await self.alertRows(model, monitoring, canChange: canChangeAlerts)
         data["alerts"] = alerts
         data["hasAlerts"] = !alerts.isEmpty
+        data["canChangeAlerts"] = canChangeAlerts
+        if canChangeAlerts {
+            data["alertForm"] = Self.alertForm(model, environments: environments, selected: environment?.name)
+        }
         guard let environment else {
             data["absent"] = "\(model.fullName) has no environments yet."
             return self.respond(
@@ -259,11 +266,17 @@ extension Console {
         )
     }
 
-    /// The model's alert rules as table rows.
-    func alertRows(_ model: Model, _ monitoring: ConsoleMonitoring) async throws -> [[String: Any]] {
+    /// The model's alert rules as table rows, with the path of each one's delete step for those who may change them.
+    func alertRows(
+        _ model: Model,
+        _ monitoring: ConsoleMonitoring,
+        canChange: Bool
+    ) async throws -> [[String: Any]] {
         guard let feedback = monitoring.feedback else { return [] }
         return try await feedback.alertRules(modelID: model.id).map { rule in
             [
+                "deletePath": canChange
+                    ? Self.path(model) + "/monitoring/alerts/\(ConsoleHTTP.escape(rule.name))/delete" : "",
                 "name": rule.name,
                 "rule": "\(rule.metric) \(rule.comparison) \(ConsoleChart.number(rule.threshold)) over "
                     + "\(AlertRule.formatWindow(rule.windowSeconds)) in \(rule.environment)",
@@ -272,6 +285,121 @@ extension Console {
                 "changed": Self.date(rule.changedAt),
             ]
         }
+    }
+
+    /// The form that adds an alert rule: the fields of `POST …/alerts` with their choices.
+    static func alertForm(
+        _ model: Model,
+        environments: [SlipwayRegistry.Environment],
+        selected: String?
+    ) -> [String: Any] {
+        [
+            "action": Self.path(model) + "/monitoring/alerts",
+            "metrics": AlertRule.Metric.allCases.map { ["value": $0.rawValue] },
+            "ops": AlertRule.Comparison.allCases.map { ["value": $0.rawValue] },
+            "environments": environments.map { ["name": $0.name, "selected": $0.name == selected] },
+        ]
+    }
+
+    /// Adds an alert rule from the form, checked by the same ``AlertRule`` code as `POST …/alerts` and stored by
+    /// the same ``AlertRules`` helper; only those who may change the model's monitoring may.
+    func createAlertRule(
+        _ context: SlipwayRequestContext,
+        _ visitor: Visitor,
+        _ form: [String: [String]]
+    ) async throws -> Response {
+        let model = try await self.registry.monitoredModel(
+            owner: try context.parameters.require("owner"),
+            name: try context.parameters.require("name"),
+            changing: true,
+            by: visitor.principal
+        )
+        guard let feedback = self.monitoring?.feedback else {
+            throw ConsoleFailure(.notFound, "Alert rules are not available on this server, so nothing was changed.")
+        }
+        let value = { (name: String) -> String? in
+            let text = Self.field(form, name)
+            return text.isEmpty ? nil : text
+        }
+        var threshold: Double?
+        if let text = value("threshold") {
+            guard let number = Double(text), number.isFinite else {
+                throw APIError.invalid("threshold", "threshold must be a number, got '\(text.prefix(40))'")
+            }
+            threshold = number
+        }
+        let rule = try AlertRule.make(
+            name: value("name"),
+            metric: value("metric"),
+            op: value("op"),
+            threshold: threshold,
+            window: value("window"),
+            environment: value("environment")
+        )
+        try await AlertRules(registry: self.registry, repository: feedback).create(
+            rule,
+            on: model,
+            by: visitor.principal
+        )
+        self.sessions.setFlash(id: visitor.sessionID, "Added the alert rule \(rule.name): \(rule.compact).")
+        return ConsoleHTTP.redirect(
+            to: Self.path(model) + "/monitoring?environment=\(ConsoleHTTP.escape(rule.environment))"
+        )
+    }
+
+    /// The confirmation step before deleting an alert rule.
+    func deleteAlertConfirmPage(_ context: SlipwayRequestContext, _ visitor: Visitor) async throws -> Response {
+        let model = try await self.registry.monitoredModel(
+            owner: try context.parameters.require("owner"),
+            name: try context.parameters.require("name"),
+            changing: true,
+            by: visitor.principal
+        )
+        let name = try context.parameters.require("alert")
+        guard let feedback = self.monitoring?.feedback,
+            let rule = try await feedback.alertRules(modelID: model.id).first(where: { $0.name == name })
+        else {
+            throw RegistryError.notFound("\(model.fullName) has no alert rule named '\(name)'")
+        }
+        let back = Self.path(model) + "/monitoring?environment=\(ConsoleHTTP.escape(rule.environment))"
+        let data: [String: Any] = [
+            "heading": "Delete the alert rule \(rule.name)?",
+            "question":
+                "It stops watching \(rule.metric) \(rule.comparison) \(ConsoleChart.number(rule.threshold)) over "
+                + "\(AlertRule.formatWindow(rule.windowSeconds)) in \(rule.environment), and no webhook is called for it "
+                + "any more. The activity log keeps its history.",
+            "action": Self.path(model) + "/monitoring/alerts/\(ConsoleHTTP.escape(rule.name))/delete", "back": back,
+            "button": "Delete the rule",
+        ]
+        return self.respond(
+            "confirm",
+            data,
+            title: "Delete the alert rule \(rule.name)?",
+            visitor: visitor,
+            model: model,
+            tab: "Monitoring"
+        )
+    }
+
+    /// Deletes an alert rule through the same ``AlertRules`` helper as `DELETE …/alerts/{name}`.
+    func deleteAlertRule(_ context: SlipwayRequestContext, _ visitor: Visitor) async throws -> Response {
+        let model = try await self.registry.monitoredModel(
+            owner: try context.parameters.require("owner"),
+            name: try context.parameters.require("name"),
+            changing: true,
+            by: visitor.principal
+        )
+        guard let feedback = self.monitoring?.feedback else {
+            throw ConsoleFailure(.notFound, "Alert rules are not available on this server, so nothing was changed.")
+        }
+        let name = try context.parameters.require("alert")
+        try await AlertRules(registry: self.registry, repository: feedback).delete(
+            named: name,
+            on: model,
+            by: visitor.principal
+        )
+        self.sessions.setFlash(id: visitor.sessionID, "Deleted the alert rule \(name).")
+        return ConsoleHTTP.redirect(to: Self.path(model) + "/monitoring")
     }
 
     /// The key metric per bucket, computed from the feedback received in each bucket.

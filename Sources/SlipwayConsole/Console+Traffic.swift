@@ -67,6 +67,12 @@ extension Console {
         }
         if let rollout = rollouts.first, rollout.state.isLive {
             data["rollout"] = try await self.liveRollout(rollout, base: base, canChange: canChange)
+            if canChange {
+                data["split"] = [
+                    "note": "The rollout of version \(rollout.candidateVersion) sets the split while it runs or is "
+                        + "paused: abort it, or let it finish, to set a split by hand."
+                ]
+            }
         } else if canChange {
             let deployments = try await self.registry.listDeployments(
                 owner: model.owner,
@@ -76,6 +82,7 @@ extension Console {
                 by: visitor.principal
             )
             let candidates = deployments.items.filter { $0.status == .verified && $0.version != view.activeVersion }
+            data["split"] = Self.splitForm(view, candidates: candidates, base: base)
             data["start"] = [
                 "action": "\(base)/traffic/rollouts",
                 "candidates": candidates.map { deployment -> [String: Any] in
@@ -269,7 +276,260 @@ extension Console {
         return row
     }
 
+    /// The form that sets the split: one row per verified version (the active one first) with its weight and
+    /// shadow percent filled in from the current policy, and the sticky feature.
+    static func splitForm(_ view: TrafficView, candidates: [Deployment], base: String) -> [String: Any] {
+        guard let active = view.activeVersion else {
+            return ["note": "Activate a version first: a split starts from the active one."]
+        }
+        let weights = Dictionary(
+            view.policy.splits.map { ($0.version, $0.weight) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let shadows = Dictionary(
+            view.policy.shadows.map { ($0.version, $0.percent) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let versions = [active] + candidates.map(\.version).sorted()
+        let summaries = Dictionary(candidates.map { ($0.version, $0.summary) }, uniquingKeysWith: { first, _ in first })
+        let rows = versions.map { version -> [String: Any] in
+            let isActive = version == active
+            var row: [String: Any] = [
+                "version": version, "isActive": isActive, "summary": summaries[version] ?? "",
+                "hasSummary": !(summaries[version] ?? "").isEmpty,
+                "weight": isActive ? String(view.policy.activeWeight) : weights[version].map(String.init) ?? "",
+                "shadow": shadows[version].map(String.init) ?? "",
+            ]
+            row["canShadow"] = !isActive
+            return row
+        }
+        return [
+            "action": "\(base)/traffic/split", "clearPath": "\(base)/traffic/clear", "rows": rows,
+            "stickyValue": view.policy.stickyFeature ?? "",
+            "hasPolicy": !view.policy.splits.isEmpty || !view.policy.shadows.isEmpty
+                || !(view.policy.stickyFeature ?? "").isEmpty,
+        ]
+    }
+
     // MARK: Actions
+
+    /// A split as the form writes it: `weight-N` and `shadow-N` per version N (empty: not an arm, not a shadow) and
+    /// `sticky_feature`. The registry checks the rest, as for `PUT …/traffic`.
+    struct SplitForm {
+        var input: TrafficPolicyInput
+        /// The form fields, in order, to carry through the confirmation step.
+        var fields: [(String, String)]
+
+        init(_ form: [String: [String]]) throws {
+            var arms: [TrafficPolicyInput.Arm] = []
+            var shadows: [TrafficPolicyInput.Shadow] = []
+            var fields: [(String, String)] = []
+            for key in form.keys.sorted(by: Self.fieldOrder) {
+                let kind: String
+                if key.hasPrefix("weight-") {
+                    kind = "weight"
+                } else if key.hasPrefix("shadow-") {
+                    kind = "shadow"
+                } else {
+                    continue
+                }
+                let suffix = key.dropFirst(kind.count + 1)
+                guard let version = Int(suffix), version >= 1, String(version) == suffix else {
+                    throw APIError.invalid(key, "'\(key.prefix(40))' is not a field of this form")
+                }
+                let text = Console.field(form, key)
+                if text.isEmpty { continue }
+                let what =
+                    kind == "weight" ? "the weight of version \(version)" : "the shadow percent of version \(version)"
+                guard let number = Int(text) else {
+                    throw APIError.invalid(key, "\(what) must be a whole number, got '\(text.prefix(40))'")
+                }
+                fields.append((key, String(number)))
+                if kind == "weight" {
+                    arms.append(.init(version: version, weight: number))
+                } else {
+                    shadows.append(.init(version: version, percent: number))
+                }
+            }
+            let sticky = Console.field(form, "sticky_feature")
+            if !sticky.isEmpty { fields.append(("sticky_feature", sticky)) }
+            self.input = TrafficPolicyInput(arms: arms, shadows: shadows, stickyFeature: sticky.isEmpty ? nil : sticky)
+            self.fields = fields
+        }
+
+        /// Weights before shadows, then by version number.
+        static func fieldOrder(_ left: String, _ right: String) -> Bool {
+            let rank = { (key: String) -> (Int, Int) in
+                let parts = key.split(separator: "-", maxSplits: 1)
+                return (key.hasPrefix("weight-") ? 0 : 1, parts.count == 2 ? Int(parts[1]) ?? Int.max : Int.max)
+            }
+            let (a, b) = (rank(left), rank(right))
+            return a != b ? a < b : left < right
+        }
+
+        /// A registry error about `arms[i]` or `shadows[i]` told in the form's words (the version's weight or shadow
+        /// percent), so the person knows which field to fix.
+        func explain(_ error: any Error) -> any Error {
+            guard let error = error as? RegistryError, let field = error.field,
+                let match = field.wholeMatch(of: /(arms|shadows)\[(\d+)\](\.(version|weight|percent))?/),
+                let index = Int(match.2)
+            else { return error }
+            let isArm = match.1 == "arms"
+            let versions = isArm ? self.input.arms.map(\.version) : self.input.shadows.map(\.version)
+            guard index < versions.count else { return error }
+            let version = versions[index]
+            var explained = error
+            explained.field = isArm ? "weight-\(version)" : "shadow-\(version)"
+            explained.message =
+                (isArm ? "the weight of version \(version): " : "the shadow percent of version \(version): ")
+                + error.message
+            return explained
+        }
+
+        /// The split in words, for the confirmation page and the message after it.
+        static func describe(_ policy: TrafficPolicy, active: Int) -> String {
+            var parts = ["version \(active) \(policy.activeWeight)%"]
+            parts += policy.splits.map { "version \($0.version) \($0.weight)%" }
+            var text = parts.joined(separator: ", ")
+            if !policy.shadows.isEmpty {
+                text +=
+                    "; copies to "
+                    + policy.shadows.map { "version \($0.version) (\($0.percent)%)" }.joined(separator: ", ")
+            }
+            if let sticky = policy.stickyFeature { text += "; callers kept on one arm by the feature '\(sticky)'" }
+            return text
+        }
+    }
+
+    /// Checks a split from the form and shows the confirmation step; with `confirmed=yes` (sent by that step) warms
+    /// the versions, stores the split and switches this server, as `PUT …/traffic` does.
+    func setSplit(
+        _ context: SlipwayRequestContext,
+        _ visitor: Visitor,
+        _ form: [String: [String]]
+    ) async throws -> Response {
+        let owner = try context.parameters.require("owner")
+        let name = try context.parameters.require("name")
+        let environment = try context.parameters.require("environment")
+        // Who may not change the split hears so before anything about the form; the registry checks again.
+        let model = try await self.model(context, visitor)
+        try await self.requireTrafficRights(model, environment: environment, visitor)
+        let split = try SplitForm(form)
+        if Self.field(form, "confirmed") != "yes" {
+            let policy: TrafficPolicy
+            do {
+                policy = try await self.registry.checkTraffic(
+                    owner: owner,
+                    name: name,
+                    environment: environment,
+                    split.input,
+                    by: visitor.principal
+                )
+            } catch {
+                throw split.explain(error)
+            }
+            let view = try await self.registry.traffic(
+                owner: owner,
+                name: name,
+                environment: environment,
+                by: visitor.principal
+            )
+            let base = Self.path(model, environment: environment)
+            let data: [String: Any] = [
+                "heading": "Set the traffic split of \(environment)?",
+                "question": "Predictions in \(environment) go to "
+                    + SplitForm.describe(policy, active: view.activeVersion ?? 0)
+                    + ". The versions are loaded first; the split applies at once.",
+                "action": "\(base)/traffic/split", "back": "\(base)/traffic", "button": "Set the split",
+                "hidden": (split.fields + [("confirmed", "yes")]).map { ["name": $0.0, "value": $0.1] },
+            ]
+            return self.respond(
+                "confirm",
+                data,
+                title: "Set the traffic split of \(environment)?",
+                visitor: visitor,
+                model: model,
+                tab: "Overview"
+            )
+        }
+        let view: TrafficView
+        do {
+            view = try await self.registry.changeTraffic(
+                owner: owner,
+                name: name,
+                environment: environment,
+                split.input,
+                lifecycle: self.traffic?.lifecycle,
+                by: visitor.principal
+            )
+        } catch {
+            throw split.explain(error)
+        }
+        self.sessions.setFlash(
+            id: visitor.sessionID,
+            "Set the split of \(environment): " + SplitForm.describe(view.policy, active: view.activeVersion ?? 0) + "."
+        )
+        return ConsoleHTTP.redirect(to: Self.trafficPath(owner, name, environment))
+    }
+
+    /// Refuses those who may not change the environment's traffic (the page shows them no forms; the registry
+    /// applies the same rule when the change is made).
+    func requireTrafficRights(_ model: Model, environment: String, _ visitor: Visitor) async throws {
+        guard try await self.registry.access(to: model, for: visitor.principal).canDeploy(to: environment) else {
+            throw RegistryError.forbidden(
+                "maintainer rights on \(model.fullName) are required to change the traffic of '\(environment)'"
+            )
+        }
+    }
+
+    /// The confirmation step before clearing the split.
+    func clearSplitConfirmPage(_ context: SlipwayRequestContext, _ visitor: Visitor) async throws -> Response {
+        let model = try await self.model(context, visitor)
+        let environment = try context.parameters.require("environment")
+        try await self.requireTrafficRights(model, environment: environment, visitor)
+        let view = try await self.registry.traffic(
+            owner: model.owner,
+            name: model.name,
+            environment: environment,
+            by: visitor.principal
+        )
+        let base = Self.path(model, environment: environment)
+        let target = view.activeVersion.map { "the active version \($0)" } ?? "the active version"
+        let data: [String: Any] = [
+            "heading": "Clear the traffic split of \(environment)?",
+            "question": "All predictions in \(environment) go to \(target); shadows and the sticky feature are "
+                + "removed too.",
+            "action": "\(base)/traffic/clear", "back": "\(base)/traffic", "button": "Clear the split",
+        ]
+        return self.respond(
+            "confirm",
+            data,
+            title: "Clear the traffic split of \(environment)?",
+            visitor: visitor,
+            model: model,
+            tab: "Overview"
+        )
+    }
+
+    /// Clears the split, as `DELETE …/traffic` does.
+    func clearSplit(_ context: SlipwayRequestContext, _ visitor: Visitor) async throws -> Response {
+        let owner = try context.parameters.require("owner")
+        let name = try context.parameters.require("name")
+        let environment = try context.parameters.require("environment")
+        let view = try await self.registry.changeTraffic(
+            owner: owner,
+            name: name,
+            environment: environment,
+            TrafficPolicyInput(),
+            lifecycle: self.traffic?.lifecycle,
+            by: visitor.principal
+        )
+        self.sessions.setFlash(
+            id: visitor.sessionID,
+            "Cleared the split of \(environment): all predictions go to version \(view.activeVersion ?? 0)."
+        )
+        return ConsoleHTTP.redirect(to: Self.trafficPath(owner, name, environment))
+    }
 
     /// Starts a rollout from the form (version, steps, interval, guardrails).
     func startRollout(

@@ -101,6 +101,15 @@ public struct Console: Sendable {
         router.post("\(model)/environments/:environment/traffic/rollouts") { request, context in
             try await self.action(request, context) { try await self.startRollout(context, $0, $1) }
         }
+        router.post("\(model)/environments/:environment/traffic/split") { request, context in
+            try await self.action(request, context) { try await self.setSplit(context, $0, $1) }
+        }
+        router.get("\(model)/environments/:environment/traffic/clear") { request, context in
+            try await self.page(request, context) { try await self.clearSplitConfirmPage(context, $0) }
+        }
+        router.post("\(model)/environments/:environment/traffic/clear") { request, context in
+            try await self.action(request, context) { visitor, _ in try await self.clearSplit(context, visitor) }
+        }
         for command in Registry.RolloutCommand.allCases {
             router.get("\(model)/environments/:environment/traffic/\(command.rawValue)") { request, context in
                 try await self.page(request, context) { try await self.rolloutConfirmPage(command, context, $0) }
@@ -134,6 +143,15 @@ public struct Console: Sendable {
         }
         router.get("\(model)/monitoring") { request, context in
             try await self.page(request, context) { try await self.monitoringPage(request, context, $0) }
+        }
+        router.post("\(model)/monitoring/alerts") { request, context in
+            try await self.action(request, context) { try await self.createAlertRule(context, $0, $1) }
+        }
+        router.get("\(model)/monitoring/alerts/:alert/delete") { request, context in
+            try await self.page(request, context) { try await self.deleteAlertConfirmPage(context, $0) }
+        }
+        router.post("\(model)/monitoring/alerts/:alert/delete") { request, context in
+            try await self.action(request, context) { visitor, _ in try await self.deleteAlertRule(context, visitor) }
         }
         router.get("\(model)/playground") { request, context in
             try await self.page(request, context) { try await self.playgroundPage(request, context, $0, result: nil) }

@@ -36,13 +36,15 @@ enum ConsoleAssets {
         main p code { overflow-wrap: anywhere; }
         .muted { color: var(--muted); }
         .bad { color: var(--bad); }
-        .scroll { overflow-x: auto; }
+        .scroll { overflow-x: auto; position: relative; }
         table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
         caption { text-align: left; color: var(--muted); padding: .25rem 0; }
         th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top;
           overflow-wrap: anywhere; }
         th { background: var(--panel); font-weight: 600; overflow-wrap: normal; white-space: nowrap; }
         .scroll table { min-width: 40rem; }
+        .scroll table.compact { min-width: 0; }
+        table.compact th { white-space: normal; }
         tr.active td { background: #eef7f0; }
         .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; background: var(--panel);
           border: 1px solid var(--line); font-size: .85rem; white-space: nowrap; }

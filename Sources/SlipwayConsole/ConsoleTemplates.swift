@@ -38,7 +38,33 @@ enum ConsoleTemplates {
         <dt>Sticky feature</dt><dd>{{#sticky}}<code>{{sticky}}</code>{{/sticky}}{{^sticky}}none (the <code>X-Slipway-Route-Key</code> header, else random){{/sticky}}</dd>
         {{#updated}}<dt>Changed</dt><dd>{{updated}}</dd>{{/updated}}
         </dl>
-        <p class="muted">Set a split with <code>slipway traffic {{fullName}} --env {{environment}} --set 3=90,4=10</code> or <code>PUT …/traffic</code>.</p>
+        {{#split}}
+        {{#note}}<p class="notice">{{note}}</p>{{/note}}
+                {{#action}}
+        <details class="panel">
+        <summary>Set the split</summary>
+        <form method="post" action="{{action}}" class="stack" id="split-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <p class="muted" id="split-help">Weights are whole percents summing to 100, the active version above 0; an empty weight leaves a version out. A shadow gets a copy of that percent of requests; its answers are not returned.</p>
+          <div class="scroll"><table class="compact" aria-describedby="split-help">
+          <caption>Weight and shadow percent per verified version</caption>
+          <thead><tr><th scope="col">Version</th><th scope="col">Weight %</th><th scope="col">Shadow %</th></tr></thead>
+          <tbody>
+          {{#rows}}<tr><th scope="row">{{version}}{{#isActive}} <span class="badge ok">active</span>{{/isActive}}{{#hasSummary}} <span class="muted">{{summary}}</span>{{/hasSummary}}</th>
+          <td><input id="weight-{{version}}" name="weight-{{version}}" value="{{weight}}" inputmode="numeric" size="4" aria-label="Weight of version {{version}}, percent"></td>
+          <td>{{#canShadow}}<input id="shadow-{{version}}" name="shadow-{{version}}" value="{{shadow}}" inputmode="numeric" size="4" aria-label="Shadow percent of version {{version}}">{{/canShadow}}</td></tr>
+          {{/rows}}
+          </tbody></table></div>
+          <label for="sticky-feature">Sticky feature (optional)</label>
+          <input id="sticky-feature" name="sticky_feature" value="{{stickyValue}}" aria-describedby="sticky-help">
+          <span id="sticky-help" class="muted">A feature of the schema whose value keeps a caller on one arm when the request has no X-Slipway-Route-Key header.</span>
+          <button type="submit">Review the split</button>
+        </form>
+        {{#hasPolicy}}<p><a class="button" href="{{clearPath}}">Clear the split</a></p>{{/hasPolicy}}
+        </details>
+        {{/action}}
+        {{/split}}
+        <p class="muted">Or set a split with <code>slipway traffic {{fullName}} --env {{environment}} --set 3=90,4=10</code> or <code>PUT …/traffic</code>.</p>
         </section>
         <section aria-labelledby="rollout-heading"><h2 id="rollout-heading">Rollout</h2>
         {{#rollout}}
@@ -169,13 +195,35 @@ enum ConsoleTemplates {
         <section aria-labelledby="alerts-heading"><h2 id="alerts-heading">Alert rules</h2>
         {{#hasAlerts}}
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Name</th><th scope="col">Rule</th><th scope="col">State</th><th scope="col">Since</th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Rule</th><th scope="col">State</th><th scope="col">Since</th>{{#canChangeAlerts}}<th scope="col"><span class="sr">Actions</span></th>{{/canChangeAlerts}}</tr></thead>
         <tbody>
-        {{#alerts}}<tr><td>{{name}}</td><td><code>{{rule}}</code></td><td>{{#firing}}<strong class="bad">firing</strong>{{/firing}}{{^firing}}ok{{/firing}}</td><td>{{changed}}</td></tr>
+        {{#alerts}}<tr><td>{{name}}</td><td><code>{{rule}}</code></td><td>{{#firing}}<strong class="bad">firing</strong>{{/firing}}{{^firing}}ok{{/firing}}</td><td>{{changed}}</td>{{#canChangeAlerts}}<td><a class="button" href="{{deletePath}}" aria-label="Delete the alert rule {{name}}">Delete</a></td>{{/canChangeAlerts}}</tr>
         {{/alerts}}
         </tbody></table></div>
         {{/hasAlerts}}
-        {{^hasAlerts}}<p>No alert rules: add one with <code>POST /api/v1/models/{{fullName}}/alerts</code>.</p>{{/hasAlerts}}
+        {{^hasAlerts}}<p>No alert rules{{^canChangeAlerts}}: add one with <code>POST /api/v1/models/{{fullName}}/alerts</code>{{/canChangeAlerts}}.</p>{{/hasAlerts}}
+        {{#alertForm}}
+        <details class="panel"{{^hasAlerts}} open{{/hasAlerts}}>
+        <summary>Add an alert rule</summary>
+        <form method="post" action="{{action}}" class="stack narrow" id="alert-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="alert-name">Name (lowercase letters, digits and dashes)</label>
+          <input id="alert-name" name="name" required maxlength="100" pattern="[a-z0-9][a-z0-9-]*">
+          <label for="alert-metric">Metric</label>
+          <select id="alert-metric" name="metric" aria-describedby="alert-metric-help">{{#metrics}}<option value="{{value}}">{{value}}</option>{{/metrics}}</select>
+          <span id="alert-metric-help" class="muted">error_rate is a share from 0 to 1; p99_ms in milliseconds; drift the population stability index; key_metric the model's key metric.</span>
+          <label for="alert-op">Fires when the metric is</label>
+          <select id="alert-op" name="op">{{#ops}}<option value="{{value}}">{{value}}</option>{{/ops}}</select>
+          <label for="alert-threshold">Threshold</label>
+          <input id="alert-threshold" name="threshold" inputmode="decimal" required>
+          <label for="alert-window">Window (1m to 7d, e.g. 5m, 1h)</label>
+          <input id="alert-window" name="window" value="5m" required>
+          <label for="alert-environment">Environment</label>
+          <select id="alert-environment" name="environment">{{#environments}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/environments}}</select>
+          <button type="submit">Add the rule</button>
+        </form>
+        </details>
+        {{/alertForm}}
         </section>
         """
 
@@ -345,6 +393,8 @@ enum ConsoleTemplates {
         <form method="post" action="{{action}}" class="stack narrow">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="version" value="{{version}}">
+          {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">
+          {{/hidden}}
           {{#promote}}
           <label for="to">Promote to environment</label>
           <select id="to" name="to">{{#targets}}<option value="{{.}}">{{.}}</option>{{/targets}}</select>

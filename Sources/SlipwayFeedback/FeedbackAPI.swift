@@ -836,35 +836,10 @@ public struct FeedbackAPI: Sendable {
                 environment: try Self.string(body["environment"], field: "environment")
             )
         }
-        guard try await self.registry.repository.environment(modelID: model.id, name: rule.environment) != nil else {
-            throw APIError.invalid(
-                "environment",
-                "environment '\(rule.environment)' does not exist in \(model.fullName)"
-            )
-        }
-        let now = Date()
-        let stored = StoredAlertRule(
-            id: UUID(),
-            modelID: model.id,
-            name: rule.name,
-            metric: rule.metric.rawValue,
-            comparison: rule.comparison.rawValue,
-            threshold: rule.threshold,
-            windowSeconds: rule.windowSeconds,
-            environment: rule.environment,
-            isFiring: false,
-            changedAt: now,
-            createdAt: now
-        )
-        try await self.repository.createAlertRule(
-            stored,
-            event: self.registry.monitoringEvent(
-                .alertCreated,
-                on: model,
-                by: principal,
-                environment: rule.environment,
-                detail: "\(rule.name): \(rule.compact)"
-            )
+        let stored = try await AlertRules(registry: self.registry, repository: self.repository).create(
+            rule,
+            on: model,
+            by: principal
         )
         return try Wire.json(AlertDTO(stored), status: .created)
     }
@@ -878,14 +853,11 @@ public struct FeedbackAPI: Sendable {
             by: principal
         )
         let name = try context.parameters.require("alert")
-        let deleted = try await self.repository.deleteAlertRule(
-            modelID: model.id,
-            name: name,
-            event: self.registry.monitoringEvent(.alertDeleted, on: model, by: principal, detail: name)
+        try await AlertRules(registry: self.registry, repository: self.repository).delete(
+            named: name,
+            on: model,
+            by: principal
         )
-        guard deleted else {
-            throw APIError(.notFound, code: "not_found", detail: "\(model.fullName) has no alert rule named '\(name)'")
-        }
         return Response(status: .noContent)
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 
 extension Registry {
+    /// The role that may change a model's monitoring settings (alert rules, webhooks, the prediction log, the key
+    /// metric): owners, and administrators, who own everything.
+    public static let monitoringChangeRole = Role.owner
+
     /// Loads a model for a monitoring route: reading needs read access, changing needs owner rights (owners and
     /// administrators), like the model's other settings.
     ///
@@ -16,7 +20,9 @@ extension Registry {
         changing: Bool,
         by principal: Principal
     ) async throws -> Model {
-        if changing { return try await self.model(owner: owner, name: name, requiring: .owner, by: principal) }
+        if changing {
+            return try await self.model(owner: owner, name: name, requiring: Self.monitoringChangeRole, by: principal)
+        }
         return try await self.readableModel(owner: owner, name: name, by: principal).0
     }
 

@@ -121,24 +121,19 @@ extension Registry {
         _ input: TrafficPolicyInput,
         by principal: Principal
     ) async throws -> TrafficView {
-        let (model, target) = try await self.deployableEnvironment(
+        let checked = try await self.checkedTraffic(
             owner: owner,
             name: name,
             environment: environment,
+            input,
             by: principal
         )
-        guard let activeID = target.activeDeploymentID, let activeVersion = target.activeVersion,
-            let active = try await self.repository.deployment(id: activeID)
-        else {
-            throw RegistryError.conflict(
-                "'\(environment)' has no active version; activate one before splitting traffic"
-            )
-        }
-        let policy = try await self.policy(from: input, model: model, environment: target, active: active)
+        let (model, target, policy) = (checked.model, checked.environment, checked.policy)
+        let activeVersion = checked.active.version
         try await self.repository.setTrafficPolicy(
             environmentID: target.id,
             policy,
-            expectedActive: activeID,
+            expectedActive: checked.active.id,
             event: self.event(
                 .trafficUpdated,
                 on: model,
@@ -158,6 +153,50 @@ extension Registry {
             throw RegistryError.notFound("environment '\(environment)' does not exist in \(model.fullName)")
         }
         return try await self.trafficView(reread)
+    }
+
+    /// Checks a traffic policy exactly as ``setTraffic(owner:name:environment:_:by:)`` does (the caller's rights,
+    /// an active version, every arm and shadow) without storing it: the policy that would be stored.
+    ///
+    /// - Parameters:
+    ///   - owner: the model's owner.
+    ///   - name: the model's name.
+    ///   - environment: the environment.
+    ///   - input: the policy as written.
+    ///   - principal: the caller.
+    /// - Throws: what ``setTraffic(owner:name:environment:_:by:)`` throws before it stores anything.
+    public func checkTraffic(
+        owner: String,
+        name: String,
+        environment: String,
+        _ input: TrafficPolicyInput,
+        by principal: Principal
+    ) async throws -> TrafficPolicy {
+        try await self.checkedTraffic(owner: owner, name: name, environment: environment, input, by: principal).policy
+    }
+
+    /// The model, environment, active deployment and checked policy of a traffic change.
+    func checkedTraffic(
+        owner: String,
+        name: String,
+        environment: String,
+        _ input: TrafficPolicyInput,
+        by principal: Principal
+    ) async throws -> (model: Model, environment: Environment, active: Deployment, policy: TrafficPolicy) {
+        let (model, target) = try await self.deployableEnvironment(
+            owner: owner,
+            name: name,
+            environment: environment,
+            by: principal
+        )
+        guard let activeID = target.activeDeploymentID, let active = try await self.repository.deployment(id: activeID)
+        else {
+            throw RegistryError.conflict(
+                "'\(environment)' has no active version; activate one before splitting traffic"
+            )
+        }
+        let policy = try await self.policy(from: input, model: model, environment: target, active: active)
+        return (model, target, active, policy)
     }
 
     /// Checks an input against the environment's deployments and turns it into a policy.

@@ -95,22 +95,14 @@ public struct TrafficAPI: Sendable {
 
     /// Warms the versions the policy names, stores it, and switches this server.
     func apply(_ input: TrafficPolicyInput, _ target: Target, by principal: Principal) async throws -> Response {
-        try await self.registry.warm(
-            input.arms.map(\.version) + input.shadows.map(\.version),
-            owner: target.owner,
-            name: target.name,
-            environment: target.environment,
-            into: self.lifecycle,
-            by: principal
-        )
-        let view = try await self.registry.setTraffic(
+        let view = try await self.registry.changeTraffic(
             owner: target.owner,
             name: target.name,
             environment: target.environment,
             input,
+            lifecycle: self.lifecycle,
             by: principal
         )
-        await self.lifecycle?.trafficChanged()
         return try Wire.json(TrafficDTO(view))
     }
 

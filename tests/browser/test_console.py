@@ -174,6 +174,21 @@ def wait_for_text(browser, fragment: str) -> None:
     )
 
 
+def assert_fits_390(browser) -> None:
+    """Checks that at 390 px nothing but tables (which scroll in their own box) is wider than the screen."""
+    set_width(browser, 390)
+    overflow = browser.execute_script("return document.documentElement.scrollWidth")
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert overflow <= 390, (browser.current_url, overflow)
+
+
+def open_panel(browser, title: str) -> None:
+    """Opens the collapsible panel (a `<details>`) whose summary reads `title`, with a click, unless it is open."""
+    summary = browser.find_element(By.XPATH, f"//details/summary[normalize-space()='{title}']")
+    if summary.find_element(By.XPATH, "..").get_attribute("open") is None:
+        summary.click()
+
+
 def sign_in(browser, slipway: Slipway, token: str) -> None:
     browser.delete_all_cookies()
     browser.get(slipway.url + "/signin")
@@ -302,6 +317,34 @@ def test_console_end_to_end(slipway, browser, screenshots):
     browser.get(monitoring.replace("range=1h", "range=forever"))
     assert "Range must be one of 1h, 6h, 24h or 7d" in text(browser)
 
+    # Add an alert rule from the monitoring page and see it listed; a bad threshold names the field.
+    browser.get(monitoring)
+    open_panel(browser, "Add an alert rule")
+    browser.find_element(By.ID, "alert-name").send_keys("slow")
+    Select(browser.find_element(By.ID, "alert-metric")).select_by_value("p99_ms")
+    Select(browser.find_element(By.ID, "alert-op")).select_by_value(">")
+    browser.find_element(By.ID, "alert-threshold").send_keys("twenty")
+    browser.find_element(By.CSS_SELECTOR, "#alert-form button[type=submit]").click()
+    wait_for_text(browser, "Threshold must be a number")
+    assert "Nothing was changed" in text(browser)
+    assert slipway.call("GET", "/api/v1/models/admin/iris/alerts", 200) == []
+    browser.get(monitoring)
+    open_panel(browser, "Add an alert rule")
+    browser.find_element(By.ID, "alert-name").send_keys("slow")
+    Select(browser.find_element(By.ID, "alert-metric")).select_by_value("p99_ms")
+    browser.find_element(By.ID, "alert-threshold").send_keys("250")
+    window = browser.find_element(By.ID, "alert-window")
+    window.clear()
+    window.send_keys("10m")
+    browser.find_element(By.CSS_SELECTOR, "#alert-form button[type=submit]").click()
+    wait_for_text(browser, "Added the alert rule slow")
+    rules = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=alerts-heading] tbody").text
+    assert "slow" in rules and "p99_ms > 250 over 10m in production" in rules, rules
+    assert [rule["name"] for rule in slipway.call("GET", "/api/v1/models/admin/iris/alerts", 200)] == ["slow"]
+    open_panel(browser, "Add an alert rule")
+    shoot(browser, screenshots, "monitoring-alerts")
+    assert_fits_390(browser)
+
     # Create a serving key: its secret is shown once.
     browser.get(slipway.url + "/models/admin/iris/keys")
     browser.find_element(By.ID, "keyname").send_keys("web")
@@ -388,14 +431,31 @@ def test_traffic_page(slipway, browser, screenshots):
     second = _deploy_verified(slipway, "admin/canary", "candidate forest")
     environment = "/api/v1/models/admin/canary/environments/production"
     slipway.call("POST", f"{environment}/activate", 200, json={"version": first})
-    slipway.call("PUT", f"{environment}/traffic", 200,
-                 json={"arms": [{"version": first, "weight": 90}, {"version": second, "weight": 10}]})
 
     sign_in(browser, slipway, slipway.admin_token)
     browser.get(f"{slipway.url}/models/admin/canary/environments/production")
     browser.find_element(By.LINK_TEXT, "Traffic, rollouts and experiment").click()
     page = f"{slipway.url}/models/admin/canary/environments/production/traffic"
     WebDriverWait(browser, 30).until(expected_conditions.url_to_be(page))
+
+    # Set a 90/10 split from the page's form (no script involved), through its confirmation step.
+    open_panel(browser, "Set the split")
+    weight = browser.find_element(By.ID, f"weight-{first}")
+    weight.clear()
+    weight.send_keys("90")
+    browser.find_element(By.ID, f"weight-{second}").send_keys("10")
+    shoot(browser, screenshots, "traffic-split-form")
+    assert_fits_390(browser)
+    browser.find_element(By.CSS_SELECTOR, "#split-form button[type=submit]").click()
+    wait_for_text(browser, "Set the traffic split of production?")
+    assert f"version {first} 90%, version {second} 10%" in text(browser)
+    policy = slipway.call("GET", f"{environment}/traffic", 200)
+    assert [arm["weight"] for arm in policy["arms"]] == [100], policy  # nothing changes before the confirmation
+    shoot(browser, screenshots, "traffic-split-confirm")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    wait_for_text(browser, "Set the split of production")
+    policy = slipway.call("GET", f"{environment}/traffic", 200)
+    assert [(arm["version"], arm["weight"]) for arm in policy["arms"]] == [(first, 90), (second, 10)], policy
     split = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=policy-heading] tbody").text
     assert f"{first} 90% active" in split and f"{second} 10% split" in split, split
     shoot(browser, screenshots, "traffic-split")
