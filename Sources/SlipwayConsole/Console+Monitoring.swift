@@ -341,7 +341,7 @@ extension Console {
             on: model,
             by: visitor.principal
         )
-        self.sessions.setFlash(id: visitor.sessionID, "Added the alert rule \(rule.name): \(rule.compact).")
+        try await self.sessions.setFlash(id: visitor.sessionID, "Added the alert rule \(rule.name): \(rule.compact).")
         return ConsoleHTTP.redirect(
             to: Self.path(model) + "/monitoring?environment=\(ConsoleHTTP.escape(rule.environment))"
         )
@@ -398,7 +398,7 @@ extension Console {
             on: model,
             by: visitor.principal
         )
-        self.sessions.setFlash(id: visitor.sessionID, "Deleted the alert rule \(name).")
+        try await self.sessions.setFlash(id: visitor.sessionID, "Deleted the alert rule \(name).")
         return ConsoleHTTP.redirect(to: Self.path(model) + "/monitoring")
     }
 

@@ -465,7 +465,7 @@ extension Console {
         } catch {
             throw split.explain(error)
         }
-        self.sessions.setFlash(
+        try await self.sessions.setFlash(
             id: visitor.sessionID,
             "Set the split of \(environment): " + SplitForm.describe(view.policy, active: view.activeVersion ?? 0) + "."
         )
@@ -524,7 +524,7 @@ extension Console {
             lifecycle: self.traffic?.lifecycle,
             by: visitor.principal
         )
-        self.sessions.setFlash(
+        try await self.sessions.setFlash(
             id: visitor.sessionID,
             "Cleared the split of \(environment): all predictions go to version \(view.activeVersion ?? 0)."
         )

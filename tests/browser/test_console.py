@@ -15,23 +15,22 @@ from __future__ import annotations
 
 import os
 import pathlib
-import secrets
 import shutil
-import string
-import subprocess
+import sys
 import tempfile
-import threading
 import time
 
 import pytest
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from slipway_server import running_server, secret as _secret  # noqa: E402
+
 EXAMPLE = ROOT / "examples" / "iris"
-BINARY = pathlib.Path(os.environ.get("SLIPWAY_BINARY", ROOT / ".build" / "debug" / "slipway"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-ALPHABET = string.ascii_letters + string.digits
 
 if not (CHROMIUM and CHROMEDRIVER):
     pytest.skip(
@@ -52,10 +51,6 @@ from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
-def _secret(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
 class Slipway:
     """A running ``slipway serve`` and a small management client for it."""
 
@@ -72,41 +67,8 @@ class Slipway:
 
 @pytest.fixture(scope="module")
 def slipway():
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} does not exist: run `swift build` first (or set SLIPWAY_BINARY)")
-    admin_token = f"slw_u_{_secret(12)}_{_secret(32)}"
-    with tempfile.TemporaryDirectory(prefix="slipway-console-") as data:
-        environment = dict(os.environ, SLIPWAY_ADMIN_TOKEN=admin_token, SLIPWAY_LOG_LEVEL="warning")
-        process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--data-dir", data],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        url = None
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "ready on http://" in line:
-                url = line.split("ready on ")[1].split()[0]
-                break
-        if url is None:
-            process.kill()
-            pytest.fail(f"slipway serve did not start: {process.stderr.read() if process.stderr else ''}")
-        for stream in (process.stdout, process.stderr):
-            threading.Thread(target=stream.read, daemon=True).start()
-        try:
-            yield Slipway(url.rstrip("/"), admin_token)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_server("slipway-console-") as (_, url, admin_token):
+        yield Slipway(url.rstrip("/"), admin_token)
 
 
 @pytest.fixture(scope="module")
