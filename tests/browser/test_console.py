@@ -26,7 +26,7 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from slipway_server import running_server, secret as _secret  # noqa: E402
+from slipway_server import running_server  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "iris"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
