@@ -4,52 +4,83 @@ import SlipwayRegistry
 import SlipwayRuntime
 import Synchronization
 
-/// Receives every prediction record and keeps it for the background flush: `record` appends to a locked buffer
-/// and returns; ``FeedbackService`` converts and writes in batches.
+/// Receives every prediction record and keeps what the background flush writes: `record` turns the record into its
+/// compact outcome (and, when the environment's log samples it, keeps the record for its log entry), appends under a
+/// lock and returns; ``FeedbackService`` writes in batches.
 ///
-/// The log settings are cached here so the flush decides sampling without reading the database.
+/// Converting on the request's path costs about a microsecond per request, spread evenly; converting whole buffers
+/// in the background cost the same in bursts that showed in the requests' tail latency.
+///
+/// The log settings are cached here so that sampling is decided without reading the database.
 public final class FeedbackRecorder: PredictionRecorder {
     struct SettingsKey: Hashable {
         var modelID: UUID
         var environment: String
     }
 
-    private let buffer: Mutex<[PredictionRecord]>
+    /// What the next flush writes.
+    struct Pending {
+        var outcomes: [PredictionOutcome] = []
+        /// Records the prediction log sampled (their entries are made by the flush).
+        var logged: [PredictionRecord] = []
+    }
+
+    private let pending: Mutex<Pending>
     private let dropped = Mutex<Int>(0)
     private let settings = Mutex<[SettingsKey: PredictionLogSettings]>([:])
     let maximumBuffered: Int
+    /// Returns a number in [0, 1) per request of a logged environment (random; fixed in tests).
+    let draw: @Sendable () -> Double
 
     /// Creates a recorder that keeps at most `maximumBuffered` records between flushes.
-    public init(maximumBuffered: Int = 20_000) {
+    ///
+    /// - Parameter draw: a number in [0, 1) per request of a logged environment (random; fixed in tests).
+    public init(
+        maximumBuffered: Int = 20_000,
+        draw: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.maximumBuffered = maximumBuffered
-        var initial: [PredictionRecord] = []
-        initial.reserveCapacity(1_024)
-        self.buffer = Mutex(initial)
+        self.draw = draw
+        var initial = Pending()
+        initial.outcomes.reserveCapacity(1_024)
+        self.pending = Mutex(initial)
     }
 
     public func record(_ record: PredictionRecord) {
-        // A shadow's answer never reached the caller: feedback on the request belongs to the one that did.
-        guard !record.isShadow else { return }
-        let kept = self.buffer.withLock { buffer -> Bool in
-            guard buffer.count < self.maximumBuffered else { return false }
-            buffer.append(record)
+        // A shadow's answer never reached the caller: feedback on the request belongs to the one that did. A request
+        // that never reached a model has nothing to join feedback with.
+        guard !record.isShadow, let outcome = RecordConversion.outcome(of: record) else { return }
+        let logged = self.isSampled(outcome)
+        let kept = self.pending.withLock { pending -> Bool in
+            guard pending.outcomes.count < self.maximumBuffered else { return false }
+            pending.outcomes.append(outcome)
+            if logged { pending.logged.append(record) }
             return true
         }
         if !kept { self.dropped.withLock { $0 += 1 } }
     }
 
-    /// Takes the buffered records and how many were dropped since the last call.
-    func drain() -> (records: [PredictionRecord], dropped: Int) {
-        let records = self.buffer.withLock { buffer -> [PredictionRecord] in
-            let taken = buffer
-            buffer.removeAll(keepingCapacity: true)
+    /// Whether the prediction log of the outcome's environment samples this request.
+    func isSampled(_ outcome: PredictionOutcome) -> Bool {
+        guard let settings = self.settings(modelID: outcome.modelID, environment: outcome.environment),
+            settings.isEnabled, settings.sampleRate > 0
+        else { return false }
+        return self.draw() < settings.sampleRate
+    }
+
+    /// Takes the buffered outcomes and sampled records, and how many requests were dropped since the last call.
+    func drain() -> (outcomes: [PredictionOutcome], logged: [PredictionRecord], dropped: Int) {
+        let taken = self.pending.withLock { pending -> Pending in
+            let taken = pending
+            pending.outcomes.removeAll(keepingCapacity: true)
+            pending.logged.removeAll(keepingCapacity: true)
             return taken
         }
         let dropped = self.dropped.withLock { count -> Int in
             defer { count = 0 }
             return count
         }
-        return (records, dropped)
+        return (taken.outcomes, taken.logged, dropped)
     }
 
     /// Replaces the cached log settings.
@@ -72,29 +103,5 @@ public final class FeedbackRecorder: PredictionRecorder {
     /// Every cached setting.
     func allSettings() -> [PredictionLogSettings] {
         self.settings.withLock { Array($0.values) }
-    }
-
-    /// Splits records into outcomes (all of a known model) and log entries (sampled per environment's settings).
-    ///
-    /// - Parameter draw: returns a number in [0, 1) per logged-environment record (random; fixed in tests).
-    func convert(
-        _ records: [PredictionRecord],
-        draw: () -> Double = { Double.random(in: 0..<1) }
-    ) -> (outcomes: [PredictionOutcome], log: [PredictionLogEntry]) {
-        var outcomes: [PredictionOutcome] = []
-        var log: [PredictionLogEntry] = []
-        outcomes.reserveCapacity(records.count)
-        let cached = self.settings.withLock { $0 }
-        for record in records {
-            guard let outcome = RecordConversion.outcome(of: record) else { continue }
-            outcomes.append(outcome)
-            guard
-                let settings = cached[SettingsKey(modelID: outcome.modelID, environment: outcome.environment)],
-                settings.isEnabled, settings.sampleRate > 0, draw() < settings.sampleRate,
-                let entry = RecordConversion.logEntry(of: record)
-            else { continue }
-            log.append(entry)
-        }
-        return (outcomes, log)
     }
 }

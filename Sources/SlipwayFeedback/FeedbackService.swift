@@ -89,33 +89,29 @@ public struct FeedbackService: Service {
     /// many records it took.
     @discardableResult
     public func flush() async -> Int {
-        let (records, dropped) = self.recorder.drain()
+        let (outcomes, logged, dropped) = self.recorder.drain()
         if dropped > 0 {
             self.logger.info(
                 "prediction records dropped: the buffer was full",
                 metadata: ["records.dropped": "\(dropped)"]
             )
         }
-        guard !records.isEmpty else { return 0 }
-        // Converted and written 500 at a time: each slice is a short burst of work on a cooperative thread (the
-        // same threads answer predictions) followed by a wait for the database, never one long burst per flush.
-        let batch = 500
-        var log: [PredictionLogEntry] = []
+        guard !outcomes.isEmpty else { return 0 }
+        // Written 100 at a time: each statement is a short burst of work (building it on a cooperative thread, the
+        // same threads that answer predictions, then running it), never one long burst per flush.
+        let batch = 100
         do {
-            for start in stride(from: 0, to: records.count, by: batch) {
-                let (outcomes, entries) = self.recorder.convert(
-                    Array(records[start..<min(start + batch, records.count)])
-                )
-                log += entries
-                if !outcomes.isEmpty { try await self.repository.insertOutcomes(outcomes) }
+            for start in stride(from: 0, to: outcomes.count, by: batch) {
+                try await self.repository.insertOutcomes(Array(outcomes[start..<min(start + batch, outcomes.count)]))
             }
-            for start in stride(from: 0, to: log.count, by: batch) {
-                try await self.repository.insertLogEntries(Array(log[start..<min(start + batch, log.count)]))
+            for start in stride(from: 0, to: logged.count, by: batch) {
+                let entries = logged[start..<min(start + batch, logged.count)].compactMap(RecordConversion.logEntry)
+                if !entries.isEmpty { try await self.repository.insertLogEntries(entries) }
             }
         } catch {
             self.logger.info("writing prediction records failed", metadata: ["error": "\(error)"])
         }
-        return records.count
+        return outcomes.count
     }
 
     /// Hands memory freed by a large flush back to the operating system. glibc keeps freed blocks in its arenas, so

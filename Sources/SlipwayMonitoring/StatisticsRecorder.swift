@@ -9,8 +9,9 @@ import Synchronization
 /// Collects per-deployment statistics from every prediction request and writes them to the database in minute and
 /// hour buckets.
 ///
-/// `record(_:)` only appends the record to a locked buffer. Every ``StatisticsConfiguration/aggregationInterval`` the
-/// service folds the buffer into in-memory minute buckets; every ``StatisticsConfiguration/flushInterval`` it adds
+/// `record(_:)` counts the record into its deployment's in-memory minute bucket under a lock (or, for a deployment
+/// not seen yet, appends it to a buffer that the service folds every ``StatisticsConfiguration/aggregationInterval``
+/// once it has built the deployment's reference profile); every ``StatisticsConfiguration/flushInterval`` it adds
 /// those to the stored minute and hour buckets (merging with what other processes wrote), and on graceful shutdown
 /// it writes whatever is left. A failed write keeps the buckets in memory for the next one. It also deletes buckets
 /// past their retention and keeps the `slipway_drift_psi` gauges current.
@@ -83,18 +84,35 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     // MARK: Recording
 
-    /// Takes one record: appended to a buffer, nothing else. Records of requests that never reached a deployment
-    /// (unknown model, refused credential) are not attributed to any deployment and are skipped.
+    /// Takes one record. A deployment this process has seen before is counted at once into its minute bucket in
+    /// memory (a few microseconds, spread evenly over the requests instead of bursts of background work that would
+    /// show in their tail); the first records of a deployment wait in a buffer until the background task has built
+    /// its reference profile. Records of requests that never reached a deployment (unknown model, refused
+    /// credential) are not attributed to any deployment and are skipped.
     public func record(_ record: PredictionRecord) {
-        guard self.configuration.isEnabled, record.prepared != nil else { return }
-        self.incoming.withLock { $0.append(record) }
+        guard self.configuration.isEnabled, let prepared = record.prepared else { return }
+        let deployment = prepared.deployment
+        let key = BucketKey(
+            deploymentID: deployment.id,
+            start: StatisticsBucketSize.minute.start(of: record.receivedAt)
+        )
+        let counted = self.state.withLock { state -> Bool in
+            guard let context = state.contexts[deployment.id] else { return false }
+            if context.lastSeen < record.receivedAt { state.contexts[deployment.id]!.lastSeen = record.receivedAt }
+            state.pending[
+                key,
+                default: PendingBucket(modelID: deployment.modelID, environmentID: deployment.environmentID)
+            ].statistics.add(record, profile: context.profile, order: context.order)
+            return true
+        }
+        if !counted { self.incoming.withLock { $0.append(record) } }
     }
 
     /// How many records are folded between two yields to queued work.
-    static let recordsPerSlice = 256
+    static let recordsPerSlice = 64
 
-    /// Folds the buffered records into the in-memory minute buckets (building the reference profile of each
-    /// deployment seen for the first time).
+    /// Folds the buffered records (those of deployments seen for the first time) into the in-memory minute buckets,
+    /// building each one's reference profile.
     func aggregate() async {
         let records = self.incoming.withLock { buffer in
             defer { buffer = [] }
