@@ -46,7 +46,8 @@ extension SQLRegistryRepository: FeedbackRepository {
                 // The integers are the server's own numbers, written as literals (four binds fewer per row).
                 let latency = Int64((outcome.latency * 1_000_000).rounded())
                 sql.appendInterpolation(
-                    unsafeRaw: ", \(outcome.version), \(SQLValues.microseconds(outcome.at)), \(outcome.status), \(latency), "
+                    unsafeRaw:
+                        ", \(outcome.version), \(SQLValues.microseconds(outcome.at)), \(outcome.status), \(latency), "
                 )
                 sql.appendInterpolation(bind: classesJSON)
                 sql.appendLiteral(", ")

@@ -310,6 +310,40 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The answer is written straight to bytes: class names that need escaping come back intact, and the document
+    /// has exactly TeachableHub's keys.
+    @Test func classNamesAreEscapedInTheAnswer() async throws {
+        try await withServer { api in
+            let names = [#"say "hi""#, #"back\slash"#, "line\nbreak \u{1}, naïve 🌷"]
+            let classes = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+            try await api.makeModel("admin/escaped")
+            try await api.ship("admin/escaped", file: try irisExampleModel(), classes: classes)
+            let one = try await api.predict(
+                "/v1/admin/escaped/predict",
+                as: api.admin,
+                json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#
+            )
+            #expect(one.status == .ok, "\(one)")
+            #expect(one.json.keys == ["request_id", "environment", "version", "predictions"], "\(one)")
+            let items = one.classItems(one.json["predictions"])
+            #expect(Set(items.map(\.0)) == Set(names), "\(one)")
+            #expect(abs(items.map(\.1).reduce(0, +) - 1) < 1e-3, "\(one)")
+            let two = try await api.predict(
+                "/v1/admin/escaped/predict?limit=2",
+                as: api.admin,
+                json: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]]}"#
+            )
+            #expect(two.status == .ok, "\(two)")
+            let entries = try #require(two.json["predictions"]?.array, "\(two)")
+            #expect(entries.count == 2)
+            for entry in entries {
+                let cut = two.classItems(entry)
+                #expect(cut.count == 2, "\(two)")
+                #expect(Set(cut.map(\.0)).isSubset(of: Set(names)), "\(two)")
+            }
+        }
+    }
+
     @Test func aRegressorWithoutClassesAnswersRawValues() async throws {
         try await withServer { api in
             try await api.makeModel("admin/diabetes")

@@ -276,16 +276,8 @@ public struct PredictionAPI: Sendable {
         let outputs = try await self.predictor.infer(prepared, inputs: inputs, outputs: nil)
         let read = OutputReader.rows(outputs, count: rows.count, classCount: prepared.classes?.count)
         trace.outputs = read
-        let predictions = Self.predictions(read, model: prepared, query: query)
-
         let requestID = context.requestID
-        let body = JSONValue.object([
-            ("request_id", .string(requestID)),
-            ("environment", .string(prepared.environment)),
-            ("version", .int(Int64(prepared.deployment.version))),
-            ("predictions", predictions),
-        ])
-        let bytes = body.serializedBytes()
+        let bytes = Self.answer(requestID: requestID, model: prepared, rows: read, query: query)
         trace.body = bytes
         if !shadows.isEmpty {
             self.shadows.mirror(.rows(rows), to: shadows, requestID: requestID, keyName: trace.keyName)
@@ -395,23 +387,71 @@ public struct PredictionAPI: Sendable {
         }
     }
 
-    /// TeachableHub's predictions: one row gives the flat shape, several rows one entry per row.
-    static func predictions(_ read: [OutputReader.Row], model: PreparedModel, query: Query) -> JSONValue {
-        let entries: [JSONValue] = read.map { row in
+    /// One row's answer: class items, or the model's raw outputs.
+    enum RowAnswer {
+        case classes([(name: String, probability: Double)])
+        case values([OutputReader.OutputValue])
+    }
+
+    /// What each row answers: with classes, `{className, probability}` items (all of them when the model gives
+    /// probabilities, cut by `threshold`, sorted by `order`, cut by `limit`; else the predicted class at 1); without,
+    /// the raw outputs.
+    static func rowAnswers(_ read: [OutputReader.Row], model: PreparedModel, query: Query) -> [RowAnswer] {
+        read.map { row in
             if let classes = model.classes, let probabilities = row.probabilities, probabilities.count == classes.count
             {
                 var items = zip(classes, probabilities).filter { $0.1 >= query.threshold }
                 items.sort { query.descending ? $0.1 > $1.1 : $0.1 < $1.1 }
                 if query.limit >= 0 { items = Array(items.prefix(query.limit)) }
-                return .array(items.map { .object([("className", .string($0.0)), ("probability", .double($0.1))]) })
+                return .classes(items.map { (name: $0.0, probability: $0.1) })
             }
             if let classes = model.classes, case .index(let index)? = row.label, index >= 0, Int(index) < classes.count
             {
-                return .array([.object([("className", .string(classes[Int(index)])), ("probability", .double(1))])])
+                return .classes([(name: classes[Int(index)], probability: 1)])
             }
-            return .array(row.values.map(Self.json))
+            return .values(row.values)
         }
-        return entries.count == 1 ? entries[0] : .array(entries)
+    }
+
+    /// TeachableHub's answer, written straight to bytes (every request pays for it, so no JSON tree in between):
+    /// `{"request_id", "environment", "version", "predictions"}`, where one row gives the flat shape and several
+    /// rows one entry per row.
+    static func answer(requestID: String, model: PreparedModel, rows read: [OutputReader.Row], query: Query) -> [UInt8]
+    {
+        var out: [UInt8] = []
+        out.reserveCapacity(192 + 48 * read.count * max(1, model.classes?.count ?? 1))
+        out.append(contentsOf: #"{"request_id":"#.utf8)
+        JSONValue.append(string: requestID, to: &out)
+        out.append(contentsOf: #","environment":"#.utf8)
+        JSONValue.append(string: model.environment, to: &out)
+        out.append(contentsOf: #","version":"#.utf8)
+        out.append(contentsOf: String(model.deployment.version).utf8)
+        out.append(contentsOf: #","predictions":"#.utf8)
+        let answers = Self.rowAnswers(read, model: model, query: query)
+        if answers.count != 1 { out.append(UInt8(ascii: "[")) }
+        for (index, answer) in answers.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            switch answer {
+            case .classes(let items):
+                for (position, item) in items.enumerated() {
+                    out.append(contentsOf: (position == 0 ? #"{"className":"# : #",{"className":"#).utf8)
+                    JSONValue.append(string: item.name, to: &out)
+                    out.append(contentsOf: #","probability":"#.utf8)
+                    JSONValue.append(number: item.probability, to: &out)
+                    out.append(UInt8(ascii: "}"))
+                }
+            case .values(let values):
+                for (position, value) in values.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    Self.json(value).write(to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if answers.count != 1 { out.append(UInt8(ascii: "]")) }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     static func json(_ value: OutputReader.OutputValue) -> JSONValue {

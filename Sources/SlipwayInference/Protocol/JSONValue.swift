@@ -117,6 +117,16 @@ public enum JSONValue: Sendable, Equatable {
         return d.description
     }
 
+    /// Appends `string` as a JSON string (for writers that build a known document's bytes without a tree).
+    public static func append(string: String, to out: inout [UInt8]) {
+        Self.writeString(string, to: &out)
+    }
+
+    /// Appends `number` as JSON, formatted as `.double` values are.
+    public static func append(number: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: Self.format(number).utf8)
+    }
+
     /// Writes `s` as a JSON string: UTF-8 passes through, quotes, backslashes and control characters are escaped.
     private static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
