@@ -137,6 +137,40 @@ public struct FeedbackAPI: Sendable {
         }
     }
 
+    /// The route's model (`{owner}/{name}`), once the caller is known and may read its monitoring (or, `changing`,
+    /// change it): every monitoring route starts here.
+    func monitoredModel(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        changing: Bool
+    ) async throws -> (Model, Principal) {
+        let principal = try await self.registry.principal(for: request)
+        let model = try await self.registry.monitoredModel(
+            owner: try context.owner,
+            name: try context.name,
+            changing: changing,
+            by: principal
+        )
+        return (model, principal)
+    }
+
+    /// The route's model and environment (`{env}`), checked as ``monitoredModel(_:_:changing:)`` does.
+    func monitoredEnvironment(
+        _ request: Request,
+        _ context: SlipwayRequestContext,
+        changing: Bool
+    ) async throws -> (Model, SlipwayRegistry.Environment, Principal) {
+        let principal = try await self.registry.principal(for: request)
+        let (model, environment) = try await self.registry.monitoredEnvironment(
+            owner: try context.owner,
+            name: try context.name,
+            environment: try Self.environmentParameter(context),
+            changing: changing,
+            by: principal
+        )
+        return (model, environment, principal)
+    }
+
     static func environmentParameter(_ context: SlipwayRequestContext) throws -> String {
         let environment = try context.parameters.require("env")
         guard Names.isValid(environment) else {
@@ -409,13 +443,10 @@ public struct FeedbackAPI: Sendable {
     }
 
     func getLogSettings(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
-        let (model, environment) = try await self.registry.monitoredEnvironment(
-            owner: try context.owner,
-            name: try context.name,
-            environment: try Self.environmentParameter(context),
-            changing: false,
-            by: principal
+        let (model, environment, _) = try await self.monitoredEnvironment(
+            request,
+            context,
+            changing: false
         )
         return try Wire.json(
             LogSettingsDTO(try await self.currentSettings(modelID: model.id, environment: environment.name))
@@ -424,13 +455,10 @@ public struct FeedbackAPI: Sendable {
 
     func putLogSettings(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
         var request = request
-        let principal = try await self.registry.principal(for: request)
-        let (model, environment) = try await self.registry.monitoredEnvironment(
-            owner: try context.owner,
-            name: try context.name,
-            environment: try Self.environmentParameter(context),
-            changing: true,
-            by: principal
+        let (model, environment, principal) = try await self.monitoredEnvironment(
+            request,
+            context,
+            changing: true
         )
         let body = try await Self.object(&request)
         try Self.rejectUnknown(
@@ -717,13 +745,7 @@ public struct FeedbackAPI: Sendable {
     // MARK: Key metric
 
     func getKeyMetric(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: false,
-            by: principal
-        )
+        let (model, _) = try await self.monitoredModel(request, context, changing: false)
         guard let metric = model.keyMetric else {
             throw APIError(.notFound, code: "not_found", detail: "\(model.fullName) has no key metric")
         }
@@ -795,25 +817,13 @@ public struct FeedbackAPI: Sendable {
     }
 
     func listAlerts(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: false,
-            by: principal
-        )
+        let (model, _) = try await self.monitoredModel(request, context, changing: false)
         return try Wire.json(try await self.repository.alertRules(modelID: model.id).map(AlertDTO.init))
     }
 
     func createAlert(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
         var request = request
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: true,
-            by: principal
-        )
+        let (model, principal) = try await self.monitoredModel(request, context, changing: true)
         let body = try await Self.object(&request)
         try Self.rejectUnknown(body, allowed: ["name", "rule", "metric", "op", "threshold", "window", "environment"])
         let name = try Self.string(body["name"], field: "name")
@@ -845,13 +855,7 @@ public struct FeedbackAPI: Sendable {
     }
 
     func deleteAlert(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: true,
-            by: principal
-        )
+        let (model, principal) = try await self.monitoredModel(request, context, changing: true)
         let name = try context.parameters.require("alert")
         try await AlertRules(registry: self.registry, repository: self.repository).delete(
             named: name,
@@ -883,14 +887,8 @@ public struct FeedbackAPI: Sendable {
     }
 
     func listWebhooks(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
         // Webhook URLs may carry tokens: only those who may change them see them.
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: true,
-            by: principal
-        )
+        let (model, _) = try await self.monitoredModel(request, context, changing: true)
         return try Wire.json(
             try await self.repository.webhooks(modelID: model.id).map { WebhookDTO($0, showingSecret: false) }
         )
@@ -898,13 +896,7 @@ public struct FeedbackAPI: Sendable {
 
     func createWebhook(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
         var request = request
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: true,
-            by: principal
-        )
+        let (model, principal) = try await self.monitoredModel(request, context, changing: true)
         let body = try await Self.object(&request)
         try Self.rejectUnknown(body, allowed: ["url", "secret"])
         guard let url = try Self.string(body["url"], field: "url") else {
@@ -941,13 +933,7 @@ public struct FeedbackAPI: Sendable {
     }
 
     func deleteWebhook(_ request: Request, _ context: SlipwayRequestContext) async throws -> Response {
-        let principal = try await self.registry.principal(for: request)
-        let model = try await self.registry.monitoredModel(
-            owner: try context.owner,
-            name: try context.name,
-            changing: true,
-            by: principal
-        )
+        let (model, principal) = try await self.monitoredModel(request, context, changing: true)
         let text = try context.parameters.require("webhook")
         guard let id = UUID(uuidString: text) else {
             throw APIError.invalid("webhook", "the webhook id must be a UUID, got '\(text)'")

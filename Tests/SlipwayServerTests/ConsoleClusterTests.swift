@@ -76,7 +76,8 @@ struct ConsoleClusterTests {
                 cookie: "slipway_signin=\(signIn)"
             )
             #expect(signedIn.status == 303, "\(signedIn.text)")
-            browser.session = try #require(Browser.cookie("slipway_session", in: signedIn))
+            let session = try #require(Browser.cookie("slipway_session", in: signedIn))
+            browser.session = session
 
             // The other server knows the session: its pages and forms work.
             let other = try await browser.send(.GET, "\(nodes[1].base)/models")
