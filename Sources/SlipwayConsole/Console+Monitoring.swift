@@ -301,13 +301,12 @@ extension Console {
         ]
     }
 
-    /// Adds an alert rule from the form, checked by the same ``AlertRule`` code as `POST …/alerts` and stored by
-    /// the same ``AlertRules`` helper; only those who may change the model's monitoring may.
-    func createAlertRule(
+    /// The model whose alert rules a form changes, once the visitor may change its monitoring, and the store that
+    /// holds the rules.
+    func alertRuleChange(
         _ context: SlipwayRequestContext,
-        _ visitor: Visitor,
-        _ form: [String: [String]]
-    ) async throws -> Response {
+        _ visitor: Visitor
+    ) async throws -> (Model, any FeedbackRepository) {
         let model = try await self.registry.monitoredModel(
             owner: try context.parameters.require("owner"),
             name: try context.parameters.require("name"),
@@ -317,6 +316,17 @@ extension Console {
         guard let feedback = self.monitoring?.feedback else {
             throw ConsoleFailure(.notFound, "Alert rules are not available on this server, so nothing was changed.")
         }
+        return (model, feedback)
+    }
+
+    /// Adds an alert rule from the form, checked by the same ``AlertRule`` code as `POST …/alerts` and stored by
+    /// the same ``AlertRules`` helper; only those who may change the model's monitoring may.
+    func createAlertRule(
+        _ context: SlipwayRequestContext,
+        _ visitor: Visitor,
+        _ form: [String: [String]]
+    ) async throws -> Response {
+        let (model, feedback) = try await self.alertRuleChange(context, visitor)
         let value = { (name: String) -> String? in
             let text = Self.field(form, name)
             return text.isEmpty ? nil : text
@@ -383,15 +393,7 @@ extension Console {
 
     /// Deletes an alert rule through the same ``AlertRules`` helper as `DELETE …/alerts/{name}`.
     func deleteAlertRule(_ context: SlipwayRequestContext, _ visitor: Visitor) async throws -> Response {
-        let model = try await self.registry.monitoredModel(
-            owner: try context.parameters.require("owner"),
-            name: try context.parameters.require("name"),
-            changing: true,
-            by: visitor.principal
-        )
-        guard let feedback = self.monitoring?.feedback else {
-            throw ConsoleFailure(.notFound, "Alert rules are not available on this server, so nothing was changed.")
-        }
+        let (model, feedback) = try await self.alertRuleChange(context, visitor)
         let name = try context.parameters.require("alert")
         try await AlertRules(registry: self.registry, repository: feedback).delete(
             named: name,
