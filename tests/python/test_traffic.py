@@ -212,9 +212,12 @@ def test_shadow_traffic_adds_no_latency_and_never_changes_a_response(server):
 
 
 def test_v2_requests_feed_shadows_too(server):
-    versions, key = _model(server, "admin/shadowv2", ["iris_random_forest", "iris_svc_linear"])
-    v1, v2 = versions
-    server.call("PUT", _traffic(server, "admin/shadowv2"), 200, json={"shadows": [{"version": v2, "percent": 100}]})
+    versions, key = _model(
+        server, "admin/shadowv2", ["iris_random_forest", "iris_svc_linear", "breast_cancer_logistic_regression"]
+    )
+    v1, v2, v3 = versions
+    shadows = [{"version": v2, "percent": 100}, {"version": v3, "percent": 100}]
+    server.call("PUT", _traffic(server, "admin/shadowv2"), 200, json={"shadows": shadows})
     body = {"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": IRIS_ROWS[1]}]}
     session = requests.Session()
     answers = set()
@@ -233,18 +236,24 @@ def test_v2_requests_feed_shadows_too(server):
     )
     assert pinned.status_code == 200, pinned.text
 
-    deadline = time.monotonic() + 30
-    while True:
-        stats_body = server.call(
-            "GET", f"/api/v1/models/admin/shadowv2/environments/production/deployments/{v2}/stats", 200
-        )
-        counted = stats_body.get("total", {}).get("requests", 0)
-        if counted >= 50 or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    # Every unpinned copy reached the shadow and was answered (its model takes the same tensor).
-    assert counted == 50, stats_body
-    assert stats_body["total"].get("errors", 0) == 0, stats_body
+    def shadow_stats(version: int) -> dict:
+        deadline = time.monotonic() + 30
+        while True:
+            stats_body = server.call(
+                "GET", f"/api/v1/models/admin/shadowv2/environments/production/deployments/{version}/stats", 200
+            )
+            if stats_body.get("total", {}).get("requests", 0) >= 50 or time.monotonic() > deadline:
+                return stats_body
+            time.sleep(0.5)
+
+    # Every unpinned copy reached both shadows. The one whose model takes the same tensor answered each copy;
+    # the one that expects 30 features refused each (in its own statistics only: the callers got their answers).
+    same = shadow_stats(v2)
+    assert same["total"]["requests"] == 50, same
+    assert same["total"].get("errors", 0) == 0, same
+    other = shadow_stats(v3)
+    assert other["total"]["requests"] == 50, other
+    assert other["total"]["errors"] == 50, other
 
 
 def _rollout_path(owner_name: str) -> str:
