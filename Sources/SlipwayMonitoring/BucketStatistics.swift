@@ -19,10 +19,28 @@ public struct BucketStatistics: Sendable, Equatable {
     /// The predictions: class counts (classifiers) or a value summary (regressors); `missing` counts rows whose
     /// output could not be read as either.
     public var predictions = FeatureStatistics()
-    /// Input statistics per feature.
-    public var features: [String: FeatureStatistics] = [:]
     /// The features in the order they were first seen (the schema's order).
-    public var featureOrder: [String] = []
+    public private(set) var featureOrder: [String] = []
+    /// Input statistics per feature, in ``featureOrder`` (kept positionally: a request's columns arrive in that
+    /// order, so counting them needs no lookup by name).
+    public private(set) var featureStatistics: [FeatureStatistics] = []
+
+    /// Input statistics per feature, by name; setting it keeps the order of the features already present and adds
+    /// new ones by name.
+    public var features: [String: FeatureStatistics] {
+        get { Dictionary(zip(self.featureOrder, self.featureStatistics), uniquingKeysWith: { first, _ in first }) }
+        set {
+            var order: [String] = []
+            var statistics: [FeatureStatistics] = []
+            for name in self.featureOrder + newValue.keys.sorted() where !order.contains(name) {
+                guard let feature = newValue[name] else { continue }
+                order.append(name)
+                statistics.append(feature)
+            }
+            self.featureOrder = order
+            self.featureStatistics = statistics
+        }
+    }
 
     /// An empty bucket.
     public init() {}
@@ -38,14 +56,32 @@ public struct BucketStatistics: Sendable, Equatable {
         self.rows += other.rows
         self.latency.merge(other.latency)
         self.predictions.merge(other.predictions)
-        for name in other.featureOrder where self.features[name] == nil { self.featureOrder.append(name) }
-        for (name, statistics) in other.features {
-            if self.features[name] == nil {
-                self.features[name] = statistics
-            } else {
-                self.features[name]!.merge(statistics)
+        for (position, name) in other.featureOrder.enumerated() {
+            self.feature(name, at: position, orAdd: other.featureStatistics[position]) {
+                $0.merge(other.featureStatistics[position])
             }
         }
+    }
+
+    /// Updates feature `name`, expected at `position` (its place in the request's columns), adding `initial`
+    /// (unchanged by `update`) when the bucket has not seen it.
+    private mutating func feature(
+        _ name: String,
+        at position: Int,
+        orAdd initial: @autoclosure () -> FeatureStatistics,
+        _ update: (inout FeatureStatistics) -> Void
+    ) {
+        let index: Int
+        if position < self.featureOrder.count, self.featureOrder[position] == name {
+            index = position
+        } else if let found = self.featureOrder.firstIndex(of: name) {
+            index = found
+        } else {
+            self.featureOrder.append(name)
+            self.featureStatistics.append(initial())
+            return
+        }
+        update(&self.featureStatistics[index])
     }
 
     /// Adds one prediction request of the deployment described by `profile`.
@@ -57,20 +93,20 @@ public struct BucketStatistics: Sendable, Equatable {
         }
         self.latency.record(seconds: record.latency)
         if let inputs = record.inputs {
-            let columns = FeatureColumns.columns(inputs, order: order)
             if let first = inputs.values.first { self.rows += Int64(first.shape.first ?? 1) }
-            for (name, values) in columns {
-                if self.features[name] == nil {
-                    self.featureOrder.append(name)
-                    self.features[name] = profile.features[name].map(Self.emptyCopy) ?? FeatureStatistics()
-                }
-                switch values {
-                case .numbers(let numbers):
-                    for number in numbers {
-                        self.features[name]!.add(number: number, defaultEdges: NumericSummary.defaultEdges)
+            if !self.addNumericMatrix(inputs, profile: profile, order: order) {
+                for (position, (name, values)) in FeatureColumns.columns(inputs, order: order).enumerated() {
+                    self.ensureFeature(name, at: position, profile: profile)
+                    self.feature(name, at: position, orAdd: FeatureStatistics()) { feature in
+                        switch values {
+                        case .numbers(let numbers):
+                            for number in numbers {
+                                feature.add(number: number, defaultEdges: NumericSummary.defaultEdges)
+                            }
+                        case .categories(let categories):
+                            for category in categories { feature.add(category: category) }
+                        }
                     }
-                case .categories(let categories):
-                    for category in categories { self.features[name]!.add(category: category) }
                 }
             }
         }
@@ -82,6 +118,58 @@ public struct BucketStatistics: Sendable, Equatable {
             }
             let classes = record.prepared?.classes
             for row in outputs { self.predictions.add(Prediction(row, classes: classes)) }
+        }
+    }
+
+    /// Adds the reference's empty copy of feature `name` when the bucket has not seen it.
+    private mutating func ensureFeature(_ name: String, at position: Int, profile: ReferenceProfile) {
+        self.feature(name, at: position, orAdd: profile.features[name].map(Self.emptyCopy) ?? FeatureStatistics()) {
+            _ in
+        }
+    }
+
+    /// Counts one numeric `[N, F]` input (the common case: one matrix of numbers) column by column straight from the
+    /// tensor, without splitting it into per-feature arrays; `false` for any other input, which takes
+    /// ``FeatureColumns``. The features and their names are the same either way.
+    private mutating func addNumericMatrix(
+        _ inputs: [String: Tensor],
+        profile: ReferenceProfile,
+        order: [String]?
+    )
+        -> Bool
+    {
+        guard inputs.count == 1, let tensor = inputs.first?.value, tensor.shape.count >= 2 else { return false }
+        let width = tensor.shape.dropFirst().reduce(1, *)
+        guard width > 0, tensor.count % width == 0 else { return false }
+        let rows = tensor.count / width
+        let names = FeatureColumns.names(width: width, order: order)
+        switch tensor.storage {
+        case .float(let values):
+            self.addColumns(names, rows: rows, width: width, profile: profile) { Double(values[$0]) }
+        case .double(let values): self.addColumns(names, rows: rows, width: width, profile: profile) { values[$0] }
+        case .int64(let values):
+            self.addColumns(names, rows: rows, width: width, profile: profile) { Double(values[$0]) }
+        case .int32(let values):
+            self.addColumns(names, rows: rows, width: width, profile: profile) { Double(values[$0]) }
+        case .bool, .string: return false
+        }
+        return true
+    }
+
+    private mutating func addColumns(
+        _ names: ArraySlice<String>,
+        rows: Int,
+        width: Int,
+        profile: ReferenceProfile,
+        read: (Int) -> Double
+    ) {
+        for (column, name) in zip(0..., names) {
+            self.ensureFeature(name, at: column, profile: profile)
+            self.feature(name, at: column, orAdd: FeatureStatistics()) { feature in
+                for row in 0..<rows {
+                    feature.add(number: read(row * width + column), defaultEdges: NumericSummary.defaultEdges)
+                }
+            }
         }
     }
 
@@ -109,8 +197,9 @@ extension BucketStatistics: Codable {
         self.rows = try container.decode(Int64.self, forKey: .rows)
         self.latency = try container.decode(LatencyHistogram.self, forKey: .latency)
         self.predictions = try container.decode(FeatureStatistics.self, forKey: .predictions)
-        self.features = try container.decode([String: FeatureStatistics].self, forKey: .features)
+        let features = try container.decode([String: FeatureStatistics].self, forKey: .features)
         self.featureOrder = try container.decode([String].self, forKey: .featureOrder)
+        self.features = features
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -19,6 +19,17 @@ enum FeatureColumns {
         case categories([String])
     }
 
+    /// `x0`, `x1`, …: the names of an unnamed matrix's columns, made once.
+    static let positionalNames: [String] = (0..<maximumFeatures).map { "x\($0)" }
+
+    /// The names of a 2-D input's `width` columns: the schema's order when it has `width` names, else `x0` …
+    /// (at most ``maximumFeatures``).
+    static func names(width: Int, order: [String]?) -> ArraySlice<String> {
+        if let order, order.count == width { return order.prefix(self.maximumFeatures) }
+        if width <= self.maximumFeatures { return self.positionalNames.prefix(width) }
+        return self.positionalNames[...]
+    }
+
     /// The features of `inputs`, in order.
     static func columns(_ inputs: [String: Tensor], order: [String]?) -> [(name: String, values: Values)] {
         if inputs.count == 1, let (name, tensor) = inputs.first {

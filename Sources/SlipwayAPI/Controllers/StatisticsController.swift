@@ -187,11 +187,10 @@ public struct StatisticsAPI: Sendable {
             ]),
             "predictions": .object(self.values(statistics.predictions, categoriesKey: "classes")),
             "features": .array(
-                statistics.featureOrder.compactMap { name in
-                    guard let feature = statistics.features[name] else { return nil }
+                zip(statistics.featureOrder, statistics.featureStatistics).map { name, feature in
                     var entry = self.values(feature, categoriesKey: "categories")
                     entry["name"] = .string(name)
-                    return .object(entry)
+                    return JSONTree.object(entry)
                 }
             ),
         ]
