@@ -108,10 +108,18 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let data = try Wire.encoder.encode(
-            Body(detail: self.detail, code: self.code, field: self.field, violations: self.violations)
+        return Response(
+            status: self.status,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.jsonBody()))
         )
-        return Response(status: self.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The JSON body: `{"detail", "code", "field", "violations"}`.
+    package func jsonBody() -> [UInt8] {
+        let body = Body(detail: self.detail, code: self.code, field: self.field, violations: self.violations)
+        // Strings, an optional string and plain structs: encoding cannot fail.
+        return (try? Array(Wire.encoder.encode(body))) ?? Array(#"{"code":"internal"}"#.utf8)
     }
 }
 
@@ -155,7 +163,7 @@ public struct ErrorMiddleware: RouterMiddleware {
     }
 
     /// Request ids clients may choose: 1–128 letters, digits, `-`, `_`, `.`, `:`.
-    static func isWellFormed(_ id: String) -> Bool {
+    package static func isWellFormed(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128
             && id.utf8.allSatisfy {
                 ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
@@ -165,12 +173,29 @@ public struct ErrorMiddleware: RouterMiddleware {
 
     /// The API error an error thrown by a route stands for (the one place domain errors become HTTP statuses).
     package static func translate(_ error: any Error, request: Request, context: Context) -> APIError {
+        Self.translate(
+            error,
+            method: request.method,
+            path: request.uri.path,
+            logger: context.logger,
+            requestID: context.requestID
+        )
+    }
+
+    /// ``translate(_:request:context:)`` for a request known by its method and path (the HTTP fast path's).
+    package static func translate(
+        _ error: any Error,
+        method: HTTPRequest.Method,
+        path: String,
+        logger: Logger,
+        requestID: String
+    ) -> APIError {
         switch error {
         case let error as APIError:
             return error
         case let error as RegistryError:
             if error.code == .storageFailure || error.code == .artifactCorrupt {
-                context.logger.error("storage failure", metadata: ["error": "\(error)"])
+                logger.error("storage failure", metadata: ["error": "\(error)"])
             }
             return APIError(error)
         case let error as RuntimeError:
@@ -183,22 +208,22 @@ public struct ErrorMiddleware: RouterMiddleware {
             return APIError(
                 error.status,
                 code: Self.code(for: error.status),
-                detail: error.body ?? Self.detail(for: error.status, request: request)
+                detail: error.body ?? Self.detail(for: error.status, method: method, path: path)
             )
         case let error as any HTTPResponseError:
             return APIError(
                 error.status,
                 code: Self.code(for: error.status),
-                detail: Self.detail(for: error.status, request: request)
+                detail: Self.detail(for: error.status, method: method, path: path)
             )
         case is CancellationError:
             return APIError(.serviceUnavailable, code: "unavailable", detail: "the server is shutting down")
         default:
-            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
             return APIError(
                 .internalServerError,
                 code: "internal",
-                detail: "internal error; the server log has the details (request \(context.requestID))"
+                detail: "internal error; the server log has the details (request \(requestID))"
             )
         }
     }
@@ -217,10 +242,10 @@ public struct ErrorMiddleware: RouterMiddleware {
         }
     }
 
-    static func detail(for status: HTTPResponse.Status, request: Request) -> String {
+    static func detail(for status: HTTPResponse.Status, method: HTTPRequest.Method, path: String) -> String {
         switch status {
-        case .notFound: "no route matches \(request.method) \(request.uri.path)"
-        case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
+        case .notFound: "no route matches \(method) \(path)"
+        case .methodNotAllowed: "\(method) is not allowed on \(path)"
         case .contentTooLarge: "the request body is larger than this route accepts"
         default: status.reasonPhrase
         }

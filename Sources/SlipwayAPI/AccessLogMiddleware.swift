@@ -25,20 +25,38 @@ public struct AccessLogMiddleware: RouterMiddleware {
         guard context.logger.logLevel <= self.level else { return try await next(request, context) }
         let started = ContinuousClock.now
         let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - started
+        Self.log(
+            context.logger,
+            level: self.level,
+            method: request.method,
+            path: request.uri.path,
+            status: Int(response.status.code),
+            elapsed: ContinuousClock.now - started,
+            headers: response.headers
+        )
+        return response
+    }
+
+    /// Writes one access line (shared with the HTTP fast path, whose requests bypass the router).
+    package static func log(
+        _ logger: Logger,
+        level: Logger.Level,
+        method: HTTPRequest.Method,
+        path: String,
+        status: Int,
+        elapsed: Duration,
+        headers: HTTPFields
+    ) {
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
-            "http.method": .string(request.method.rawValue),
-            "http.path": .string(request.uri.path),
-            "http.status": .stringConvertible(response.status.code),
+            "http.method": .string(method.rawValue),
+            "http.path": .string(path),
+            "http.status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.3f", milliseconds)),
         ]
-        if let model = response.headers[SlipwayHeaders.model] { metadata["model.name"] = .string(model) }
-        if let environment = response.headers[SlipwayHeaders.environment] {
-            metadata["environment"] = .string(environment)
-        }
-        if let version = response.headers[SlipwayHeaders.version] { metadata["model.version"] = .string(version) }
-        context.logger.log(level: self.level, "request", metadata: metadata)
-        return response
+        if let model = headers[SlipwayHeaders.model] { metadata["model.name"] = .string(model) }
+        if let environment = headers[SlipwayHeaders.environment] { metadata["environment"] = .string(environment) }
+        if let version = headers[SlipwayHeaders.version] { metadata["model.version"] = .string(version) }
+        logger.log(level: level, "request", metadata: metadata)
     }
 }

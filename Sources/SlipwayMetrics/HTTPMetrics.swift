@@ -46,9 +46,25 @@ public final class HTTPMetrics: Sendable {
         )
     }
 
+    /// Requests answered by the HTTP fast path (also counted in the series above).
+    private let fastPath: Counter
+
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         self.series = Mutex([:])
+        self.fastPath = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "slipway",
+                metricName: "http_fast_path_requests",
+                unitName: "total",
+                helpText: "Requests answered on the network thread that read them, before the router."
+            )
+        )
+    }
+
+    /// Counts one request the fast path answered.
+    public func recordFastPath() {
+        self.fastPath.increment()
     }
 
     /// The route label for a matched endpoint path (`nil` or Hummingbird's `NotFound` when none matched).

@@ -99,6 +99,16 @@ final class AdmissionGate: Sendable {
         }
     }
 
+    /// Takes a slot if one is free now (nobody waits then); call ``release()`` exactly once after `true`.
+    func tryAcquire() -> Bool {
+        let limit = self.limit
+        return self.state.withLock { state in
+            guard state.running < limit else { return false }
+            state.running += 1
+            return true
+        }
+    }
+
     /// Frees a slot, handing it to the oldest waiter if there is one.
     func release() {
         let next = self.state.withLock { state -> Waiter? in

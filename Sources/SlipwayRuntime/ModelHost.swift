@@ -186,10 +186,9 @@ public final class ModelHost: Predictor, Service {
         case entry(RouteEntry)
     }
 
-    public func prepare(owner: String, name: String, environment: String, version: Int?) async throws -> PreparedModel {
-        let key = RouteKey(owner: owner, name: name, environment: environment)
-        let pinned = (version ?? 0) == 0 ? nil : version
-        let lookup = self.state.withLock { state -> Lookup in
+    /// The lock-held route lookup: a ready model, or what the slow path must do.
+    func lookup(_ key: RouteKey, _ pinned: Int?) -> Lookup {
+        self.state.withLock { state -> Lookup in
             guard !state.isShutDown else { return .shutDown }
             guard let entry = state.routes[key] else { return state.missing[key].map(Lookup.missing) ?? .unknown }
             if pinned == nil || pinned == entry.active?.version {
@@ -202,8 +201,30 @@ public final class ModelHost: Predictor, Service {
             else { return .entry(entry) }
             return .ready(Self.prepared(entry, deployment, loaded))
         }
+    }
+
+    public func preparedIfReady(owner: String, name: String, environment: String, version: Int?) -> PreparedModel? {
+        let pinned = (version ?? 0) == 0 ? nil : version
+        guard
+            case .ready(let prepared) = self.lookup(
+                RouteKey(owner: owner, name: name, environment: environment),
+                pinned
+            )
+        else { return nil }
+        return prepared
+    }
+
+    public func inlineSlot(_ model: PreparedModel, rows: Int) -> InlineInference? {
+        guard let gate = model.admission, gate.isCheap(rows: rows, threshold: self.inlineThreshold), gate.tryAcquire()
+        else { return nil }
+        return InlineInference(session: model.session, gate: gate, rows: rows)
+    }
+
+    public func prepare(owner: String, name: String, environment: String, version: Int?) async throws -> PreparedModel {
+        let key = RouteKey(owner: owner, name: name, environment: environment)
+        let pinned = (version ?? 0) == 0 ? nil : version
         let entry: RouteEntry
-        switch lookup {
+        switch self.lookup(key, pinned) {
         case .ready(let prepared): return prepared
         case .shutDown: throw RuntimeError(.unavailable, "the server is shutting down")
         case .missing(let error): throw error

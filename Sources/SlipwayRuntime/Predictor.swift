@@ -24,6 +24,55 @@ public protocol Predictor: Sendable {
     /// - Throws: ``RuntimeError/Code/overloaded`` (with a retry-after) when the deployment's queue is full;
     ///   the engine's `InferenceError` for inputs the model refuses.
     func infer(_ model: PreparedModel, inputs: [String: Tensor], outputs: [String]?) async throws -> [(String, Value)]
+
+    /// The warm deployment when it is ready now (no route fetch, no load, no waiting), else `nil`: the caller then
+    /// takes ``prepare(owner:name:environment:version:)``. Never throws: errors come from `prepare`.
+    func preparedIfReady(owner: String, name: String, environment: String, version: Int?) -> PreparedModel?
+
+    /// A slot reserved to run `rows` rows of `model` on the calling thread right away, when the deployment's calls
+    /// are measured cheap (``ModelHost/Configuration/inlineThreshold``) and it has a free slot; else `nil`, and the
+    /// caller takes ``infer(_:inputs:outputs:)``. The HTTP fast path runs such calls on its network thread.
+    func inlineSlot(_ model: PreparedModel, rows: Int) -> InlineInference?
+}
+
+extension Predictor {
+    /// No ready models without waiting: every caller takes `prepare`.
+    public func preparedIfReady(owner: String, name: String, environment: String, version: Int?) -> PreparedModel? {
+        nil
+    }
+
+    /// No inline calls: every caller takes `infer`.
+    public func inlineSlot(_ model: PreparedModel, rows: Int) -> InlineInference? { nil }
+}
+
+/// One inference call admitted by a deployment's gate, to run on the caller's thread: ``run(_:outputs:)`` once, or
+/// drop it, which frees the slot.
+public final class InlineInference {
+    let session: InferenceSession
+    let gate: AdmissionGate
+    let rows: Int
+    private var isOpen = true
+
+    init(session: InferenceSession, gate: AdmissionGate, rows: Int) {
+        self.session = session
+        self.gate = gate
+        self.rows = rows
+    }
+
+    /// Runs the model and frees the slot (the call's time feeds the deployment's cost estimate).
+    public func run(_ inputs: [String: Tensor], outputs: [String]?) throws -> [(String, Value)] {
+        precondition(self.isOpen, "an inline inference slot runs once")
+        self.isOpen = false
+        defer { self.gate.release() }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = try self.session.run(inputs, outputNames: outputs)
+        self.gate.record(rows: self.rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        return result
+    }
+
+    deinit {
+        if self.isOpen { self.gate.release() }
+    }
 }
 
 /// A loaded, verified deployment ready to answer, with everything the routes need to validate and shape answers.

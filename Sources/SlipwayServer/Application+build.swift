@@ -217,11 +217,18 @@ public func buildApplication(
     services.append(rollouts)
     // The batch runner stops first: a running job is marked failed (it is not resumed after a restart).
     services.append(batchRunner)
+    let serverName = "slipway"
+    let fastRoutes =
+        configuration.fastPath
+        ? FastRoutes(predictions: predictions, metrics: metrics.http, logger: logger, serverName: serverName) : nil
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: fastRoutes.map { [FastPathHandler(routes: $0)] } ?? [])
+        ),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
-            serverName: "slipway"
+            serverName: serverName
         ),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -27,6 +27,8 @@ import SlipwayRuntime
 /// - `maxQueuedPredictions` (int, default 256): calls that may wait per deployment before 503 overloaded.
 /// - `maxPredictionRows` (int, default 10,000): rows one prediction request may carry.
 /// - `maxPredictionBodyBytes` (int, default 8 MiB): the largest prediction request body.
+/// - `fastPath` (bool, default true): answer `GET /healthz` and ready, cheap predictions on the network thread
+///   that read the request instead of through the router (see `docs/operations.md`).
 /// - `metricsToken` (string, optional, secret): the bearer token `GET /metrics` requires; absent, `/metrics` is open.
 /// - `statsEnabled` (bool, default true): collect per-deployment statistics from every prediction.
 /// - `statsFlushSeconds` (int, default 5): how often collected statistics are written to the database.
@@ -66,6 +68,8 @@ public struct ServerConfiguration: Sendable {
     public var rolloutCheckInterval: Duration = .seconds(1)
     /// Requests a rollout's candidate needs in a step before its guardrails are judged.
     public var rolloutMinimumRequests = 20
+    /// Whether `GET /healthz` and predictions that need no waiting are answered on the network thread.
+    public var fastPath = true
 
     /// The defaults: embedded storage in `./slipway-data`, 127.0.0.1:8080.
     public init(
@@ -102,6 +106,7 @@ public struct ServerConfiguration: Sendable {
         self.host = config.string(forKey: "host", default: self.host)
         self.port = config.int(forKey: "port", default: self.port)
         self.dataDirectory = config.string(forKey: "dataDir", default: self.dataDirectory)
+        self.fastPath = config.bool(forKey: "fastPath", default: self.fastPath)
         self.databaseURL = config.string(forKey: "databaseUrl").flatMap { $0.isEmpty ? nil : $0 }
         self.adminToken = config.string(forKey: "adminToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         self.maximumArtifactBytes = Int64(

@@ -32,6 +32,7 @@ struct ServerCluster {
         count: Int,
         dataDirectory: String,
         databaseURL: String? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable ([Node]) async throws -> Void
     ) async throws {
         var logger = Logger(label: "slipway.zerodowntime")
@@ -39,14 +40,16 @@ struct ServerCluster {
         var applications: [(SlipwayApplication, AsyncStream<Int>)] = []
         for _ in 0..<count {
             let port = AsyncStream.makeStream(of: Int.self)
+            var configuration = ServerConfiguration(
+                port: 0,
+                dataDirectory: dataDirectory,
+                databaseURL: databaseURL,
+                adminToken: Self.adminToken,
+                logLevel: .error
+            )
+            configure(&configuration)
             let application = try await buildApplication(
-                configuration: ServerConfiguration(
-                    port: 0,
-                    dataDirectory: dataDirectory,
-                    databaseURL: databaseURL,
-                    adminToken: Self.adminToken,
-                    logLevel: .error
-                ),
+                configuration: configuration,
                 logger: logger
             ) { bound in
                 port.continuation.yield(bound)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import SlipwayInference
@@ -68,7 +69,11 @@ public struct PredictionAPI: Sendable {
         var threshold = 0.0
 
         init(_ request: Request) throws {
-            let parameters = request.uri.queryParameters
+            try self.init(uri: request.uri)
+        }
+
+        init(uri: URI) throws {
+            let parameters = uri.queryParameters
             if let environment = parameters.get("environment"), !environment.isEmpty {
                 guard Names.isValid(environment) else {
                     throw APIError.invalid(
@@ -146,39 +151,41 @@ public struct PredictionAPI: Sendable {
         principal: Principal?,
         trace: inout Trace
     ) async throws -> Response {
-        guard let recorder = self.recorder else {
+        guard self.recorder != nil else {
             return try await self.answer(request, context, principal: principal, trace: &trace)
         }
         let receivedAt = Date()
         let started = ContinuousClock.now
-        let status: Int
-        let code: String?
-        let response: Response
         do {
-            response = try await self.answer(request, context, principal: principal, trace: &trace)
-            status = Int(response.status.code)
-            code = nil
+            let response = try await self.answer(request, context, principal: principal, trace: &trace)
+            self.record(trace, context.requestID, receivedAt, started, status: Int(response.status.code), code: nil)
+            return response
         } catch {
             let refusal = ErrorMiddleware.translate(error, request: request, context: context)
-            recorder.record(
-                PredictionRecord(
-                    requestID: context.requestID,
-                    receivedAt: receivedAt,
-                    latency: Self.seconds(ContinuousClock.now - started),
-                    surface: .teachableHub,
-                    status: Int(refusal.status.code),
-                    errorCode: refusal.code,
-                    prepared: trace.prepared,
-                    keyName: trace.keyName,
-                    rows: trace.rows,
-                    inputs: trace.inputs
-                )
+            self.record(
+                trace,
+                context.requestID,
+                receivedAt,
+                started,
+                status: Int(refusal.status.code),
+                code: refusal.code
             )
             throw refusal
         }
-        recorder.record(
+    }
+
+    /// Hands the request's record (answered or refused) to the recorder.
+    func record(
+        _ trace: Trace,
+        _ requestID: String,
+        _ receivedAt: Date,
+        _ started: ContinuousClock.Instant,
+        status: Int,
+        code: String?
+    ) {
+        self.recorder?.record(
             PredictionRecord(
-                requestID: context.requestID,
+                requestID: requestID,
                 receivedAt: receivedAt,
                 latency: Self.seconds(ContinuousClock.now - started),
                 surface: .teachableHub,
@@ -191,7 +198,6 @@ public struct PredictionAPI: Sendable {
                 outputs: trace.outputs
             )
         )
-        return response
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -208,7 +214,7 @@ public struct PredictionAPI: Sendable {
         let owner = try context.owner
         let name = try context.name
         let query = try Query(request)
-        let secret = try Credentials.secret(in: request)
+        let secret = try Credentials.secret(in: request.headers)
 
         // Resolve the deployment first: unknown names answer 404 before credentials are weighed.
         let resolved = try await self.predictor.prepare(
@@ -217,41 +223,165 @@ public struct PredictionAPI: Sendable {
             environment: query.environment,
             version: query.version
         )
-        var prepared = resolved
-        trace.prepared = prepared
+        trace.prepared = resolved
         let decision: ServingAccess.Decision
         if let principal {
             decision = try await self.access.decide(
                 principal: principal,
-                model: prepared.model,
+                model: resolved.model,
                 environment: query.environment
             )
         } else {
             decision = try await self.access.decide(
                 secret: secret,
-                model: prepared.model,
+                model: resolved.model,
                 environment: query.environment
             )
         }
         if let refusal = decision.refusal { throw refusal }
-        trace.keyName = decision.key?.name
-        var headers = HTTPFields()
-        if let key = decision.key, let rate = key.rateLimit {
-            let outcome = self.limiter.take(key: key.id, rate: rate)
-            headers = outcome.headers
-            if !outcome.allowed {
-                var error = APIError(
-                    .tooManyRequests,
-                    code: "rate_limited",
-                    detail:
-                        "the serving key '\(key.name)' allows \(rate) predictions per second; retry after \(outcome.retryAfter) s"
-                )
-                error.headers = outcome.refusalHeaders
-                throw error
-            }
-        }
-
+        var headers = try self.admit(decision, trace: &trace)
         let rows = try await self.rows(from: &request)
+        let served = try self.route(resolved, query: query, rows: rows, headers: request.headers, trace: &trace)
+        let outputs = try await self.predictor.infer(served.prepared, inputs: served.inputs, outputs: nil)
+        let bytes = self.finish(served, outputs: outputs, query: query, requestID: context.requestID, trace: &trace)
+        self.describe(served.prepared, in: &headers)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The answer of a request the HTTP fast path can serve at once (see ``answerNow(owner:name:uri:headers:body:requestID:)``).
+    package struct ImmediateAnswer {
+        package var status: HTTPResponse.Status
+        /// The headers, `Content-Type` included (not `X-Request-ID`, `Content-Length`, `Date` or `Server`).
+        package var headers: HTTPFields
+        package var body: [UInt8]
+    }
+
+    /// The largest body the fast path takes (larger ones go through the router, which streams them).
+    package var immediateBodyLimit: Int { min(64 << 10, self.configuration.maximumBodyBytes) }
+
+    /// Serves a prediction on the calling thread when everything it needs is at hand: the deployment warm and ready,
+    /// the credential's decision cached, the model's calls measured cheap and a slot free. Then the answer (or the
+    /// refusal, as the route would give it) is returned and recorded as the route records it. Else `nil`, before
+    /// anything was recorded or a rate-limit token taken: the caller hands the request to the router.
+    ///
+    /// The checks run in the route's order, so a request gets the same answer either way.
+    package func answerNow(
+        owner: String,
+        name: String,
+        uri: URI,
+        headers: HTTPFields,
+        body: ByteBuffer,
+        requestID: String,
+        logger: Logger
+    ) -> ImmediateAnswer? {
+        let receivedAt = Date()
+        let started = ContinuousClock.now
+        var trace = Trace()
+        do {
+            guard let answer = try self.answerNow(owner, name, uri, headers, body, requestID, &trace) else {
+                return nil
+            }
+            self.record(trace, requestID, receivedAt, started, status: Int(answer.status.code), code: nil)
+            return answer
+        } catch {
+            let refusal = ErrorMiddleware.translate(
+                error,
+                method: .post,
+                path: uri.path,
+                logger: logger,
+                requestID: requestID
+            )
+            self.record(trace, requestID, receivedAt, started, status: Int(refusal.status.code), code: refusal.code)
+            var headers = refusal.headers
+            headers[.contentType] = "application/json; charset=utf-8"
+            return ImmediateAnswer(status: refusal.status, headers: headers, body: refusal.jsonBody())
+        }
+    }
+
+    private func answerNow(
+        _ owner: String,
+        _ name: String,
+        _ uri: URI,
+        _ requestHeaders: HTTPFields,
+        _ body: ByteBuffer,
+        _ requestID: String,
+        _ trace: inout Trace
+    ) throws -> ImmediateAnswer? {
+        let query = try Query(uri: uri)
+        let secret = try Credentials.secret(in: requestHeaders)
+        guard
+            let resolved = self.predictor.preparedIfReady(
+                owner: owner,
+                name: name,
+                environment: query.environment,
+                version: query.version
+            ),
+            let decision = self.access.cachedDecision(
+                secret: secret,
+                model: resolved.model,
+                environment: query.environment
+            )
+        else { return nil }
+        trace.prepared = resolved
+        if let refusal = decision.refusal { throw refusal }
+        // The body's checks raise their errors after the rate limit's, as on the route; they run first only to know
+        // which deployment answers and whether it can answer here.
+        let served = Result {
+            let rows = try self.rows(from: body, contentType: requestHeaders[.contentType])
+            return try self.route(resolved, query: query, rows: rows, headers: requestHeaders, trace: &trace)
+        }
+        var slot: InlineInference?
+        if case .success(let served) = served {
+            guard let reserved = self.predictor.inlineSlot(served.prepared, rows: served.rows.count) else {
+                return nil
+            }
+            slot = reserved
+        }
+        var headers = try self.admit(decision, trace: &trace)
+        let ready = try served.get()
+        let outputs = try slot!.run(ready.inputs, outputs: nil)
+        let bytes = self.finish(ready, outputs: outputs, query: query, requestID: requestID, trace: &trace)
+        self.describe(ready.prepared, in: &headers)
+        return ImmediateAnswer(status: .ok, headers: headers, body: bytes)
+    }
+
+    /// Applies the access decision's key: names it in the trace and takes a token from its rate limit (throws 429
+    /// when there is none). Returns the `RateLimit-*` headers to send.
+    func admit(_ decision: ServingAccess.Decision, trace: inout Trace) throws -> HTTPFields {
+        trace.keyName = decision.key?.name
+        guard let key = decision.key, let rate = key.rateLimit else { return HTTPFields() }
+        let outcome = self.limiter.take(key: key.id, rate: rate)
+        guard outcome.allowed else {
+            var error = APIError(
+                .tooManyRequests,
+                code: "rate_limited",
+                detail:
+                    "the serving key '\(key.name)' allows \(rate) predictions per second; retry after \(outcome.retryAfter) s"
+            )
+            error.headers = outcome.refusalHeaders
+            throw error
+        }
+        return outcome.headers
+    }
+
+    /// A request's rows on their way to the engine: the deployment that answers them (after the traffic split), the
+    /// shadows that get copies, and the input tensors.
+    struct Served {
+        var prepared: PreparedModel
+        var shadows: [PreparedModel]
+        var rows: PredictionRows
+        var inputs: [String: Tensor]
+    }
+
+    /// Checks the row count, applies the environment's traffic policy (requests for the active version only; a pinned
+    /// version answers itself) and builds the inputs through the answering deployment's schema.
+    func route(
+        _ resolved: PreparedModel,
+        query: Query,
+        rows: PredictionRows,
+        headers: HTTPFields,
+        trace: inout Trace
+    ) throws -> Served {
         trace.rows = rows
         guard rows.count <= self.configuration.maximumRows else {
             throw APIError(
@@ -260,43 +390,56 @@ public struct PredictionAPI: Sendable {
                 detail: "a request may carry at most \(self.configuration.maximumRows) rows, got \(rows.count)"
             )
         }
-        // The traffic policy applies to requests for the active version; a pinned version answers itself.
+        var prepared = resolved
         var shadows: [PreparedModel] = []
         if query.version == nil, let traffic = resolved.traffic {
             if traffic.isSplit {
-                prepared = resolved.routed(
-                    key: resolved.routeKey(header: request.headers[SlipwayHeaders.routeKey], rows: rows)
-                )
+                prepared = resolved.routed(key: resolved.routeKey(header: headers[SlipwayHeaders.routeKey], rows: rows))
                 trace.prepared = prepared
             }
             shadows = traffic.shadowsForRequest()
         }
         let inputs = try InputBuilder.inputs(for: prepared, rows: rows)
         trace.inputs = inputs
-        let outputs = try await self.predictor.infer(prepared, inputs: inputs, outputs: nil)
-        let read = OutputReader.rows(outputs, count: rows.count, classCount: prepared.classes?.count)
+        return Served(prepared: prepared, shadows: shadows, rows: rows, inputs: inputs)
+    }
+
+    /// Reads the outputs into the answer's bytes and sends the copies to the shadows.
+    func finish(
+        _ served: Served,
+        outputs: [(String, Value)],
+        query: Query,
+        requestID: String,
+        trace: inout Trace
+    ) -> [UInt8] {
+        let read = OutputReader.rows(outputs, count: served.rows.count, classCount: served.prepared.classes?.count)
         trace.outputs = read
-        let requestID = context.requestID
-        let bytes = Self.answer(requestID: requestID, model: prepared, rows: read, query: query)
+        let bytes = Self.answer(requestID: requestID, model: served.prepared, rows: read, query: query)
         trace.body = bytes
-        if !shadows.isEmpty {
-            self.shadows.mirror(.rows(rows), to: shadows, requestID: requestID, keyName: trace.keyName)
+        if !served.shadows.isEmpty {
+            self.shadows.mirror(.rows(served.rows), to: served.shadows, requestID: requestID, keyName: trace.keyName)
         }
+        return bytes
+    }
+
+    /// The answer's content type and the `X-Slipway-*` headers naming the deployment that answered.
+    func describe(_ prepared: PreparedModel, in headers: inout HTTPFields) {
         headers[.contentType] = "application/json; charset=utf-8"
         headers[SlipwayHeaders.model] = prepared.model.fullName
         headers[SlipwayHeaders.environment] = prepared.environment
         headers[SlipwayHeaders.version] = String(prepared.deployment.version)
-        return Response(
-            status: .ok,
-            headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
-        )
     }
 
     /// Reads `{"ndarray": [[…]]}` or `{"features": [{…}] | {…}}`, plus an optional `context`.
     func rows(from request: inout Request) async throws -> PredictionRows {
         // Any content type is read as JSON (curl's default form type included), except uploads.
-        let contentType = request.headers[.contentType] ?? ""
+        try Self.checkContentType(request.headers[.contentType])
+        let buffer = try await request.collectBody(upTo: self.configuration.maximumBodyBytes)
+        return try self.rows(from: buffer, contentType: nil)
+    }
+
+    static func checkContentType(_ contentType: String?) throws {
+        let contentType = contentType ?? ""
         if contentType.lowercased().hasPrefix("multipart/") {
             throw APIError(
                 .unsupportedMediaType,
@@ -304,7 +447,11 @@ public struct PredictionAPI: Sendable {
                 detail: "the body must be application/json, got \(contentType)"
             )
         }
-        let buffer = try await request.collectBody(upTo: self.configuration.maximumBodyBytes)
+    }
+
+    /// Parses a body already read; checks `contentType` first when given.
+    func rows(from buffer: ByteBuffer, contentType: String?) throws -> PredictionRows {
+        if let contentType { try Self.checkContentType(contentType) }
         let json: JSONValue
         do {
             json = try JSONValue.parse(Array(buffer.readableBytesView))
@@ -465,11 +612,11 @@ public struct PredictionAPI: Sendable {
 }
 
 /// Response headers saying which deployment answered.
-enum SlipwayHeaders {
-    static let model = HTTPField.Name("X-Slipway-Model")!
-    static let environment = HTTPField.Name("X-Slipway-Environment")!
-    static let version = HTTPField.Name("X-Slipway-Version")!
-    static let requestID = HTTPField.Name("X-Request-ID")!
+package enum SlipwayHeaders {
+    package static let model = HTTPField.Name("X-Slipway-Model")!
+    package static let environment = HTTPField.Name("X-Slipway-Environment")!
+    package static let version = HTTPField.Name("X-Slipway-Version")!
+    package static let requestID = HTTPField.Name("X-Request-ID")!
     /// The client's key for sticky assignment to one arm of a traffic split.
     static let routeKey = HTTPField.Name("X-Slipway-Route-Key")!
 }

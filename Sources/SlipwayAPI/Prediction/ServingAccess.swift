@@ -52,6 +52,14 @@ package final class ServingAccess: Sendable {
         return decision
     }
 
+    /// The cached decision for `secret` on `model`/`environment`, if one is still fresh (no database read).
+    package func cachedDecision(secret: String?, model: Model, environment: String) -> Decision? {
+        let cacheKey = CacheKey(secret: secret, modelID: model.id, environment: environment)
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now else { return nil }
+        return entry.decision
+    }
+
     /// The decision for a principal that was authenticated elsewhere (a console session); not cached.
     func decide(principal: Principal, model: Model, environment: String) async throws -> Decision {
         try await self.evaluate(principal: principal, model: model, environment: environment)

@@ -9,7 +9,12 @@ package enum Credentials {
 
     /// The secret from `Authorization: Bearer|Token|Deploy-Key|Api-Key …` or `X-Serving-Key`, if any.
     package static func secret(in request: Request) throws -> String? {
-        if let authorization = request.headers[.authorization] {
+        try self.secret(in: request.headers)
+    }
+
+    /// The secret in `headers` (`Authorization`, else `X-Serving-Key`), if any.
+    package static func secret(in headers: HTTPFields) throws -> String? {
+        if let authorization = headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2 else {
                 throw APIError(
@@ -29,7 +34,7 @@ package enum Credentials {
                 )
             }
         }
-        if let key = request.headers[self.servingKeyHeader] {
+        if let key = headers[self.servingKeyHeader] {
             return Self.trimmed(key[...])
         }
         return nil
