@@ -367,8 +367,8 @@ class Slipway:
         self.keys = {}
         self.verification = None
 
-    def start(self, cpus=None):
-        env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=self.token, SLIPWAY_LOG_LEVEL="warning")
+    def start(self, cpus=None, **settings):
+        env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=self.token, SLIPWAY_LOG_LEVEL="warning", **settings)
         command = pinned([self.binary, "serve", "--data-dir", self.data, "--port", str(self.port)], cpus)
         self.server = Server("slipway", command, env=env, log_path=os.path.join(self.work, "slipway.log"))
         return self.server
@@ -482,6 +482,12 @@ def run_slipway(arguments, work, results):
     server = slipway.start(cpus="0")
     wait_until(server, slipway.predicts(), 30)
     results["pinned"].update(load_pinned(targets, work, arguments))
+    server.stop()
+
+    # The same server with the fast path off: every request through the router, for what the fast path buys.
+    server = slipway.start(SLIPWAY_FAST_PATH="false")
+    wait_until(server, slipway.predicts(), 30)
+    results["router"] = {target.label: {"peak": peak(target, work, arguments)} for target in targets}
     server.stop()
 
     # Ten small models, each loaded by a prediction.

@@ -114,6 +114,24 @@ def render(results):
                   for server, floor in (("fastapi", "fastapi healthz"), ("mlserver", "mlserver live"))
                   for model in MODELS) + " (all cores).", ""]
 
+    # The fast path's share
+    router = results.get("router")
+    if router:
+        lines += ["## With and without the fast path (all cores)", "",
+                  "The fast path answers `/healthz` and warm, cheap predictions on the network thread before the "
+                  "router (`docs/operations.md`); `SLIPWAY_FAST_PATH=false` sends every request through the router. "
+                  "Same binary, same data folder, peak throughput as above.", "",
+                  "| request | fast path req/s | router only req/s | gain | predict ÷ `/healthz`, router only |",
+                  "|---|---|---|---|---|"]
+        floor = router["slipway healthz"]["peak"]["rate"]
+        for label, entry in router.items():
+            request = label.split(" ", 1)[1]
+            fast = rate(results, "shared", label)
+            routed = entry["peak"]["rate"]
+            share = "" if request == "healthz" else f"{routed / floor:.2f}×"
+            lines.append(f"| {request} | {fast:,.0f} | {routed:,.0f} | {fast / routed:.2f}× | {share} |")
+        lines.append("")
+
     # Latency at half of peak
     lines += ["## Latency at half of the peak (all cores)", "",
               "| server | request | goal req/s | achieved req/s | connections × mean pause | p50 | p90 | p99 | "

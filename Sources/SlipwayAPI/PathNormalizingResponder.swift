@@ -24,7 +24,7 @@ where Inner.Context == SlipwayRequestContext {
     }
 
     /// The normalized path, or `nil` when `path` needs no change.
-    package static func normalize(_ path: String) -> String? {
+    static func normalize(_ path: String) -> String? {
         let bytes = Array(path.utf8)
         let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
         let slash = UInt8(ascii: "/")

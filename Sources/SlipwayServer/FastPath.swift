@@ -56,16 +56,16 @@ final class FastRoutes: Sendable {
             length <= self.predictions.immediateBodyLimit,
             head.headerFields[.transferEncoding] == nil
         else { return nil }
-        let normalized = PathNormalizingResponder<Router<SlipwayRequestContext>.Responder>.normalize(path) ?? path
-        let route = normalized.utf8.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false)
-        let parts = route[0].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0].isEmpty, parts[1].elementsEqual("v1".utf8),
-            parts[4].elementsEqual("predict".utf8), !parts[2].isEmpty, !parts[3].isEmpty,
-            !route[0].contains(UInt8(ascii: "%"))
+        // The router's path after normalization (doubled slashes collapsed, a trailing slash dropped) is
+        // `/v1/{owner}/{name}/predict` exactly when the non-empty segments before the query are these four.
+        let beforeQuery = path.utf8.prefix { $0 != UInt8(ascii: "?") }
+        let parts = beforeQuery.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: true)
+        guard beforeQuery.first == UInt8(ascii: "/"), parts.count == 4, parts[0].elementsEqual("v1".utf8),
+            parts[3].elementsEqual("predict".utf8), !beforeQuery.contains(UInt8(ascii: "%"))
         else { return nil }
         return .predict(
-            owner: String(decoding: parts[2], as: UTF8.self),
-            name: String(decoding: parts[3], as: UTF8.self)
+            owner: String(decoding: parts[1], as: UTF8.self),
+            name: String(decoding: parts[2], as: UTF8.self)
         )
     }
 
@@ -82,6 +82,7 @@ final class FastRoutes: Sendable {
         var logger = self.logger
         if let supplied = head.headerFields[SlipwayHeaders.requestID], ErrorMiddleware.isWellFormed(supplied) {
             requestID = supplied
+            logger[metadataKey: "request.id"] = .string(supplied)
         } else {
             requestID = RequestID().description
         }
@@ -97,7 +98,6 @@ final class FastRoutes: Sendable {
             bytes = Self.healthzBody
             routeLabel = "/healthz"
         case .predict(let owner, let name):
-            logger[metadataKey: "request.id"] = .string(requestID)
             guard
                 let answer = self.predictions.answerNow(
                     owner: owner,
@@ -127,7 +127,8 @@ final class FastRoutes: Sendable {
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         )
         if self.logger.logLevel <= .info {
-            logger[metadataKey: "request.id"] = .string(requestID)
+            // As on the router's lines: `hb.request.id` always, `request.id` when the client chose the id.
+            logger[metadataKey: "hb.request.id"] = .string(requestID)
             AccessLogMiddleware.log(
                 logger,
                 level: .info,

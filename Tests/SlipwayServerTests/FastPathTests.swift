@@ -140,31 +140,41 @@ import Glibc
                     )
                     try #require(warm.status == 200, "\(warm.body)")
                 }
-                let before = try await self.fastCount(http, base)
                 var seen: [Seen] = []
+                var fastAnswered = 0
                 for sent in self.requests {
-                    let answer = try await self.send(
-                        http,
-                        base + sent.path,
-                        headers: keyHeader + sent.headers,
-                        body: sent.body
-                    )
-                    let requestID = try #require(answer.headers.first(name: "X-Request-ID"))
-                    #expect(answer.headers.first(name: "Server") == "slipway")
-                    #expect(answer.headers.first(name: "Date")?.hasSuffix(" GMT") == true)
-                    if sent.headers.contains(where: { $0.0 == "X-Request-ID" }) {
-                        #expect(requestID == "client-chosen.id:1")
-                    }
-                    seen.append(
-                        Seen(
-                            status: answer.status,
-                            body: answer.body.replacingOccurrences(of: requestID, with: "<id>"),
-                            headerNames: answer.headers.map { $0.name.lowercased() }.sorted()
+                    // A credential's decision stays cached for a second: on a loaded machine it may lapse between
+                    // requests, and the router answers instead. Such a request is sent again (it changes nothing).
+                    var attempts = 0
+                    while true {
+                        attempts += 1
+                        let before = try await self.fastCount(http, base)
+                        let answer = try await self.send(
+                            http,
+                            base + sent.path,
+                            headers: keyHeader + sent.headers,
+                            body: sent.body
                         )
-                    )
+                        let wasFast = try await self.fastCount(http, base) > before
+                        if fastPath && !wasFast && !sent.path.contains("staging") && attempts < 5 { continue }
+                        if wasFast { fastAnswered += 1 }
+                        let requestID = try #require(answer.headers.first(name: "X-Request-ID"))
+                        #expect(answer.headers.first(name: "Server") == "slipway")
+                        #expect(answer.headers.first(name: "Date")?.hasSuffix(" GMT") == true)
+                        if sent.headers.contains(where: { $0.0 == "X-Request-ID" }) {
+                            #expect(requestID == "client-chosen.id:1")
+                        }
+                        seen.append(
+                            Seen(
+                                status: answer.status,
+                                body: answer.body.replacingOccurrences(of: requestID, with: "<id>"),
+                                headerNames: answer.headers.map { $0.name.lowercased() }.sorted()
+                            )
+                        )
+                        break
+                    }
                 }
-                let after = try await self.fastCount(http, base)
-                result.withLock { $0 = (seen, after - before) }
+                result.withLock { $0 = (seen, fastAnswered) }
             } catch {
                 try? await http.shutdown()
                 throw error

@@ -166,6 +166,21 @@ extension ServerConfigurationTests {
         #expect(fromFlag.metrics.token == "from-flag")
     }
 
+    @Test func readsTheFastPathSetting() async throws {
+        let defaults = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
+        )
+        #expect(defaults.fastPath)
+        let off = try ServerConfiguration(
+            config: try await ServerConfiguration.reader(
+                overrides: [:],
+                configFile: nil,
+                environment: ["SLIPWAY_FAST_PATH": "false"]
+            )
+        )
+        #expect(!off.fastPath)
+    }
+
     @Test func readsTheStatisticsSettings() async throws {
         let defaults = try ServerConfiguration(
             config: try await ServerConfiguration.reader(overrides: [:], configFile: nil, environment: [:])
