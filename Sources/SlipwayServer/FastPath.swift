@@ -177,7 +177,8 @@ final class DateHeader: Sendable {
 /// ``FastRoutes`` can answer, passes every other part on.
 ///
 /// Answers leave in request order: while a request handed to the router is unanswered (its answer's end has not
-/// been written), later requests on the connection go to the router too.
+/// been written), later requests on the connection go to the router too. So do requests that arrive while the
+/// channel is not writable.
 final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -204,7 +205,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), _):
-            if self.routerPending == 0, let route = self.routes.route(for: head) {
+            // A client that does not read its answers makes the channel unwritable: its requests then go to the
+            // router, whose writer waits for the channel instead of buffering answers without bound.
+            if self.routerPending == 0, context.channel.isWritable, let route = self.routes.route(for: head) {
                 self.state = .taking(head, route, nil)
             } else {
                 self.routerPending += 1
