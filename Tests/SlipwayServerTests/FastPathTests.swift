@@ -265,6 +265,33 @@ import Glibc
                     refusals.append(refused.body)
                 }
                 #expect(refusals[0] == refusals[1])
+                // A rate-limited key: every answer carries `RateLimit-*`, and a refusal is a 429 with `Retry-After`,
+                // whichever path answers (the first request reads the key through the router, the rest need not).
+                let limitedKey = try await client.send(
+                    .POST,
+                    "\(base)/api/v1/models/admin/iris/keys",
+                    json: #"{"kind":"serving","name":"limited","environments":["production"],"rate_limit":2}"#
+                )
+                try #require(limitedKey.status == 201, "\(limitedKey.body)")
+                let limited = try #require(limitedKey.json["secret"]?.string)
+                let before = try await Self.fastCount(http, base)
+                var statuses: [Int] = []
+                for _ in 0..<8 {
+                    let answer = try await Self.send(
+                        http,
+                        base + "/v1/admin/iris/predict/",
+                        headers: [("X-Serving-Key", limited)],
+                        body: row
+                    )
+                    statuses.append(answer.status)
+                    #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
+                    if answer.status == 429 {
+                        #expect(answer.headers.first(name: "Retry-After") != nil)
+                        #expect(answer.body.contains("rate_limited"))
+                    }
+                }
+                #expect(statuses.first == 200 && statuses.contains(429), "\(statuses)")
+                #expect(try await Self.fastCount(http, base) > before)
             } catch {
                 try? await http.shutdown()
                 throw error
