@@ -31,6 +31,15 @@ enum DatabaseErrors {
     }
 
     /// Whether retrying the whole transaction may succeed (PostgreSQL deadlock or serialisation failure).
+    /// Whether SQLite gave up waiting for another connection's (or process's) write lock.
+    static func isBusy(_ error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        switch error.reason {
+        case .busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked: return true
+        default: return false
+        }
+    }
+
     static func isTransient(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
         return state == "40P01" || state == "40001"

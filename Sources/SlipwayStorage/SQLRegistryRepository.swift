@@ -169,6 +169,22 @@ public final class SQLRegistryRepository: RegistryRepository {
     // MARK: Migrations and health
 
     public func migrate() async throws {
+        // Several processes starting on one SQLite file migrate one after the other: each waits for the write lock
+        // (the busy timeout, 5 s), and a migration that outlasts it on a loaded machine is waited for again, for
+        // up to a minute, rather than failing the start.
+        let started = ContinuousClock.now
+        while true {
+            do {
+                return try await self.migrateOnce()
+            } catch let error as RegistryError
+                where error.cause.map(DatabaseErrors.isBusy) == true && ContinuousClock.now - started < .seconds(60)
+            {
+                self.logger.info("another process is migrating the database; waiting for it")
+            }
+        }
+    }
+
+    private func migrateOnce() async throws {
         let dialect = self.dialect
         let schema = self.schema
         let applied = try await self.write("migrating the schema") { database in
