@@ -22,6 +22,41 @@ struct JSONValueTests {
         )
     }
 
+    @Test("numbers parse to exactly what strtod gives: short decimals, long ones, exponents, integers, edges")
+    func parsesNumbersExactly() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "0.0", "-0.0", "007", "1e5", "1E-5", "2.5e+3", "9007199254740992", "9007199254740993",
+            "9223372036854775807", "-9223372036854775808", "12345678901234567890", "0.1", "0.30000000000000004",
+            "1e22", "1e23", "1e-22", "1e-23", "123456789012345678901234567890", "4.9e-324", "1.7976931348623157e308",
+            "1e400", "-1e-400", "0.000000000000000000001", "17.99", "1.0000000000000002", "3.141592653589793238",
+        ]
+        for _ in 0..<20_000 {
+            let value = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
+            if value.isFinite { texts.append("\(value)") }
+            let digits = Int.random(in: 1...20, using: &generator)
+            let mantissa = String((0..<digits).map { _ in "0123456789".randomElement(using: &generator)! })
+            let point = Int.random(in: 0...digits, using: &generator)
+            var text = String(mantissa.prefix(point)) + (point < digits ? "." + mantissa.dropFirst(point) : "")
+            if text.hasPrefix(".") { text = "0" + text }
+            if Bool.random(using: &generator) { text += "e\(Int.random(in: -30...30, using: &generator))" }
+            texts.append(Bool.random(using: &generator) ? "-" + text : text)
+        }
+        for text in texts {
+            let parsed = try JSONValue.parse(Array(text.utf8))
+            if let integer = Int64(text), !text.contains(".") {
+                #expect(parsed == .int(integer), "\(text)")
+            } else {
+                let expected = try #require(Double(text), "\(text)")
+                guard case .double(let value) = parsed else {
+                    Issue.record("\(text) parsed as \(parsed)")
+                    continue
+                }
+                #expect(value.bitPattern == expected.bitPattern, "\(text): \(value) against \(expected)")
+            }
+        }
+    }
+
     @Test("objects keep member order and round-trip through the parser")
     func roundTrips() throws {
         let value = JSONValue.object([

@@ -358,36 +358,87 @@ private struct JSONParser {
         return v
     }
 
+    /// Powers of ten exactly representable as doubles (10^0 … 10^22).
+    static let exactPowersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
     mutating func parseNumber() throws -> JSONValue {
         let start = self.position
         var isInteger = true
-        if self.bytes[self.position] == UInt8(ascii: "-") { self.position += 1 }
-        func digits() -> Int {
+        let isNegative = self.bytes[self.position] == UInt8(ascii: "-")
+        if isNegative { self.position += 1 }
+        // The digits as an integer (while they fit) and the decimal exponent, for the exact fast path below.
+        var mantissa: UInt64 = 0
+        var significant = 0
+        var exponent = 0
+        func digits(fraction: Bool) -> Int {
             let s = self.position
             while self.position < self.bytes.count,
                 (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
             {
+                if significant < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(self.bytes[self.position] &- UInt8(ascii: "0"))
+                    if mantissa > 0 { significant += 1 }
+                    if fraction { exponent -= 1 }
+                } else if !fraction {
+                    exponent += 1
+                }
                 self.position += 1
             }
             return self.position - s
         }
-        guard digits() > 0 else { throw self.fail("invalid number") }
+        guard digits(fraction: false) > 0 else { throw self.fail("invalid number") }
+        var truncated = significant >= 19
         if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ".") {
             isInteger = false
             self.position += 1
-            guard digits() > 0 else { throw self.fail("invalid number") }
+            guard digits(fraction: true) > 0 else { throw self.fail("invalid number") }
+            truncated = truncated || significant >= 19
         }
+        var written = 0
+        var writtenIsLarge = false
         if self.position < self.bytes.count,
             self.bytes[self.position] == UInt8(ascii: "e") || self.bytes[self.position] == UInt8(ascii: "E")
         {
             isInteger = false
             self.position += 1
+            var negativeExponent = false
             if self.position < self.bytes.count,
                 self.bytes[self.position] == UInt8(ascii: "+") || self.bytes[self.position] == UInt8(ascii: "-")
             {
+                negativeExponent = self.bytes[self.position] == UInt8(ascii: "-")
                 self.position += 1
             }
-            guard digits() > 0 else { throw self.fail("invalid number") }
+            let s = self.position
+            while self.position < self.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
+            {
+                if written < 100_000 {
+                    written = written * 10 + Int(self.bytes[self.position] - UInt8(ascii: "0"))
+                } else {
+                    writtenIsLarge = true
+                }
+                self.position += 1
+            }
+            guard self.position > s else { throw self.fail("invalid number") }
+            if negativeExponent { written = -written }
+        }
+        // Exact without strtod when the digits fit in 53 bits and the power of ten is exact (Clinger's fast path):
+        // one correctly rounded multiplication or division of two exact doubles is the correctly rounded value.
+        if !truncated, !writtenIsLarge, mantissa <= 1 << 53 {
+            if isInteger {
+                let value = Int64(mantissa)
+                return .int(isNegative ? -value : value)
+            }
+            let power = exponent + written
+            if (-22...22).contains(power) {
+                var value = Double(mantissa)
+                value = power >= 0 ? value * Self.exactPowersOfTen[power] : value / Self.exactPowersOfTen[-power]
+                return .double(isNegative ? -value : value)
+            }
         }
         let text = String(decoding: self.bytes[start..<self.position], as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
