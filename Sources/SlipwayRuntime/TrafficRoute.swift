@@ -49,6 +49,9 @@ public final class TrafficRoute: Sendable {
     /// Whether more than one deployment answers.
     public var isSplit: Bool { self.arms.count > 1 }
 
+    /// Every deployment that may answer, the active one last.
+    public var armModels: [PreparedModel] { self.arms.map(\.model) }
+
     /// The deployment that answers a request with `key` (random without one).
     public func arm(forKey key: String?) -> PreparedModel {
         let bucket = key.map(Self.bucket) ?? Int.random(in: 0..<10_000)

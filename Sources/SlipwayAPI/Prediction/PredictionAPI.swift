@@ -325,21 +325,30 @@ public struct PredictionAPI: Sendable {
         trace.prepared = resolved
         if let refusal = decision.refusal { throw refusal }
         // The body's checks raise their errors after the rate limit's, as on the route; they run first only to know
-        // which deployment answers and whether it can answer here.
-        let served = Result {
-            let rows = try self.rows(from: body, contentType: requestHeaders[.contentType])
-            return try self.route(resolved, query: query, rows: rows, headers: requestHeaders, trace: &trace)
-        }
-        var slot: InlineInference?
-        if case .success(let served) = served {
-            guard let reserved = self.predictor.inlineSlot(served.prepared, rows: served.rows.count) else {
-                return nil
+        // whether the request can be answered here. A slot is reserved on every deployment that may answer before
+        // the traffic split draws one, so that handing a request to the router never depends on the draw (the
+        // router draws again: declining only the draws of a busy or costly arm would skew the split's shares).
+        let rows = Result { try self.rows(from: body, contentType: requestHeaders[.contentType]) }
+        var slots: [UUID: InlineInference] = [:]
+        if case .success(let parsed) = rows {
+            let candidates =
+                query.version == nil && resolved.traffic?.isSplit == true
+                ? resolved.traffic?.armModels ?? [resolved] : [resolved]
+            for candidate in candidates {
+                guard let slot = self.predictor.inlineSlot(candidate, rows: parsed.count) else { return nil }
+                slots[candidate.deployment.id] = slot
             }
-            slot = reserved
+        }
+        let served = Result {
+            try self.route(resolved, query: query, rows: rows.get(), headers: requestHeaders, trace: &trace)
         }
         var headers = try self.admit(decision, trace: &trace)
         let ready = try served.get()
-        let outputs = try slot!.run(ready.inputs, outputs: nil)
+        guard let slot = slots[ready.prepared.deployment.id] else {
+            // Unreachable: a routed request's deployment is one of the candidates reserved above.
+            throw RuntimeError(.unavailable, "no inference slot was reserved for the deployment that answers")
+        }
+        let outputs = try slot.run(ready.inputs, outputs: nil)
         let bytes = self.finish(ready, outputs: outputs, query: query, requestID: requestID, trace: &trace)
         self.describe(ready.prepared, in: &headers)
         return ImmediateAnswer(status: .ok, headers: headers, body: bytes)
