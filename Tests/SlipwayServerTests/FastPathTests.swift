@@ -114,12 +114,15 @@ import Glibc
         Sent(path: "/v1/admin/iris/predict/", body: #"[1, 2]"#),
     ]
 
-    /// Runs one server (fast path on or off) and returns what each of ``requests`` got, after warming the model so
-    /// that its calls are measured (the fast path takes a model after 16 calls).
-    static func answers(fastPath: Bool) async throws -> (seen: [Seen], fastAnswered: Int) {
+    /// Runs one server with `admin/iris` prepared and warmed by 20 predictions (the fast path takes a model once 16
+    /// of its calls are measured); calls `body` with the HTTP client, the management client, the base URL and the
+    /// serving key, then shuts the client down.
+    static func withWarmServer(
+        fastPath: Bool = true,
+        _ body: @escaping @Sendable (HTTPClient, Client, String, String) async throws -> Void
+    ) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-fast-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        let result = Mutex<([Seen], Int)>(([], 0))
         try await ServerCluster.run(count: 1, dataDirectory: data.path) { configuration in
             configuration.fastPath = fastPath
             // Debug builds run the forest slower than release ones; the threshold keeps it "cheap" in tests.
@@ -130,56 +133,65 @@ import Glibc
             let base = nodes[0].base
             do {
                 let key = try await self.prepare(client, base)
-                let keyHeader = [("X-Serving-Key", key), ("Content-Type", "application/json")]
                 for _ in 0..<20 {
                     let warm = try await self.send(
                         http,
                         base + "/v1/admin/iris/predict/",
-                        headers: keyHeader,
+                        headers: [("X-Serving-Key", key), ("Content-Type", "application/json")],
                         body: #"{"ndarray": [[5.1, 3.5, 1.4, 0.2]]}"#
                     )
                     try #require(warm.status == 200, "\(warm.body)")
                 }
-                var seen: [Seen] = []
-                var fastAnswered = 0
-                for sent in self.requests {
-                    // A credential's decision stays cached for a second: on a loaded machine it may lapse between
-                    // requests, and the router answers instead. Such a request is sent again (it changes nothing).
-                    var attempts = 0
-                    while true {
-                        attempts += 1
-                        let before = try await self.fastCount(http, base)
-                        let answer = try await self.send(
-                            http,
-                            base + sent.path,
-                            headers: keyHeader + sent.headers,
-                            body: sent.body
-                        )
-                        let wasFast = try await self.fastCount(http, base) > before
-                        if fastPath && !wasFast && !sent.path.contains("staging") && attempts < 5 { continue }
-                        if wasFast { fastAnswered += 1 }
-                        let requestID = try #require(answer.headers.first(name: "X-Request-ID"))
-                        #expect(answer.headers.first(name: "Server") == "slipway")
-                        #expect(answer.headers.first(name: "Date")?.hasSuffix(" GMT") == true)
-                        if sent.headers.contains(where: { $0.0 == "X-Request-ID" }) {
-                            #expect(requestID == "client-chosen.id:1")
-                        }
-                        seen.append(
-                            Seen(
-                                status: answer.status,
-                                body: answer.body.replacingOccurrences(of: requestID, with: "<id>"),
-                                headerNames: answer.headers.map { $0.name.lowercased() }.sorted()
-                            )
-                        )
-                        break
-                    }
-                }
-                result.withLock { $0 = (seen, fastAnswered) }
+                try await body(http, client, base, key)
             } catch {
                 try? await http.shutdown()
                 throw error
             }
             try await http.shutdown()
+        }
+    }
+
+    /// Runs one server (fast path on or off) and returns what each of ``requests`` got, after warming the model so
+    /// that its calls are measured (the fast path takes a model after 16 calls).
+    static func answers(fastPath: Bool) async throws -> (seen: [Seen], fastAnswered: Int) {
+        let result = Mutex<([Seen], Int)>(([], 0))
+        try await self.withWarmServer(fastPath: fastPath) { http, _, base, key in
+            let keyHeader = [("X-Serving-Key", key), ("Content-Type", "application/json")]
+            var seen: [Seen] = []
+            var fastAnswered = 0
+            for sent in self.requests {
+                // A credential's decision stays cached for a second: on a loaded machine it may lapse between
+                // requests, and the router answers instead. Such a request is sent again (it changes nothing).
+                var attempts = 0
+                while true {
+                    attempts += 1
+                    let before = try await self.fastCount(http, base)
+                    let answer = try await self.send(
+                        http,
+                        base + sent.path,
+                        headers: keyHeader + sent.headers,
+                        body: sent.body
+                    )
+                    let wasFast = try await self.fastCount(http, base) > before
+                    if fastPath && !wasFast && !sent.path.contains("staging") && attempts < 5 { continue }
+                    if wasFast { fastAnswered += 1 }
+                    let requestID = try #require(answer.headers.first(name: "X-Request-ID"))
+                    #expect(answer.headers.first(name: "Server") == "slipway")
+                    #expect(answer.headers.first(name: "Date")?.hasSuffix(" GMT") == true)
+                    if sent.headers.contains(where: { $0.0 == "X-Request-ID" }) {
+                        #expect(requestID == "client-chosen.id:1")
+                    }
+                    seen.append(
+                        Seen(
+                            status: answer.status,
+                            body: answer.body.replacingOccurrences(of: requestID, with: "<id>"),
+                            headerNames: answer.headers.map { $0.name.lowercased() }.sorted()
+                        )
+                    )
+                    break
+                }
+            }
+            result.withLock { $0 = (seen, fastAnswered) }
         }
         return result.withLock { $0 }
     }
@@ -200,103 +212,81 @@ import Glibc
     }
 
     @Test func keepsAnswersInRequestOrderAndHandsOtherRequestsToTheRouter() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-fast-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data) }
-        try await ServerCluster.run(count: 1, dataDirectory: data.path) { configuration in
-            configuration.runtime.inlineThreshold = .seconds(1)
-        } _: { nodes in
-            let http = ZeroDowntimeTests.makeClient()
-            let client = Client(http: http)
-            let base = nodes[0].base
-            do {
-                let key = try await Self.prepare(client, base)
-                let row = #"{"ndarray": [[6.9, 3.2, 5.7, 2.3]]}"#
-                for _ in 0..<20 {
-                    _ = try await Self.send(
-                        http,
-                        base + "/v1/admin/iris/predict/",
-                        headers: [("X-Serving-Key", key)],
-                        body: row
-                    )
-                }
-                let port = try #require(Int(base.split(separator: ":").last ?? ""))
-                let predict =
-                    "POST /v1/admin/iris/predict/ HTTP/1.1\r\nHost: x\r\nX-Serving-Key: \(key)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: \(row.utf8.count)\r\n\r\n\(row)"
-                let routed =
-                    "GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerCluster.adminToken)\r\n\r\n"
-                let health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                // Pipelined on one connection: router, fast, fast, router, fast; the answers come back in that order.
-                let answers = try Self.pipeline(port: port, [routed, predict, health, routed, predict], count: 5)
-                try #require(answers.count == 5, "\(answers)")
-                #expect(answers[0].contains(#""username":"admin""#))
-                #expect(answers[1].contains(#""className":"virginica""#))
-                #expect(answers[2].contains(#"{"status":"ok"}"#))
-                #expect(answers[3].contains(#""username":"admin""#))
-                #expect(answers[4].contains(#""className":"virginica""#))
+        try await Self.withWarmServer { http, client, base, key in
+            let row = #"{"ndarray": [[6.9, 3.2, 5.7, 2.3]]}"#
+            let port = try #require(Int(base.split(separator: ":").last ?? ""))
+            let predict =
+                "POST /v1/admin/iris/predict/ HTTP/1.1\r\nHost: x\r\nX-Serving-Key: \(key)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(row.utf8.count)\r\n\r\n\(row)"
+            let routed =
+                "GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerCluster.adminToken)\r\n\r\n"
+            let health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            // Pipelined on one connection: router, fast, fast, router, fast; the answers come back in that order.
+            let answers = try Self.pipeline(port: port, [routed, predict, health, routed, predict], count: 5)
+            try #require(answers.count == 5, "\(answers)")
+            #expect(answers[0].contains(#""username":"admin""#))
+            #expect(answers[1].contains(#""className":"virginica""#))
+            #expect(answers[2].contains(#"{"status":"ok"}"#))
+            #expect(answers[3].contains(#""username":"admin""#))
+            #expect(answers[4].contains(#""className":"virginica""#))
 
-                // A body over the fast path's 64 KiB goes through the router, which reads it all.
-                let padding = String(repeating: "x", count: 70_000)
-                let large = try await Self.send(
+            // A body over the fast path's 64 KiB goes through the router, which reads it all.
+            let padding = String(repeating: "x", count: 70_000)
+            let large = try await Self.send(
+                http,
+                base + "/v1/admin/iris/predict/",
+                headers: [("X-Serving-Key", key)],
+                body: #"{"ndarray": [[6.9, 3.2, 5.7, 2.3]], "context": {"note": "\#(padding)"}}"#
+            )
+            #expect(large.status == 200, "\(large.body.prefix(300))")
+            // `Connection: close` is honoured: the router answers and closes.
+            let closing = try Self.pipeline(
+                port: port,
+                [predict.replacingOccurrences(of: "Host: x\r\n", with: "Host: x\r\nConnection: close\r\n")],
+                count: 1
+            )
+            #expect(closing.count == 1 && closing[0].contains("virginica"))
+            // A key the server has not seen goes to the router (it reads the database), then is refused the
+            // same way on the fast path once its decision is cached.
+            var refusals: [String] = []
+            for _ in 0..<2 {
+                let refused = try await Self.send(
                     http,
                     base + "/v1/admin/iris/predict/",
-                    headers: [("X-Serving-Key", key)],
-                    body: #"{"ndarray": [[6.9, 3.2, 5.7, 2.3]], "context": {"note": "\#(padding)"}}"#
+                    headers: [("X-Serving-Key", "slw_s_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB")],
+                    body: row
                 )
-                #expect(large.status == 200, "\(large.body.prefix(300))")
-                // `Connection: close` is honoured: the router answers and closes.
-                let closing = try Self.pipeline(
-                    port: port,
-                    [predict.replacingOccurrences(of: "Host: x\r\n", with: "Host: x\r\nConnection: close\r\n")],
-                    count: 1
-                )
-                #expect(closing.count == 1 && closing[0].contains("virginica"))
-                // A key the server has not seen goes to the router (it reads the database), then is refused the
-                // same way on the fast path once its decision is cached.
-                var refusals: [String] = []
-                for _ in 0..<2 {
-                    let refused = try await Self.send(
-                        http,
-                        base + "/v1/admin/iris/predict/",
-                        headers: [("X-Serving-Key", "slw_s_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB")],
-                        body: row
-                    )
-                    #expect(refused.status == 401)
-                    refusals.append(refused.body)
-                }
-                #expect(refusals[0] == refusals[1])
-                // A rate-limited key: every answer carries `RateLimit-*`, and a refusal is a 429 with `Retry-After`,
-                // whichever path answers (the first request reads the key through the router, the rest need not).
-                let limitedKey = try await client.send(
-                    .POST,
-                    "\(base)/api/v1/models/admin/iris/keys",
-                    json: #"{"kind":"serving","name":"limited","environments":["production"],"rate_limit":2}"#
-                )
-                try #require(limitedKey.status == 201, "\(limitedKey.body)")
-                let limited = try #require(limitedKey.json["secret"]?.string)
-                let before = try await Self.fastCount(http, base)
-                var statuses: [Int] = []
-                for _ in 0..<8 {
-                    let answer = try await Self.send(
-                        http,
-                        base + "/v1/admin/iris/predict/",
-                        headers: [("X-Serving-Key", limited)],
-                        body: row
-                    )
-                    statuses.append(answer.status)
-                    #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
-                    if answer.status == 429 {
-                        #expect(answer.headers.first(name: "Retry-After") != nil)
-                        #expect(answer.body.contains("rate_limited"))
-                    }
-                }
-                #expect(statuses.first == 200 && statuses.contains(429), "\(statuses)")
-                #expect(try await Self.fastCount(http, base) > before)
-            } catch {
-                try? await http.shutdown()
-                throw error
+                #expect(refused.status == 401)
+                refusals.append(refused.body)
             }
-            try await http.shutdown()
+            #expect(refusals[0] == refusals[1])
+            // A rate-limited key: every answer carries `RateLimit-*`, and a refusal is a 429 with `Retry-After`,
+            // whichever path answers (the first request reads the key through the router, the rest need not).
+            let limitedKey = try await client.send(
+                .POST,
+                "\(base)/api/v1/models/admin/iris/keys",
+                json: #"{"kind":"serving","name":"limited","environments":["production"],"rate_limit":2}"#
+            )
+            try #require(limitedKey.status == 201, "\(limitedKey.body)")
+            let limited = try #require(limitedKey.json["secret"]?.string)
+            let before = try await Self.fastCount(http, base)
+            var statuses: [Int] = []
+            for _ in 0..<8 {
+                let answer = try await Self.send(
+                    http,
+                    base + "/v1/admin/iris/predict/",
+                    headers: [("X-Serving-Key", limited)],
+                    body: row
+                )
+                statuses.append(answer.status)
+                #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
+                if answer.status == 429 {
+                    #expect(answer.headers.first(name: "Retry-After") != nil)
+                    #expect(answer.body.contains("rate_limited"))
+                }
+            }
+            #expect(statuses.first == 200 && statuses.contains(429), "\(statuses)")
+            #expect(try await Self.fastCount(http, base) > before)
         }
     }
 
