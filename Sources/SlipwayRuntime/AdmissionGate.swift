@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Bounds one deployment's concurrent inference calls and the queue waiting for them.
@@ -143,6 +144,14 @@ final class AdmissionGate: Sendable {
         if self.measuredCalls.load(ordering: .relaxed) < 1_000 {
             self.measuredCalls.wrappingAdd(1, ordering: .relaxed)
         }
+    }
+
+    /// Runs `call` and records its compute time as a call of `rows` rows.
+    func measured<T>(rows: Int, _ call: () throws -> T) rethrows -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = try call()
+        self.record(rows: rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        return result
     }
 
     /// Whether a call of `rows` rows is expected to cost less than `threshold` nanoseconds (after 16 measured calls).

@@ -280,17 +280,11 @@ public final class ModelHost: Predictor, Service {
         let session = model.session
         if gate.isCheap(rows: rows, threshold: self.inlineThreshold) {
             // Cheaper than the two thread hand-offs the pool costs: run on the request's own task.
-            let started = DispatchTime.now().uptimeNanoseconds
-            let outputs = try session.run(inputs, outputNames: outputs)
-            gate.record(rows: rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-            return outputs
+            return try gate.measured(rows: rows) { try session.run(inputs, outputNames: outputs) }
         }
         do {
             return try await self.pool.runIfActive {
-                let started = DispatchTime.now().uptimeNanoseconds
-                let result = try session.run(inputs, outputNames: outputs)
-                gate.record(rows: rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-                return result
+                try gate.measured(rows: rows) { try session.run(inputs, outputNames: outputs) }
             }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw RuntimeError(.unavailable, "the server is shutting down")

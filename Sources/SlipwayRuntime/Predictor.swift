@@ -64,10 +64,7 @@ public final class InlineInference {
         precondition(self.isOpen, "an inline inference slot runs once")
         self.isOpen = false
         defer { self.gate.release() }
-        let started = DispatchTime.now().uptimeNanoseconds
-        let result = try self.session.run(inputs, outputNames: outputs)
-        self.gate.record(rows: self.rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-        return result
+        return try self.gate.measured(rows: self.rows) { try self.session.run(inputs, outputNames: outputs) }
     }
 
     deinit {
