@@ -73,6 +73,16 @@ public final class HTTPMetrics: Sendable {
         return endpointPath
     }
 
+    /// Counts one request that took `elapsed`.
+    public func record(method: String, route: String, status: Int, elapsed: Duration) {
+        self.record(
+            method: method,
+            route: route,
+            status: status,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
+    }
+
     /// Counts one request.
     public func record(method: String, route: String, status: Int, seconds: Double) {
         let key = Key(
@@ -138,12 +148,11 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
     }
 
     func record(_ request: Request, _ context: Context, status: Int, started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
         self.metrics.record(
             method: request.method.rawValue,
             route: HTTPMetrics.route(context.endpointPath),
             status: status,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            elapsed: ContinuousClock.now - started
         )
     }
 }

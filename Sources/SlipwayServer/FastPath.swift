@@ -124,7 +124,7 @@ final class FastRoutes: Sendable {
             method: head.method.rawValue,
             route: routeLabel,
             status: Int(status.code),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            elapsed: elapsed
         )
         if self.logger.logLevel <= .info {
             // As on the router's lines: `hb.request.id` always, `request.id` when the client chose the id.
