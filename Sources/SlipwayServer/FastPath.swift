@@ -90,6 +90,8 @@ final class FastRoutes: Sendable {
         var headers: HTTPFields
         let bytes: ByteBuffer
         let routeLabel: String
+        // The path as the access line names it (without the query), as the router's line does.
+        let path: String
         switch route {
         case .healthz:
             status = .ok
@@ -97,12 +99,15 @@ final class FastRoutes: Sendable {
             headers[.contentType] = "application/json; charset=utf-8"
             bytes = Self.healthzBody
             routeLabel = "/healthz"
+            path = "/healthz"
         case .predict(let owner, let name):
+            let uri = URI(head.path ?? "/")
+            path = uri.path
             guard
                 let answer = self.predictions.answerNow(
                     owner: owner,
                     name: name,
-                    uri: URI(head.path ?? "/"),
+                    uri: uri,
                     headers: head.headerFields,
                     body: body,
                     requestID: requestID,
@@ -133,7 +138,7 @@ final class FastRoutes: Sendable {
                 logger,
                 level: .info,
                 method: head.method,
-                path: URI(head.path ?? "/").path,
+                path: path,
                 status: Int(status.code),
                 elapsed: elapsed,
                 headers: headers
