@@ -6,10 +6,18 @@ import SlipwayRegistry
 import SlipwayRuntime
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Collects per-deployment statistics from every prediction request and writes them to the database in minute and
 /// hour buckets.
 ///
-/// `record(_:)` counts the record into its deployment's in-memory minute bucket under a lock (or, for a deployment
+/// `record(_:)` counts the record into its deployment's in-memory minute bucket under its thread's shard lock (or, for a deployment
 /// not seen yet, appends it to a buffer that the service folds every ``StatisticsConfiguration/aggregationInterval``
 /// once it has built the deployment's reference profile); every ``StatisticsConfiguration/flushInterval`` it adds
 /// those to the stored minute and hour buckets (merging with what other processes wrote), and on graceful shutdown
@@ -31,7 +39,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// Records not yet aggregated.
     private let incoming = Mutex<[PredictionRecord]>([])
-    private let state = Mutex(State())
+    /// The in-memory buckets, split into shards chosen by the recording thread: the network threads that answer
+    /// predictions each count into their own shard instead of queueing on one lock (which showed in their tail).
+    /// Every shard knows every deployment's context; `lastSeen` is the latest over the shards.
+    private let shards: [Shard]
     /// One aggregation or flush at a time.
     private let gate = AsyncGate()
 
@@ -63,6 +74,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         var contexts: [UUID: DeploymentContext] = [:]
     }
 
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
+
     /// Creates a recorder writing to `repository`; run it as a service.
     ///
     /// - Parameters:
@@ -80,6 +95,57 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         self.logger = logger
         self.clock = clock
         self.gauges = DriftGauges(factory: metrics)
+        self.shards = (0..<Self.shardCount).map { _ in Shard() }
+    }
+
+    /// A power of two at least twice the processor count (so that one network thread per core rarely shares a
+    /// shard), at most 64.
+    static let shardCount: Int = {
+        var count = 1
+        while count < min(64, 2 * ProcessInfo.processInfo.activeProcessorCount) { count *= 2 }
+        return count
+    }()
+
+    /// The calling thread's shard.
+    private var currentShard: Shard {
+        #if canImport(Darwin)
+        let thread = UInt(bitPattern: pthread_self())
+        #else
+        let thread = UInt(pthread_self())
+        #endif
+        // Thread handles are addresses a page or more apart: Fibonacci hashing spreads their high bits.
+        let hash = (thread >> 12) &* 0x9E37_79B9_7F4A_7C15
+        return self.shards[Int(truncatingIfNeeded: hash >> 32) & (self.shards.count - 1)]
+    }
+
+    /// Every deployment context, with its latest `lastSeen` over the shards.
+    private func contexts() -> [UUID: DeploymentContext] {
+        var contexts: [UUID: DeploymentContext] = [:]
+        for shard in self.shards {
+            shard.state.withLock { state in
+                for (id, context) in state.contexts {
+                    if let known = contexts[id] {
+                        if known.lastSeen < context.lastSeen { contexts[id]!.lastSeen = context.lastSeen }
+                    } else {
+                        contexts[id] = context
+                    }
+                }
+            }
+        }
+        return contexts
+    }
+
+    /// Merges `buckets` into the first shard's pending buckets.
+    private func keep(_ buckets: [BucketKey: PendingBucket]) {
+        self.shards[0].state.withLock { state in
+            for (key, bucket) in buckets {
+                if state.pending[key] == nil {
+                    state.pending[key] = bucket
+                } else {
+                    state.pending[key]!.statistics.merge(bucket.statistics)
+                }
+            }
+        }
     }
 
     // MARK: Recording
@@ -96,7 +162,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
             deploymentID: deployment.id,
             start: StatisticsBucketSize.minute.start(of: record.receivedAt)
         )
-        let counted = self.state.withLock { state -> Bool in
+        let counted = self.currentShard.state.withLock { state -> Bool in
             guard let context = state.contexts[deployment.id] else { return false }
             if context.lastSeen < record.receivedAt { state.contexts[deployment.id]!.lastSeen = record.receivedAt }
             state.pending[
@@ -119,7 +185,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
             return buffer
         }
         guard !records.isEmpty else { return }
-        var contexts = self.state.withLock { $0.contexts }
+        var contexts = self.contexts()
         for record in records {
             let prepared = record.prepared!
             if contexts[prepared.deployment.id] == nil {
@@ -143,19 +209,17 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                 .statistics.add(record, profile: context.profile, order: context.order)
             seen[deployment.id] = max(seen[deployment.id] ?? record.receivedAt, record.receivedAt)
         }
-        self.state.withLock { state in
-            for (id, context) in contexts where state.contexts[id] == nil { state.contexts[id] = context }
+        for shard in self.shards {
+            shard.state.withLock { state in
+                for (id, context) in contexts where state.contexts[id] == nil { state.contexts[id] = context }
+            }
+        }
+        self.shards[0].state.withLock { state in
             for (id, date) in seen {
                 if let last = state.contexts[id]?.lastSeen { state.contexts[id]!.lastSeen = max(last, date) }
             }
-            for (key, bucket) in buckets {
-                if state.pending[key] == nil {
-                    state.pending[key] = bucket
-                } else {
-                    state.pending[key]!.statistics.merge(bucket.statistics)
-                }
-            }
         }
+        self.keep(buckets)
     }
 
     /// Builds a deployment's reference profile and stores it, or takes the one another process stored first.
@@ -202,23 +266,25 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
     public func flush() async throws {
         try await self.gate.withGate {
             await self.aggregate()
-            let pending = self.state.withLock { state in
-                defer { state.pending = [:] }
-                return state.pending
+            var pending: [BucketKey: PendingBucket] = [:]
+            for shard in self.shards {
+                let taken = shard.state.withLock { state in
+                    defer { state.pending = [:] }
+                    return state.pending
+                }
+                for (key, bucket) in taken {
+                    if pending[key] == nil {
+                        pending[key] = bucket
+                    } else {
+                        pending[key]!.statistics.merge(bucket.statistics)
+                    }
+                }
             }
             guard !pending.isEmpty else { return }
             do {
                 try await self.repository.mergeStatistics(try Self.records(pending), combine: Self.combine)
             } catch {
-                self.state.withLock { state in
-                    for (key, bucket) in pending {
-                        if state.pending[key] == nil {
-                            state.pending[key] = bucket
-                        } else {
-                            state.pending[key]!.statistics.merge(bucket.statistics)
-                        }
-                    }
-                }
+                self.keep(pending)
                 throw error
             }
         }
@@ -280,8 +346,12 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         }
         // Forget deployments not seen for a day (their profile is stored; a new record builds the context again).
         let horizon = now.addingTimeInterval(-86_400)
-        self.state.withLock { state in
-            state.contexts = state.contexts.filter { $0.value.lastSeen >= horizon }
+        let stale = self.contexts().filter { $0.value.lastSeen < horizon }.keys
+        guard !stale.isEmpty else { return }
+        for shard in self.shards {
+            shard.state.withLock { state in
+                for id in stale { state.contexts[id] = nil }
+            }
         }
     }
 
@@ -289,7 +359,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// The reference profile this process uses for a deployment, if it has seen it.
     func profile(of deploymentID: UUID) -> ReferenceProfile? {
-        self.state.withLock { $0.contexts[deploymentID]?.profile }
+        self.shards[0].state.withLock { $0.contexts[deploymentID]?.profile }
     }
 
     /// Recomputes `slipway_drift_psi` for every deployment this process served within the drift window, over the
@@ -298,7 +368,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         let now = self.clock()
         let window = Double(self.configuration.driftWindow)
         let from = now.addingTimeInterval(-window)
-        let active = self.state.withLock { state in state.contexts.filter { $0.value.lastSeen >= from } }
+        let active = self.contexts().filter { $0.value.lastSeen >= from }
         var values: [DriftGauges.Key: Double] = [:]
         if !active.isEmpty {
             let size = StatisticsReader.bucketSize(
@@ -354,7 +424,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         } catch {
             self.logger.error(
                 "statistics could not be written on shutdown",
-                metadata: ["error": "\(error)", "buckets": "\(self.state.withLock { $0.pending.count })"]
+                metadata: [
+                    "error": "\(error)",
+                    "buckets": "\(self.shards.reduce(0) { $0 + $1.state.withLock { $0.pending.count } })",
+                ]
             )
         }
     }

@@ -143,6 +143,42 @@ final class FlakyRepository: StatisticsRepository {
         await world.close()
     }
 
+    @Test func recordsFromManyThreadsAtOnceAllCount() async throws {
+        let world = try await IrisWorld.make()
+        let recorder = StatisticsRecorder(repository: world.repository, clock: { Self.start })
+        // The first record builds the deployment's context; the rest are counted straight into the shards.
+        let first = try world.record([[5.1, 3.5, 1.4, 0.2]], at: Self.start)
+        recorder.record(first)
+        await recorder.aggregate()
+        var records: [PredictionRecord] = []
+        for index in 0..<64 {
+            let petal = Double(index % 7)
+            let at = Self.start.addingTimeInterval(Double(index % 50))
+            records.append(try world.record([[5.1, 3.5, petal, 0.2]], at: at, latency: 0.001 * Double(index % 9 + 1)))
+        }
+        var expected = BucketStatistics()
+        let profile = ReferenceProfile.make(for: world.prepared)
+        expected.add(first, profile: profile, order: world.prepared.schema?.order)
+        let threads = 8
+        let perThread = 250
+        for index in 0..<(threads * perThread) {
+            expected.add(records[index % records.count], profile: profile, order: world.prepared.schema?.order)
+        }
+        let shared = records
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for index in 0..<perThread { recorder.record(shared[(thread * perThread + index) % shared.count]) }
+        }
+        try await recorder.flush()
+        let minutes = try await self.stored(world, .minute)
+        try #require(minutes.count == 1)
+        let minute = try StatisticsReader.decode(minutes[0])
+        #expect(minutes[0].requests == Int64(threads * perThread + 1))
+        #expect(minute.rows == expected.rows && minute.latency == expected.latency)
+        #expect(minute.predictions == expected.predictions)
+        Self.expectSameFeatures(minute, expected)
+        await world.close()
+    }
+
     /// Feature statistics agree: counts, extremes and histograms exactly, sums up to rounding (added in another order).
     static func expectSameFeatures(
         _ left: BucketStatistics,
