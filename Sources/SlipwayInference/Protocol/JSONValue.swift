@@ -187,13 +187,16 @@ private struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: String) -> Bool {
-        let w = Array(word.utf8)
-        guard self.position + w.count <= self.bytes.count,
-            Array(self.bytes[self.position..<self.position + w.count]) == w
-        else { return false }
-        self.position += w.count
-        return true
+    /// Consumes `word` when the input continues with it (compared in place: this runs for every number).
+    mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard self.position + count <= self.bytes.count else { return false }
+        let start = self.position
+        let matches = word.withUTF8Buffer { expected in
+            expected.indices.allSatisfy { self.bytes[start + $0] == expected[$0] }
+        }
+        if matches { self.position += count }
+        return matches
     }
 
     mutating func parseValue() throws -> JSONValue {
@@ -213,7 +216,11 @@ private struct JSONParser {
         case UInt8(ascii: "I"):
             if self.literal("Infinity") { return .double(.infinity) }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            if self.literal("-Infinity") { return .double(-.infinity) }
+            if self.position + 1 < self.bytes.count, self.bytes[self.position + 1] == UInt8(ascii: "I"),
+                self.literal("-Infinity")
+            {
+                return .double(-.infinity)
+            }
             return try self.parseNumber()
         default: break
         }
