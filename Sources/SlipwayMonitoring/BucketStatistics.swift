@@ -163,6 +163,18 @@ public struct BucketStatistics: Sendable, Equatable {
         profile: ReferenceProfile,
         read: (Int) -> Double
     ) {
+        // Every request after a bucket's first: it already has these features, in this order; count them in place.
+        if self.featureOrder.count >= names.count, zip(self.featureOrder, names).allSatisfy({ $0 == $1 }) {
+            let edges = NumericSummary.defaultEdges
+            self.featureStatistics.withUnsafeMutableBufferPointer { features in
+                for column in 0..<names.count {
+                    for row in 0..<rows {
+                        features[column].add(number: read(row * width + column), defaultEdges: edges)
+                    }
+                }
+            }
+            return
+        }
         for (column, name) in zip(0..., names) {
             self.ensureFeature(name, at: column, profile: profile)
             self.feature(name, at: column, orAdd: FeatureStatistics()) { feature in

@@ -40,7 +40,7 @@ public struct FeatureStatistics: Sendable, Equatable, Codable {
             self.missing += 1
             return
         }
-        if self.numeric == nil { self.numeric = NumericSummary(edges: defaultEdges) }
+        if case .none = self.numeric { self.numeric = NumericSummary(edges: defaultEdges) }
         self.numeric!.add(number)
     }
 

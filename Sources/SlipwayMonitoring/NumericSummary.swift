@@ -53,7 +53,8 @@ public struct NumericSummary: Sendable, Equatable, Codable {
         self.sum += value
         self.minimum = Swift.min(self.minimum ?? value, value)
         self.maximum = Swift.max(self.maximum ?? value, value)
-        self.counts[Self.bin(of: value, edges: self.edges)] += 1
+        let bin = Self.bin(of: value, edges: self.edges)
+        self.counts[bin] += 1
     }
 
     /// Adds `other`. With the same bins the histogram adds up exactly; with different bins (a deployment whose

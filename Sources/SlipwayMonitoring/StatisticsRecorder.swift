@@ -61,12 +61,24 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// What the recorder knows about a deployment it has seen.
     struct DeploymentContext {
-        var profile: ReferenceProfile
-        var order: [String]?
+        /// What every record of the deployment is counted against (shared by the shards, one reference to copy).
+        final class Reference: Sendable {
+            let profile: ReferenceProfile
+            let order: [String]?
+
+            init(profile: ReferenceProfile, order: [String]?) {
+                self.profile = profile
+                self.order = order
+            }
+        }
+
+        var reference: Reference
         var model: String
         var environment: String
         var version: Int
         var lastSeen: Date
+
+        var profile: ReferenceProfile { self.reference.profile }
     }
 
     private struct State {
@@ -106,8 +118,9 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         return count
     }()
 
-    /// The calling thread's shard.
-    private var currentShard: Shard {
+    /// Runs `body` on a shard's state: the calling thread's own first, else the next one free, so threads never
+    /// wait on each other while a shard is free (they wait only when every shard is taken).
+    private func withShard(_ body: (inout State) -> Bool) -> Bool {
         #if canImport(Darwin)
         let thread = UInt(bitPattern: pthread_self())
         #else
@@ -115,7 +128,14 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         #endif
         // Thread handles are addresses a page or more apart: Fibonacci hashing spreads their high bits.
         let hash = (thread >> 12) &* 0x9E37_79B9_7F4A_7C15
-        return self.shards[Int(truncatingIfNeeded: hash >> 32) & (self.shards.count - 1)]
+        let mask = self.shards.count - 1
+        let first = Int(truncatingIfNeeded: hash >> 32) & mask
+        for offset in 0..<self.shards.count {
+            if let result = self.shards[(first + offset) & mask].state.withLockIfAvailable({ body(&$0) }) {
+                return result
+            }
+        }
+        return self.shards[first].state.withLock { body(&$0) }
     }
 
     /// Every deployment context, with its latest `lastSeen` over the shards.
@@ -157,18 +177,22 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
     /// credential) are not attributed to any deployment and are skipped.
     public func record(_ record: PredictionRecord) {
         guard self.configuration.isEnabled, let prepared = record.prepared else { return }
-        let deployment = prepared.deployment
-        let key = BucketKey(
-            deploymentID: deployment.id,
-            start: StatisticsBucketSize.minute.start(of: record.receivedAt)
-        )
-        let counted = self.currentShard.state.withLock { state -> Bool in
-            guard let context = state.contexts[deployment.id] else { return false }
-            if context.lastSeen < record.receivedAt { state.contexts[deployment.id]!.lastSeen = record.receivedAt }
+        let id = prepared.deployment.id
+        let key = BucketKey(deploymentID: id, start: StatisticsBucketSize.minute.start(of: record.receivedAt))
+        let counted = self.withShard { state -> Bool in
+            // In place: copying the context would retain each of its parts, for every request.
+            guard let index = state.contexts.index(forKey: id) else { return false }
+            if state.contexts.values[index].lastSeen < record.receivedAt {
+                state.contexts.values[index].lastSeen = record.receivedAt
+            }
+            let reference = state.contexts.values[index].reference
             state.pending[
                 key,
-                default: PendingBucket(modelID: deployment.modelID, environmentID: deployment.environmentID)
-            ].statistics.add(record, profile: context.profile, order: context.order)
+                default: PendingBucket(
+                    modelID: prepared.deployment.modelID,
+                    environmentID: prepared.deployment.environmentID
+                )
+            ].statistics.add(record, profile: reference.profile, order: reference.order)
             return true
         }
         if !counted { self.incoming.withLock { $0.append(record) } }
@@ -206,7 +230,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                 start: StatisticsBucketSize.minute.start(of: record.receivedAt)
             )
             buckets[key, default: PendingBucket(modelID: deployment.modelID, environmentID: deployment.environmentID)]
-                .statistics.add(record, profile: context.profile, order: context.order)
+                .statistics.add(record, profile: context.profile, order: context.reference.order)
             seen[deployment.id] = max(seen[deployment.id] ?? record.receivedAt, record.receivedAt)
         }
         for shard in self.shards {
@@ -250,8 +274,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
             )
         }
         return DeploymentContext(
-            profile: profile,
-            order: FeatureColumns.order(of: prepared),
+            reference: DeploymentContext.Reference(profile: profile, order: FeatureColumns.order(of: prepared)),
             model: prepared.model.fullName,
             environment: prepared.environment,
             version: prepared.deployment.version,
