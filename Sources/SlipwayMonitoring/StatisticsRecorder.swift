@@ -17,12 +17,13 @@ import Darwin
 /// Collects per-deployment statistics from every prediction request and writes them to the database in minute and
 /// hour buckets.
 ///
-/// `record(_:)` counts the record into its deployment's in-memory minute bucket under its thread's shard lock (or, for a deployment
-/// not seen yet, appends it to a buffer that the service folds every ``StatisticsConfiguration/aggregationInterval``
-/// once it has built the deployment's reference profile); every ``StatisticsConfiguration/flushInterval`` it adds
-/// those to the stored minute and hour buckets (merging with what other processes wrote), and on graceful shutdown
-/// it writes whatever is left. A failed write keeps the buckets in memory for the next one. It also deletes buckets
-/// past their retention and keeps the `slipway_drift_psi` gauges current.
+/// `record(_:)` counts the record into its deployment's in-memory minute bucket under the lock of a shard (each
+/// recording thread mostly has its own), or, for a deployment not seen yet, appends it to a buffer that the service
+/// folds every ``StatisticsConfiguration/aggregationInterval`` once it has built the deployment's reference profile.
+/// Every ``StatisticsConfiguration/flushInterval`` it adds those to the stored minute and hour buckets (merging with
+/// what other processes wrote), and on graceful shutdown it writes whatever is left. A failed write keeps the buckets
+/// in memory for the next one. It also deletes buckets past their retention and keeps the `slipway_drift_psi` gauges
+/// current.
 ///
 /// ```swift
 /// let statistics = StatisticsRecorder(repository: repository, logger: logger)
