@@ -946,7 +946,8 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 if last.status == .ok { try await Task.sleep(for: .milliseconds(50)) }
             } while last.status == .ok && ContinuousClock.now - revokedAt < .seconds(3)
             last.expectError(.unauthorized, code: "unauthenticated")
-            #expect(ContinuousClock.now - revokedAt < .milliseconds(1_500))
+            // The cache's second, plus slack for a loaded test machine (1.55 s was seen with every suite running).
+            #expect(ContinuousClock.now - revokedAt < .milliseconds(2_500))
         }
     }
 

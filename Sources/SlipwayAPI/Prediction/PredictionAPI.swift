@@ -73,6 +73,8 @@ public struct PredictionAPI: Sendable {
         }
 
         init(uri: URI) throws {
+            // Most requests send no query: the defaults, without building an empty parameter list.
+            guard let query = uri.query, !query.isEmpty else { return }
             let parameters = uri.queryParameters
             if let environment = parameters.get("environment"), !environment.isEmpty {
                 guard Names.isValid(environment) else {
@@ -433,10 +435,11 @@ public struct PredictionAPI: Sendable {
 
     /// The answer's content type and the `X-Slipway-*` headers naming the deployment that answered.
     func describe(_ prepared: PreparedModel, in headers: inout HTTPFields) {
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[SlipwayHeaders.model] = prepared.model.fullName
-        headers[SlipwayHeaders.environment] = prepared.environment
-        headers[SlipwayHeaders.version] = String(prepared.deployment.version)
+        // Appended: `headers` holds only the rate limit's fields here, never these.
+        headers.append(HTTPField(name: .contentType, value: "application/json; charset=utf-8"))
+        headers.append(HTTPField(name: SlipwayHeaders.model, value: prepared.model.fullName))
+        headers.append(HTTPField(name: SlipwayHeaders.environment, value: prepared.environment))
+        headers.append(HTTPField(name: SlipwayHeaders.version, value: String(prepared.deployment.version)))
     }
 
     /// Reads `{"ndarray": [[…]]}` or `{"features": [{…}] | {…}}`, plus an optional `context`.
