@@ -169,8 +169,13 @@ public func buildApplication(
     )
     predictions.register(on: router)
     metrics.register(on: router)
-    InferenceProtocolAPI(registry: registry, predictor: host, readiness: readiness, sharingLimitsWith: predictions)
-        .register(on: router)
+    let inferenceProtocol = InferenceProtocolAPI(
+        registry: registry,
+        predictor: host,
+        readiness: readiness,
+        sharingLimitsWith: predictions
+    )
+    inferenceProtocol.register(on: router)
     let batchRunner = BatchJobRunner(
         jobs: repository,
         models: repository,
@@ -220,7 +225,13 @@ public func buildApplication(
     let serverName = "slipway"
     let fastRoutes =
         configuration.fastPath
-        ? FastRoutes(predictions: predictions, metrics: metrics.http, logger: logger, serverName: serverName) : nil
+        ? FastRoutes(
+            predictions: predictions,
+            inferenceProtocol: inferenceProtocol,
+            metrics: metrics.http,
+            logger: logger,
+            serverName: serverName
+        ) : nil
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
         server: .http1(

@@ -10,8 +10,9 @@ import SlipwayMetrics
 import Synchronization
 
 /// The requests Slipway answers on the network thread that read them, before the router: `GET /healthz`, and
-/// TeachableHub predictions (`POST /v1/{owner}/{name}/predict/`) whose deployment is warm, whose credential's decision
-/// is cached and whose model's calls are measured cheap (50 µs by default) with a slot free.
+/// TeachableHub predictions (`POST /v1/{owner}/{name}/predict/`) and Open Inference Protocol JSON inferences
+/// (`POST /v2/models/{model}[/versions/{version}]/infer`) whose deployment is warm, whose credential's decision is
+/// cached and whose model's calls are measured cheap (50 µs by default) with a slot free.
 ///
 /// Such a request costs a fraction of the router's path, which hands every request from the network thread to a
 /// task and its answer back. Nothing else changes: the same checks in the same order, the same answer and headers
@@ -24,22 +25,33 @@ final class FastRoutes: Sendable {
     enum Route {
         case healthz
         case predict(owner: String, name: String)
+        case infer(model: String, version: String?)
     }
 
     let predictions: PredictionAPI
+    let inferenceProtocol: InferenceProtocolAPI
     let metrics: HTTPMetrics
     let logger: Logger
     let serverName: String
     private let dates = DateHeader()
 
-    init(predictions: PredictionAPI, metrics: HTTPMetrics, logger: Logger, serverName: String) {
+    init(
+        predictions: PredictionAPI,
+        inferenceProtocol: InferenceProtocolAPI,
+        metrics: HTTPMetrics,
+        logger: Logger,
+        serverName: String
+    ) {
         self.predictions = predictions
+        self.inferenceProtocol = inferenceProtocol
         self.metrics = metrics
         self.logger = logger
         self.serverName = serverName
     }
 
     private static let predictRoute = "/v1/{owner}/{name}/predict"
+    private static let inferRoute = "/v2/models/{model}/infer"
+    private static let versionInferRoute = "/v2/models/{model}/versions/{version}/infer"
     private static let healthzBody = ByteBuffer(string: #"{"status":"ok"}"#)
     private static let expect = HTTPField.Name("Expect")!
 
@@ -57,16 +69,21 @@ final class FastRoutes: Sendable {
             head.headerFields[.transferEncoding] == nil
         else { return nil }
         // The router's path after normalization (doubled slashes collapsed, a trailing slash dropped) is
-        // `/v1/{owner}/{name}/predict` exactly when the non-empty segments before the query are these four.
+        // `/v1/{owner}/{name}/predict` exactly when the non-empty segments before the query are these four; the same
+        // holds for the `/v2` inference routes' segments.
         let beforeQuery = path.utf8.prefix { $0 != UInt8(ascii: "?") }
-        let parts = beforeQuery.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: true)
-        guard beforeQuery.first == UInt8(ascii: "/"), parts.count == 4, parts[0].elementsEqual("v1".utf8),
-            parts[3].elementsEqual("predict".utf8), !beforeQuery.contains(UInt8(ascii: "%"))
+        guard beforeQuery.first == UInt8(ascii: "/"), !beforeQuery.contains(UInt8(ascii: "%")) else { return nil }
+        let parts = beforeQuery.split(separator: UInt8(ascii: "/"), maxSplits: 6, omittingEmptySubsequences: true)
+        func text(_ index: Int) -> String { String(decoding: parts[index], as: UTF8.self) }
+        if parts.count == 4, parts[0].elementsEqual("v1".utf8), parts[3].elementsEqual("predict".utf8) {
+            return .predict(owner: text(1), name: text(2))
+        }
+        guard parts.count == 4 || parts.count == 6, parts[0].elementsEqual("v2".utf8),
+            parts[1].elementsEqual("models".utf8), parts[parts.count - 1].elementsEqual("infer".utf8)
         else { return nil }
-        return .predict(
-            owner: String(decoding: parts[1], as: UTF8.self),
-            name: String(decoding: parts[2], as: UTF8.self)
-        )
+        if parts.count == 4 { return .infer(model: text(2), version: nil) }
+        guard parts[3].elementsEqual("versions".utf8) else { return nil }
+        return .infer(model: text(2), version: text(4))
     }
 
     /// A complete answer: head and body, ready to write.
@@ -116,8 +133,24 @@ final class FastRoutes: Sendable {
             else { return nil }
             status = answer.status
             headers = answer.headers
-            bytes = ByteBuffer(bytes: answer.body)
+            bytes = answer.body
             routeLabel = Self.predictRoute
+        case .infer(let model, let version):
+            path = String(decoding: (head.path ?? "/").utf8.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
+            guard
+                let answer = self.inferenceProtocol.inferNow(
+                    model: model,
+                    version: version,
+                    headers: head.headerFields,
+                    body: body,
+                    requestID: requestID,
+                    logger: logger
+                )
+            else { return nil }
+            status = answer.status
+            headers = answer.headers
+            bytes = answer.body
+            routeLabel = version == nil ? Self.inferRoute : Self.versionInferRoute
         }
         headers[.contentLength] = String(bytes.readableBytes)
         headers[SlipwayHeaders.requestID] = requestID

@@ -393,6 +393,126 @@ public struct InferenceProtocolAPI: Sendable {
         return response
     }
 
+    // MARK: Immediate inference
+
+    /// Serves `POST /v2/models/{model}[/versions/{version}]/infer` on the calling thread when everything it needs is
+    /// at hand, as ``PredictionAPI/answerNow(owner:name:uri:headers:body:requestID:logger:)`` does for TeachableHub
+    /// predictions: the deployment warm and ready, the credential's decision cached and allowing, the body JSON (the
+    /// binary extension goes through the router) and valid, the model's calls measured cheap with a slot free. Else
+    /// `nil`, before anything was recorded or a rate-limit token taken: the caller hands the request to the router,
+    /// which gives the same answer or refusal.
+    package func inferNow(
+        model text: String,
+        version versionText: String?,
+        headers requestHeaders: HTTPFields,
+        body: ByteBuffer,
+        requestID: String,
+        logger: Logger
+    ) -> PredictionAPI.ImmediateAnswer? {
+        let receivedAt = Date()
+        let started = ContinuousClock.now
+        guard body.readableBytes <= self.configuration.maximumBodyBytes,
+            requestHeaders[.contentEncoding].map({ $0.lowercased() == "identity" }) ?? true,
+            requestHeaders[Self.headerContentLength] == nil,
+            let name = InferenceModelName(text)
+        else { return nil }
+        var version: Int?
+        if let versionText {
+            guard let number = Int(versionText), number > 0 else { return nil }
+            version = number
+        }
+        guard let secret = try? Credentials.secret(in: requestHeaders),
+            let resolved = self.predictor.preparedIfReady(
+                owner: name.owner,
+                name: name.name,
+                environment: name.environment,
+                version: version
+            ),
+            let decision = self.access.cachedDecision(
+                secret: secret,
+                model: resolved.model,
+                environment: resolved.environment
+            ),
+            decision.refusal == nil,
+            let decoded = try? InferenceProtocolRequest.decode(Array(body.readableBytesView), headerLength: nil)
+        else { return nil }
+        let inputs = decoded.inputDictionary
+        // As on the route: unpinned requests follow the traffic split. A slot is reserved on every arm before the
+        // draw, so that handing a request to the router never depends on the draw (which would skew the shares).
+        let isPinned = version != nil
+        let candidates =
+            !isPinned && resolved.traffic?.isSplit == true ? resolved.traffic?.armModels ?? [resolved] : [resolved]
+        let rows = inputs.values.first?.shape.first ?? 1
+        var slots: [UUID: InlineInference] = [:]
+        for candidate in candidates {
+            guard let slot = self.predictor.inlineSlot(candidate, rows: rows) else { return nil }
+            slots[candidate.deployment.id] = slot
+        }
+        let prepared = isPinned ? resolved : resolved.routed(key: requestHeaders[SlipwayHeaders.routeKey])
+        var trace = Trace(prepared: prepared, keyName: decision.key?.name, inputs: inputs)
+        func record(status: HTTPResponse.Status, code: String?) {
+            self.recorder?.record(
+                PredictionRecord(
+                    requestID: requestID,
+                    receivedAt: receivedAt,
+                    latency: PredictionAPI.seconds(ContinuousClock.now - started),
+                    surface: .inferenceProtocol,
+                    status: Int(status.code),
+                    errorCode: code,
+                    prepared: trace.prepared,
+                    keyName: trace.keyName,
+                    inputs: trace.inputs,
+                    outputs: trace.outputs
+                )
+            )
+        }
+        do {
+            var headers = HTTPFields()
+            if let key = decision.key, let rate = key.rateLimit {
+                let outcome = self.limiter.take(key: key.id, rate: rate)
+                headers = outcome.headers
+                if !outcome.allowed {
+                    throw InferenceProtocolError(
+                        .tooManyRequests,
+                        "the serving key '\(key.name)' allows \(rate) predictions per second; "
+                            + "retry after \(outcome.retryAfter) s",
+                        headers: outcome.refusalHeaders
+                    )
+                }
+            }
+            guard let slot = slots[prepared.deployment.id] else {
+                // Unreachable: the deployment that answers is one of the candidates reserved above.
+                throw RuntimeError(.unavailable, "no inference slot was reserved for the deployment that answers")
+            }
+            let outputs = try slot.run(inputs, outputs: decoded.outputs?.map(\.name))
+            if self.recorder != nil, let batch = decoded.inputs.first?.tensor.shape.first {
+                trace.outputs = OutputReader.rows(outputs, count: batch, classCount: prepared.classes?.count)
+            }
+            if !isPinned, let shadows = resolved.traffic?.shadowsForRequest(), !shadows.isEmpty {
+                self.shadows.mirror(.tensors(inputs), to: shadows, requestID: requestID, keyName: decision.key?.name)
+            }
+            let (responseHeaders, responseBody) = Self.responseParts(
+                modelName: text,
+                modelVersion: String(prepared.deployment.version),
+                request: decoded,
+                outputs: outputs
+            )
+            // In the route's order: the response's own fields, the rate limit's, the deployment's.
+            headers[SlipwayHeaders.model] = prepared.model.fullName
+            headers[SlipwayHeaders.environment] = prepared.environment
+            headers[SlipwayHeaders.version] = String(prepared.deployment.version)
+            var allHeaders = responseHeaders
+            allHeaders.append(contentsOf: headers)
+            record(status: .ok, code: nil)
+            return PredictionAPI.ImmediateAnswer(status: .ok, headers: allHeaders, body: responseBody)
+        } catch {
+            let refusal = InferenceProtocolError.from(error, logger: logger)
+            record(status: refusal.status, code: ErrorMiddleware.code(for: refusal.status))
+            let (headers, body) = refusal.parts()
+            return PredictionAPI.ImmediateAnswer(status: refusal.status, headers: headers, body: body)
+        }
+    }
+
     static func tooLarge(_ limit: Int) -> InferenceProtocolError {
         InferenceProtocolError(
             .contentTooLarge,
@@ -407,6 +527,22 @@ public struct InferenceProtocolAPI: Sendable {
         request: InferenceProtocolRequest,
         outputs: [(String, Value)]
     ) -> Response {
+        let (headers, body) = Self.responseParts(
+            modelName: modelName,
+            modelVersion: modelVersion,
+            request: request,
+            outputs: outputs
+        )
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The inference response's headers (its content type, and the binary header's length) and body.
+    static func responseParts(
+        modelName: String,
+        modelVersion: String,
+        request: InferenceProtocolRequest,
+        outputs: [(String, Value)]
+    ) -> (headers: HTTPFields, body: ByteBuffer) {
         var binary: [UInt8] = []
         var tensors: [JSONValue] = []
         for (name, value) in outputs {
@@ -445,16 +581,19 @@ public struct InferenceProtocolAPI: Sendable {
         if let id = request.id { members.append(("id", .string(id))) }
         members.append(("outputs", .array(tensors)))
         let header = JSONValue.object(members).serializedBytes()
-        let hasBinary = outputs.contains { request.isBinary($0.0) }
-        guard hasBinary else { return Self.json(header) }
         var headers = HTTPFields()
+        let hasBinary = outputs.contains { request.isBinary($0.0) }
+        guard hasBinary else {
+            headers[.contentType] = "application/json"
+            return (headers, ByteBuffer(bytes: header))
+        }
         headers[.contentType] = "application/octet-stream"
         headers[Self.headerContentLength] = String(header.count)
         var body = ByteBuffer()
         body.reserveCapacity(header.count + binary.count)
         body.writeBytes(header)
         body.writeBytes(binary)
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+        return (headers, body)
     }
 
     static func json(_ value: JSONValue) -> Response {

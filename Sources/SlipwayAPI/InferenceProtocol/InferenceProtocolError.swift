@@ -44,10 +44,15 @@ public struct InferenceProtocolError: SelfRenderingError, Sendable, CustomString
 
     /// The error as a response.
     public func response() -> Response {
+        let (headers, body) = self.parts()
+        return Response(status: self.status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The response's headers and `{"error": …}` body.
+    func parts() -> (headers: HTTPFields, body: ByteBuffer) {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        let body = JSONValue.object([("error", .string(self.message))]).serialized()
-        return Response(status: self.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return (headers, ByteBuffer(bytes: JSONValue.object([("error", .string(self.message))]).serializedBytes()))
     }
 
     /// Maps any error a `/v2` route throws to the protocol's error (the one place this happens for `/v2`).

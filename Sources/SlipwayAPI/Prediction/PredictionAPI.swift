@@ -255,7 +255,7 @@ public struct PredictionAPI: Sendable {
         package var status: HTTPResponse.Status
         /// The headers, `Content-Type` included (not `X-Request-ID`, `Content-Length`, `Date` or `Server`).
         package var headers: HTTPFields
-        package var body: [UInt8]
+        package var body: ByteBuffer
     }
 
     /// The largest body the fast path takes (larger ones go through the router, which streams them).
@@ -296,7 +296,8 @@ public struct PredictionAPI: Sendable {
             self.record(trace, requestID, receivedAt, started, status: Int(refusal.status.code), code: refusal.code)
             var headers = refusal.headers
             headers[.contentType] = "application/json; charset=utf-8"
-            return ImmediateAnswer(status: refusal.status, headers: headers, body: refusal.jsonBody())
+            let body = ByteBuffer(bytes: refusal.jsonBody())
+            return ImmediateAnswer(status: refusal.status, headers: headers, body: body)
         }
     }
 
@@ -353,7 +354,7 @@ public struct PredictionAPI: Sendable {
         let outputs = try slot.run(ready.inputs, outputs: nil)
         let bytes = self.finish(ready, outputs: outputs, query: query, requestID: requestID, trace: &trace)
         self.describe(ready.prepared, in: &headers)
-        return ImmediateAnswer(status: .ok, headers: headers, body: bytes)
+        return ImmediateAnswer(status: .ok, headers: headers, body: ByteBuffer(bytes: bytes))
     }
 
     /// Applies the access decision's key: names it in the trace and takes a token from its rate limit (throws 429
