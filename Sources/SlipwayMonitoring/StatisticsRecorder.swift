@@ -6,23 +6,15 @@ import SlipwayRegistry
 import SlipwayRuntime
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Collects per-deployment statistics from every prediction request and writes them to the database in minute and
 /// hour buckets.
 ///
-/// `record(_:)` counts the record into its deployment's in-memory minute bucket under the lock of a shard (each
-/// recording thread mostly has its own), or, for a deployment not seen yet, appends it to a buffer that the service
-/// folds every ``StatisticsConfiguration/aggregationInterval`` once it has built the deployment's reference profile.
-/// Every ``StatisticsConfiguration/flushInterval`` it adds those to the stored minute and hour buckets (merging with
-/// what other processes wrote), and on graceful shutdown it writes whatever is left. A failed write keeps the buckets
-/// in memory for the next one. It also deletes buckets past their retention and keeps the `slipway_drift_psi` gauges
+/// `record(_:)` counts the record into its deployment's in-memory minute bucket under the lock of its thread's shard,
+/// or, for a deployment not seen yet, appends it to a buffer that the service folds every
+/// ``StatisticsConfiguration/aggregationInterval`` once it has built the deployment's reference profile. Every
+/// ``StatisticsConfiguration/flushInterval`` it adds those to the stored minute and hour buckets (merging with what
+/// other processes wrote), and on graceful shutdown it writes whatever is left. A failed write keeps the buckets in
+/// memory for the next one. It also deletes buckets past their retention and keeps the `slipway_drift_psi` gauges
 /// current.
 ///
 /// ```swift
@@ -40,10 +32,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// Records not yet aggregated.
     private let incoming = Mutex<[PredictionRecord]>([])
-    /// The in-memory buckets, split into shards chosen by the recording thread: the network threads that answer
-    /// predictions each count into their own shard instead of queueing on one lock (which showed in their tail).
-    /// Every shard knows every deployment's context; `lastSeen` is the latest over the shards.
-    private let shards: [Shard]
+    /// The in-memory buckets, one shard per recording thread: the network threads that answer predictions each
+    /// count into their own instead of queueing on one lock (which showed in their tail). Every shard knows every
+    /// deployment's context; `lastSeen` is the latest over the shards.
+    private let shards = ThreadShards { State() }
     /// One aggregation or flush at a time.
     private let gate = AsyncGate()
 
@@ -87,10 +79,6 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         var contexts: [UUID: DeploymentContext] = [:]
     }
 
-    private final class Shard: Sendable {
-        let state = Mutex(State())
-    }
-
     /// Creates a recorder writing to `repository`; run it as a service.
     ///
     /// - Parameters:
@@ -108,48 +96,17 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         self.logger = logger
         self.clock = clock
         self.gauges = DriftGauges(factory: metrics)
-        self.shards = (0..<Self.shardCount).map { _ in Shard() }
-    }
-
-    /// A power of two at least twice the processor count (so that one network thread per core rarely shares a
-    /// shard), at most 64.
-    static let shardCount: Int = {
-        var count = 1
-        while count < min(64, 2 * ProcessInfo.processInfo.activeProcessorCount) { count *= 2 }
-        return count
-    }()
-
-    /// Runs `body` on a shard's state: the calling thread's own first, else the next one free, so threads never
-    /// wait on each other while a shard is free (they wait only when every shard is taken).
-    private func withShard(_ body: (inout State) -> Bool) -> Bool {
-        #if canImport(Darwin)
-        let thread = UInt(bitPattern: pthread_self())
-        #else
-        let thread = UInt(pthread_self())
-        #endif
-        // Thread handles are addresses a page or more apart: Fibonacci hashing spreads their high bits.
-        let hash = (thread >> 12) &* 0x9E37_79B9_7F4A_7C15
-        let mask = self.shards.count - 1
-        let first = Int(truncatingIfNeeded: hash >> 32) & mask
-        for offset in 0..<self.shards.count {
-            if let result = self.shards[(first + offset) & mask].state.withLockIfAvailable({ body(&$0) }) {
-                return result
-            }
-        }
-        return self.shards[first].state.withLock { body(&$0) }
     }
 
     /// Every deployment context, with its latest `lastSeen` over the shards.
     private func contexts() -> [UUID: DeploymentContext] {
         var contexts: [UUID: DeploymentContext] = [:]
-        for shard in self.shards {
-            shard.state.withLock { state in
-                for (id, context) in state.contexts {
-                    if let known = contexts[id] {
-                        if known.lastSeen < context.lastSeen { contexts[id]!.lastSeen = context.lastSeen }
-                    } else {
-                        contexts[id] = context
-                    }
+        self.shards.withEach { state in
+            for (id, context) in state.contexts {
+                if let known = contexts[id] {
+                    if known.lastSeen < context.lastSeen { contexts[id]!.lastSeen = context.lastSeen }
+                } else {
+                    contexts[id] = context
                 }
             }
         }
@@ -158,7 +115,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// Merges `buckets` into the first shard's pending buckets.
     private func keep(_ buckets: [BucketKey: PendingBucket]) {
-        self.shards[0].state.withLock { state in
+        self.shards.withShard(0) { state in
             for (key, bucket) in buckets {
                 if state.pending[key] == nil {
                     state.pending[key] = bucket
@@ -167,6 +124,13 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                 }
             }
         }
+    }
+
+    /// How many minute buckets wait to be written.
+    private var pendingCount: Int {
+        var count = 0
+        self.shards.withEach { count += $0.pending.count }
+        return count
     }
 
     // MARK: Recording
@@ -180,7 +144,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         guard self.configuration.isEnabled, let prepared = record.prepared else { return }
         let id = prepared.deployment.id
         let key = BucketKey(deploymentID: id, start: StatisticsBucketSize.minute.start(of: record.receivedAt))
-        let counted = self.withShard { state -> Bool in
+        let counted = self.shards.withCurrent { state -> Bool in
             // In place: copying the context would retain each of its parts, for every request.
             guard let index = state.contexts.index(forKey: id) else { return false }
             if state.contexts.values[index].lastSeen < record.receivedAt {
@@ -234,12 +198,10 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                 .statistics.add(record, profile: context.profile, order: context.reference.order)
             seen[deployment.id] = max(seen[deployment.id] ?? record.receivedAt, record.receivedAt)
         }
-        for shard in self.shards {
-            shard.state.withLock { state in
-                for (id, context) in contexts where state.contexts[id] == nil { state.contexts[id] = context }
-            }
+        self.shards.withEach { state in
+            for (id, context) in contexts where state.contexts[id] == nil { state.contexts[id] = context }
         }
-        self.shards[0].state.withLock { state in
+        self.shards.withShard(0) { state in
             for (id, date) in seen {
                 if let last = state.contexts[id]?.lastSeen { state.contexts[id]!.lastSeen = max(last, date) }
             }
@@ -291,8 +253,8 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         try await self.gate.withGate {
             await self.aggregate()
             var pending: [BucketKey: PendingBucket] = [:]
-            for shard in self.shards {
-                let taken = shard.state.withLock { state in
+            for index in 0..<self.shards.count {
+                let taken = self.shards.withShard(index) { state in
                     defer { state.pending = [:] }
                     return state.pending
                 }
@@ -372,10 +334,8 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         let horizon = now.addingTimeInterval(-86_400)
         let stale = self.contexts().filter { $0.value.lastSeen < horizon }.keys
         guard !stale.isEmpty else { return }
-        for shard in self.shards {
-            shard.state.withLock { state in
-                for id in stale { state.contexts[id] = nil }
-            }
+        self.shards.withEach { state in
+            for id in stale { state.contexts[id] = nil }
         }
     }
 
@@ -383,7 +343,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
 
     /// The reference profile this process uses for a deployment, if it has seen it.
     func profile(of deploymentID: UUID) -> ReferenceProfile? {
-        self.shards[0].state.withLock { $0.contexts[deploymentID]?.profile }
+        self.shards.withShard(0) { $0.contexts[deploymentID]?.profile }
     }
 
     /// Recomputes `slipway_drift_psi` for every deployment this process served within the drift window, over the
@@ -450,7 +410,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                 "statistics could not be written on shutdown",
                 metadata: [
                     "error": "\(error)",
-                    "buckets": "\(self.shards.reduce(0) { $0 + $1.state.withLock { $0.pending.count } })",
+                    "buckets": "\(self.pendingCount)",
                 ]
             )
         }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import NIOConcurrencyHelpers
 import SlipwayRegistry
+import SlipwayRuntime
 
 /// Decides, fast, whether a credential may predict with a model in an environment.
 ///
@@ -31,7 +31,9 @@ package final class ServingAccess: Sendable {
     private let registry: Registry
     private let lifetime: UInt64 = 1_000_000_000
     private let maximumEntries = 10_000
-    private let entries = NIOLockedValueBox<[CacheKey: Entry]>([:])
+    /// One copy of the cache per thread that reads it (a decision is written to every copy): the network threads
+    /// read it for every prediction and must not wait on each other's lookups.
+    private let entries = ThreadShards { [CacheKey: Entry]() }
 
     package init(registry: Registry) {
         self.registry = registry
@@ -41,13 +43,14 @@ package final class ServingAccess: Sendable {
     package func decide(secret: String?, model: Model, environment: String) async throws -> Decision {
         let cacheKey = CacheKey(secret: secret, modelID: model.id, environment: environment)
         let now = DispatchTime.now().uptimeNanoseconds
-        if let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now {
+        if let entry = self.entries.withCurrent({ $0[cacheKey] }), entry.expires > now {
             return entry.decision
         }
         let decision = try await self.evaluate(secret: secret, model: model, environment: environment)
-        self.entries.withLockedValue { entries in
+        let entry = Entry(decision: decision, expires: now + self.lifetime)
+        self.entries.withEach { entries in
             if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-            entries[cacheKey] = Entry(decision: decision, expires: now + self.lifetime)
+            entries[cacheKey] = entry
         }
         return decision
     }
@@ -56,7 +59,7 @@ package final class ServingAccess: Sendable {
     package func cachedDecision(secret: String?, model: Model, environment: String) -> Decision? {
         let cacheKey = CacheKey(secret: secret, modelID: model.id, environment: environment)
         let now = DispatchTime.now().uptimeNanoseconds
-        guard let entry = self.entries.withLockedValue({ $0[cacheKey] }), entry.expires > now else { return nil }
+        guard let entry = self.entries.withCurrent({ $0[cacheKey] }), entry.expires > now else { return nil }
         return entry.decision
     }
 
