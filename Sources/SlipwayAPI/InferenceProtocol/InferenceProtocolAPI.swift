@@ -281,6 +281,27 @@ public struct InferenceProtocolAPI: Sendable {
         var keyName: String?
         var inputs: [String: Tensor]?
         var outputs: [OutputReader.Row]?
+
+        /// The request's record for monitoring, answered with `status` (a refusal's error code follows from it).
+        func record(
+            _ requestID: String,
+            _ receivedAt: Date,
+            _ started: ContinuousClock.Instant,
+            status: HTTPResponse.Status
+        ) -> PredictionRecord {
+            PredictionRecord(
+                requestID: requestID,
+                receivedAt: receivedAt,
+                latency: PredictionAPI.seconds(ContinuousClock.now - started),
+                surface: .inferenceProtocol,
+                status: Int(status.code),
+                errorCode: status == .ok ? nil : ErrorMiddleware.code(for: status),
+                prepared: self.prepared,
+                keyName: self.keyName,
+                inputs: self.inputs,
+                outputs: self.outputs
+            )
+        }
     }
 
     func infer(_ request: Request, context: SlipwayRequestContext) async throws -> Response {
@@ -288,29 +309,13 @@ public struct InferenceProtocolAPI: Sendable {
         guard let recorder = self.recorder else { return try await self.infer(request, context, trace: &trace) }
         let receivedAt = Date()
         let started = ContinuousClock.now
-        func record(status: Int, code: String?) {
-            recorder.record(
-                PredictionRecord(
-                    requestID: context.requestID,
-                    receivedAt: receivedAt,
-                    latency: PredictionAPI.seconds(ContinuousClock.now - started),
-                    surface: .inferenceProtocol,
-                    status: status,
-                    errorCode: code,
-                    prepared: trace.prepared,
-                    keyName: trace.keyName,
-                    inputs: trace.inputs,
-                    outputs: trace.outputs
-                )
-            )
-        }
         do {
             let response = try await self.infer(request, context, trace: &trace)
-            record(status: Int(response.status.code), code: nil)
+            recorder.record(trace.record(context.requestID, receivedAt, started, status: response.status))
             return response
         } catch {
             let refusal = InferenceProtocolError.from(error, logger: context.logger)
-            record(status: Int(refusal.status.code), code: ErrorMiddleware.code(for: refusal.status))
+            recorder.record(trace.record(context.requestID, receivedAt, started, status: refusal.status))
             throw refusal
         }
     }
@@ -345,19 +350,7 @@ public struct InferenceProtocolAPI: Sendable {
         let prepared = isPinned ? resolved : resolved.routed(key: request.headers[SlipwayHeaders.routeKey])
         trace.prepared = prepared
         trace.keyName = key?.name
-        var headers = HTTPFields()
-        if let key, let rate = key.rateLimit {
-            let outcome = self.limiter.take(key: key.id, rate: rate)
-            headers = outcome.headers
-            if !outcome.allowed {
-                throw InferenceProtocolError(
-                    .tooManyRequests,
-                    "the serving key '\(key.name)' allows \(rate) predictions per second; "
-                        + "retry after \(outcome.retryAfter) s",
-                    headers: outcome.refusalHeaders
-                )
-            }
-        }
+        let rateHeaders = try self.admit(key)
 
         var request = request
         let buffer: ByteBuffer
@@ -374,23 +367,67 @@ public struct InferenceProtocolAPI: Sendable {
             inputs: inputs,
             outputs: decoded.outputs?.map(\.name)
         )
-        if self.recorder != nil, let batch = decoded.inputs.first?.tensor.shape.first {
+        let (headers, body) = self.finish(
+            name,
+            prepared: prepared,
+            resolved: resolved,
+            isPinned: isPinned,
+            request: decoded,
+            inputs: inputs,
+            outputs: outputs,
+            rateHeaders: rateHeaders,
+            requestID: context.requestID,
+            trace: &trace
+        )
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// Takes a token from the serving key's rate limit: its `RateLimit-*` headers, or the 429 refusal.
+    func admit(_ key: AccessKey?) throws -> HTTPFields {
+        guard let key, let rate = key.rateLimit else { return HTTPFields() }
+        let outcome = self.limiter.take(key: key.id, rate: rate)
+        guard outcome.allowed else {
+            throw InferenceProtocolError(
+                .tooManyRequests,
+                "the serving key '\(key.name)' allows \(rate) predictions per second; "
+                    + "retry after \(outcome.retryAfter) s",
+                headers: outcome.refusalHeaders
+            )
+        }
+        return outcome.headers
+    }
+
+    /// After the model answered: the outputs for the record, the request mirrored to the environment's shadows
+    /// (unpinned requests only), and the answer's headers (its own, the rate limit's, the deployment's) and body.
+    func finish(
+        _ name: String,
+        prepared: PreparedModel,
+        resolved: PreparedModel,
+        isPinned: Bool,
+        request: InferenceProtocolRequest,
+        inputs: [String: Tensor],
+        outputs: [(String, Value)],
+        rateHeaders: HTTPFields,
+        requestID: String,
+        trace: inout Trace
+    ) -> (headers: HTTPFields, body: ByteBuffer) {
+        if self.recorder != nil, let batch = request.inputs.first?.tensor.shape.first {
             trace.outputs = OutputReader.rows(outputs, count: batch, classCount: prepared.classes?.count)
         }
         if !isPinned, let shadows = resolved.traffic?.shadowsForRequest(), !shadows.isEmpty {
-            self.shadows.mirror(.tensors(inputs), to: shadows, requestID: context.requestID, keyName: key?.name)
+            self.shadows.mirror(.tensors(inputs), to: shadows, requestID: requestID, keyName: trace.keyName)
         }
-        var response = Self.response(
+        var (headers, body) = Self.responseParts(
             modelName: name,
             modelVersion: String(prepared.deployment.version),
-            request: decoded,
+            request: request,
             outputs: outputs
         )
+        headers.append(contentsOf: rateHeaders)
         headers[SlipwayHeaders.model] = prepared.model.fullName
         headers[SlipwayHeaders.environment] = prepared.environment
         headers[SlipwayHeaders.version] = String(prepared.deployment.version)
-        response.headers.append(contentsOf: headers)
-        return response
+        return (headers, body)
     }
 
     // MARK: Immediate inference
@@ -450,64 +487,30 @@ public struct InferenceProtocolAPI: Sendable {
         }
         let prepared = isPinned ? resolved : resolved.routed(key: requestHeaders[SlipwayHeaders.routeKey])
         var trace = Trace(prepared: prepared, keyName: decision.key?.name, inputs: inputs)
-        func record(status: HTTPResponse.Status, code: String?) {
-            self.recorder?.record(
-                PredictionRecord(
-                    requestID: requestID,
-                    receivedAt: receivedAt,
-                    latency: PredictionAPI.seconds(ContinuousClock.now - started),
-                    surface: .inferenceProtocol,
-                    status: Int(status.code),
-                    errorCode: code,
-                    prepared: trace.prepared,
-                    keyName: trace.keyName,
-                    inputs: trace.inputs,
-                    outputs: trace.outputs
-                )
-            )
-        }
         do {
-            var headers = HTTPFields()
-            if let key = decision.key, let rate = key.rateLimit {
-                let outcome = self.limiter.take(key: key.id, rate: rate)
-                headers = outcome.headers
-                if !outcome.allowed {
-                    throw InferenceProtocolError(
-                        .tooManyRequests,
-                        "the serving key '\(key.name)' allows \(rate) predictions per second; "
-                            + "retry after \(outcome.retryAfter) s",
-                        headers: outcome.refusalHeaders
-                    )
-                }
-            }
+            let rateHeaders = try self.admit(decision.key)
             guard let slot = slots[prepared.deployment.id] else {
                 // Unreachable: the deployment that answers is one of the candidates reserved above.
                 throw RuntimeError(.unavailable, "no inference slot was reserved for the deployment that answers")
             }
             let outputs = try slot.run(inputs, outputs: decoded.outputs?.map(\.name))
-            if self.recorder != nil, let batch = decoded.inputs.first?.tensor.shape.first {
-                trace.outputs = OutputReader.rows(outputs, count: batch, classCount: prepared.classes?.count)
-            }
-            if !isPinned, let shadows = resolved.traffic?.shadowsForRequest(), !shadows.isEmpty {
-                self.shadows.mirror(.tensors(inputs), to: shadows, requestID: requestID, keyName: decision.key?.name)
-            }
-            let (responseHeaders, responseBody) = Self.responseParts(
-                modelName: text,
-                modelVersion: String(prepared.deployment.version),
+            let (headers, body) = self.finish(
+                text,
+                prepared: prepared,
+                resolved: resolved,
+                isPinned: isPinned,
                 request: decoded,
-                outputs: outputs
+                inputs: inputs,
+                outputs: outputs,
+                rateHeaders: rateHeaders,
+                requestID: requestID,
+                trace: &trace
             )
-            // In the route's order: the response's own fields, the rate limit's, the deployment's.
-            headers[SlipwayHeaders.model] = prepared.model.fullName
-            headers[SlipwayHeaders.environment] = prepared.environment
-            headers[SlipwayHeaders.version] = String(prepared.deployment.version)
-            var allHeaders = responseHeaders
-            allHeaders.append(contentsOf: headers)
-            record(status: .ok, code: nil)
-            return PredictionAPI.ImmediateAnswer(status: .ok, headers: allHeaders, body: responseBody)
+            self.recorder?.record(trace.record(requestID, receivedAt, started, status: .ok))
+            return PredictionAPI.ImmediateAnswer(status: .ok, headers: headers, body: body)
         } catch {
             let refusal = InferenceProtocolError.from(error, logger: logger)
-            record(status: refusal.status, code: ErrorMiddleware.code(for: refusal.status))
+            self.recorder?.record(trace.record(requestID, receivedAt, started, status: refusal.status))
             let (headers, body) = refusal.parts()
             return PredictionAPI.ImmediateAnswer(status: refusal.status, headers: headers, body: body)
         }
@@ -520,23 +523,8 @@ public struct InferenceProtocolAPI: Sendable {
         )
     }
 
-    /// The inference response: JSON, or the JSON header followed by the binary outputs in output order.
-    static func response(
-        modelName: String,
-        modelVersion: String,
-        request: InferenceProtocolRequest,
-        outputs: [(String, Value)]
-    ) -> Response {
-        let (headers, body) = Self.responseParts(
-            modelName: modelName,
-            modelVersion: modelVersion,
-            request: request,
-            outputs: outputs
-        )
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
-    }
-
-    /// The inference response's headers (its content type, and the binary header's length) and body.
+    /// The inference response's headers (its content type, and the binary header's length) and body: JSON, or the
+    /// JSON header followed by the binary outputs in output order.
     static func responseParts(
         modelName: String,
         modelVersion: String,
