@@ -103,55 +103,46 @@ final class FastRoutes: Sendable {
         } else {
             requestID = RequestID().description
         }
-        let status: HTTPResponse.Status
-        var headers: HTTPFields
-        let bytes: ByteBuffer
+        let answer: PredictionAPI.ImmediateAnswer?
         let routeLabel: String
         // The path as the access line names it (without the query), as the router's line does.
         let path: String
         switch route {
         case .healthz:
-            status = .ok
-            headers = HTTPFields()
+            var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            bytes = Self.healthzBody
+            answer = PredictionAPI.ImmediateAnswer(status: .ok, headers: headers, body: Self.healthzBody)
             routeLabel = "/healthz"
             path = "/healthz"
         case .predict(let owner, let name):
             let uri = URI(head.path ?? "/")
             path = uri.path
-            guard
-                let answer = self.predictions.answerNow(
-                    owner: owner,
-                    name: name,
-                    uri: uri,
-                    headers: head.headerFields,
-                    body: body,
-                    requestID: requestID,
-                    logger: logger
-                )
-            else { return nil }
-            status = answer.status
-            headers = answer.headers
-            bytes = answer.body
+            answer = self.predictions.answerNow(
+                owner: owner,
+                name: name,
+                uri: uri,
+                headers: head.headerFields,
+                body: body,
+                requestID: requestID,
+                logger: logger
+            )
             routeLabel = Self.predictRoute
         case .infer(let model, let version):
             path = String(decoding: (head.path ?? "/").utf8.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
-            guard
-                let answer = self.inferenceProtocol.inferNow(
-                    model: model,
-                    version: version,
-                    headers: head.headerFields,
-                    body: body,
-                    requestID: requestID,
-                    logger: logger
-                )
-            else { return nil }
-            status = answer.status
-            headers = answer.headers
-            bytes = answer.body
+            answer = self.inferenceProtocol.inferNow(
+                model: model,
+                version: version,
+                headers: head.headerFields,
+                body: body,
+                requestID: requestID,
+                logger: logger
+            )
             routeLabel = version == nil ? Self.inferRoute : Self.versionInferRoute
         }
+        guard let answer else { return nil }
+        let status = answer.status
+        var headers = answer.headers
+        let bytes = answer.body
         headers[.contentLength] = String(bytes.readableBytes)
         headers[SlipwayHeaders.requestID] = requestID
         headers[.date] = self.dates.now()

@@ -256,6 +256,12 @@ public struct PredictionAPI: Sendable {
         /// The headers, `Content-Type` included (not `X-Request-ID`, `Content-Length`, `Date` or `Server`).
         package var headers: HTTPFields
         package var body: ByteBuffer
+
+        package init(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     /// The largest body the fast path takes (larger ones go through the router, which streams them).
