@@ -316,43 +316,51 @@ import Glibc
             try #require(limitedKey.status == 201, "\(limitedKey.body)")
             let limited = try #require(limitedKey.json["secret"]?.string)
             let before = try await Self.fastCount(http, base)
-            var statuses: [Int] = []
-            for _ in 0..<8 {
-                let answer = try await Self.send(
-                    http,
-                    base + "/v1/admin/iris/predict/",
-                    headers: [("X-Serving-Key", limited)],
-                    body: row
-                )
-                statuses.append(answer.status)
-                #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
-                if answer.status == 429 {
-                    #expect(answer.headers.first(name: "Retry-After") != nil)
-                    #expect(answer.body.contains("rate_limited"))
-                }
-            }
+            let statuses = try await Self.sendLimited(
+                http,
+                base + "/v1/admin/iris/predict/",
+                key: limited,
+                body: row,
+                times: 8
+            ) { #expect($0.contains("rate_limited")) }
             #expect(statuses.first == 200 && statuses.contains(429), "\(statuses)")
             #expect(try await Self.fastCount(http, base) > before)
             // The same key on `/v2` (its bucket shared with the TeachableHub route): a 429 in the protocol's shape.
             let tensor =
                 #"{"inputs": [{"name": "X", "shape": [1, 4], "datatype": "FP32", "data": [6.9, 3.2, 5.7, 2.3]}]}"#
-            var v2: [Int] = []
-            for _ in 0..<6 {
-                let answer = try await Self.send(
-                    http,
-                    base + "/v2/models/admin__iris/infer",
-                    headers: [("X-Serving-Key", limited)],
-                    body: tensor
-                )
-                v2.append(answer.status)
-                #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
-                if answer.status == 429 {
-                    #expect(answer.headers.first(name: "Retry-After") != nil)
-                    #expect(answer.body.hasPrefix(#"{"error":"the serving key 'limited' allows 2 predictions"#))
-                }
-            }
+            let v2 = try await Self.sendLimited(
+                http,
+                base + "/v2/models/admin__iris/infer",
+                key: limited,
+                body: tensor,
+                times: 6
+            ) { #expect($0.hasPrefix(#"{"error":"the serving key 'limited' allows 2 predictions"#)) }
             #expect(v2.contains(429) && v2.allSatisfy { $0 == 200 || $0 == 429 }, "\(v2)")
         }
+    }
+
+    /// Sends `body` to `url` `times` times with a serving key limited to 2 predictions a second; every answer must
+    /// carry `RateLimit-Limit: 2`, and every 429 a `Retry-After` and a body `checkRefusal` accepts. Returns the
+    /// statuses.
+    static func sendLimited(
+        _ http: HTTPClient,
+        _ url: String,
+        key: String,
+        body: String,
+        times: Int,
+        checkRefusal: (String) -> Void
+    ) async throws -> [Int] {
+        var statuses: [Int] = []
+        for _ in 0..<times {
+            let answer = try await self.send(http, url, headers: [("X-Serving-Key", key)], body: body)
+            statuses.append(answer.status)
+            #expect(answer.headers.first(name: "RateLimit-Limit") == "2")
+            if answer.status == 429 {
+                #expect(answer.headers.first(name: "Retry-After") != nil)
+                checkRefusal(answer.body)
+            }
+        }
+        return statuses
     }
 
     /// Writes `requests` on one connection in one go and reads `count` answers (each by its `Content-Length`), or
