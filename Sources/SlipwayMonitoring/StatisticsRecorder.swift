@@ -117,12 +117,17 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
     private func keep(_ buckets: [BucketKey: PendingBucket]) {
         self.shards.withShard(0) { state in
             for (key, bucket) in buckets {
-                if state.pending[key] == nil {
-                    state.pending[key] = bucket
-                } else {
-                    state.pending[key]!.statistics.merge(bucket.statistics)
-                }
+                Self.add(bucket, at: key, to: &state.pending)
             }
+        }
+    }
+
+    /// Adds `bucket` to `buckets` at `key`, merged with the one already there.
+    static func add(_ bucket: PendingBucket, at key: BucketKey, to buckets: inout [BucketKey: PendingBucket]) {
+        if buckets[key] == nil {
+            buckets[key] = bucket
+        } else {
+            buckets[key]!.statistics.merge(bucket.statistics)
         }
     }
 
@@ -259,11 +264,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
                     return state.pending
                 }
                 for (key, bucket) in taken {
-                    if pending[key] == nil {
-                        pending[key] = bucket
-                    } else {
-                        pending[key]!.statistics.merge(bucket.statistics)
-                    }
+                    Self.add(bucket, at: key, to: &pending)
                 }
             }
             guard !pending.isEmpty else { return }
@@ -281,11 +282,7 @@ public final class StatisticsRecorder: PredictionRecorder, Service {
         var hours: [BucketKey: PendingBucket] = [:]
         for (key, bucket) in pending {
             let hour = BucketKey(deploymentID: key.deploymentID, start: StatisticsBucketSize.hour.start(of: key.start))
-            if hours[hour] == nil {
-                hours[hour] = bucket
-            } else {
-                hours[hour]!.statistics.merge(bucket.statistics)
-            }
+            Self.add(bucket, at: hour, to: &hours)
         }
         let encoder = JSONEncoder()
         var records: [StatisticsBucketRecord] = []
