@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
+import SQLiteKit
 
 /// Pooled connections to one database, with the transaction discipline every repository change uses.
 ///
@@ -60,6 +61,24 @@ where Source.Connection: Sendable {
 
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await self.writeConnection { database, _ in try await body(database) }
+    }
+
+    /// Runs `body` in one write transaction on the SQLite connection itself, for statements whose binds are made
+    /// without SQLKit; `nil` (and nothing run) on other backends.
+    func writeSQLite<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> R) async throws -> R? {
+        guard Source.Connection.self == SQLiteConnection.self else { return nil }
+        return try await self.writeConnection { _, connection in
+            // Always succeeds: the connection type was checked above.
+            guard let connection = connection as? SQLiteConnection else { return nil }
+            return try await body(connection)
+        }
+    }
+
+    /// Runs `body` in one write transaction, with the connection both as an `SQLDatabase` and as itself.
+    private func writeConnection<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase, Source.Connection) async throws -> R
+    ) async throws -> R {
         if let writeLock = self.writeLock {
             return try await writeLock.withLock { try await self.transaction(body) }
         }
@@ -78,7 +97,7 @@ where Source.Connection: Sendable {
     }
 
     private func transaction<R: Sendable>(
-        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        _ body: @escaping @Sendable (any SQLDatabase, Source.Connection) async throws -> R
     ) async throws -> R {
         let begin = self.dialect.beginWriteTransaction
         return try await self.pool.withConnection(logger: self.logger) { connection in
@@ -86,7 +105,7 @@ where Source.Connection: Sendable {
                 let database = self.makeDatabase(connection)
                 try await database.raw(begin).run()
                 do {
-                    let result = try await body(database)
+                    let result = try await body(database, connection)
                     try await database.raw("COMMIT").run()
                     return result
                 } catch {
@@ -117,6 +136,9 @@ protocol SQLDatabaseAccess: Sendable {
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    /// Runs `body` in one write transaction on the SQLite connection itself; `nil` (and nothing run) on other
+    /// backends.
+    func writeSQLite<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> R) async throws -> R?
     /// Closes every connection.
     func shutdown() async throws
 }

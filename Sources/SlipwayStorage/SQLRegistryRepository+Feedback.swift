@@ -1,6 +1,8 @@
 import Foundation
 import SQLKit
+import SQLiteKit
 import SlipwayRegistry
+import Synchronization
 
 /// The prediction log, per-request outcomes, feedback, alert rules and webhooks (migration 6).
 extension SQLRegistryRepository: FeedbackRepository {
@@ -14,13 +16,14 @@ extension SQLRegistryRepository: FeedbackRepository {
 
     public func insertOutcomes(_ outcomes: [PredictionOutcome]) async throws {
         guard !outcomes.isEmpty else { return }
-        // One multi-row statement per 500 rows (5 binds each, well under SQLite's 32,766), built by appending to one
-        // query: every request stores an outcome, so this is the monitoring layer's most frequent write.
+        if self.dialect.backend == .sqlite {
+            try await self.insertOutcomesSQLite(outcomes)
+            return
+        }
+        // One multi-row statement per 500 rows (5 binds each), built by appending to one query: every request stores
+        // an outcome, so this is the monitoring layer's most frequent write.
         var statements: [SQLQueryString] = []
-        // Consecutive outcomes mostly come from one deployment: its classes' JSON is made once, not per row.
-        var lastClasses: [String]?
-        var lastClassesJSON: String?
-        var lastModel: (id: UUID, text: String)?
+        var columns = OutcomeColumns()
         for start in stride(from: 0, to: outcomes.count, by: 500) {
             var sql: SQLQueryString = """
                 INSERT INTO prediction_outcomes (
@@ -28,30 +31,20 @@ extension SQLRegistryRepository: FeedbackRepository {
                 ) VALUES
                 """
             for (index, outcome) in outcomes[start..<min(start + 500, outcomes.count)].enumerated() {
-                var classesJSON: String?
-                if let classes = outcome.classes {
-                    if classes != lastClasses {
-                        lastClasses = classes
-                        lastClassesJSON = OutcomeJSON.classes(classes)
-                    }
-                    classesJSON = lastClassesJSON
-                }
-                if lastModel?.id != outcome.modelID { lastModel = (outcome.modelID, SQLValues.text(outcome.modelID)) }
+                let row = try columns.row(outcome)
                 sql.appendLiteral(index == 0 ? " (" : ", (")
                 sql.appendInterpolation(bind: outcome.requestID)
                 sql.appendLiteral(", ")
-                sql.appendInterpolation(bind: lastModel!.text)
+                sql.appendInterpolation(bind: row.modelID)
                 sql.appendLiteral(", ")
                 sql.appendInterpolation(bind: outcome.environment)
                 // The integers are the server's own numbers, written as literals (four binds fewer per row).
-                let latency = Int64((outcome.latency * 1_000_000).rounded())
                 sql.appendInterpolation(
-                    unsafeRaw:
-                        ", \(outcome.version), \(SQLValues.microseconds(outcome.at)), \(outcome.status), \(latency), "
+                    unsafeRaw: ", \(outcome.version), \(row.at), \(outcome.status), \(row.latency), "
                 )
-                sql.appendInterpolation(bind: classesJSON)
+                sql.appendInterpolation(bind: row.classes)
                 sql.appendLiteral(", ")
-                sql.appendInterpolation(bind: try outcome.predictions.map(OutcomeJSON.predictions))
+                sql.appendInterpolation(bind: row.predictions)
                 sql.appendLiteral(")")
             }
             sql.appendLiteral(" ON CONFLICT (model_id, request_id) DO NOTHING")
@@ -61,6 +54,60 @@ extension SQLRegistryRepository: FeedbackRepository {
         try await self.write("storing prediction outcomes") { database in
             for statement in batches { try await database.raw(statement).run() }
         }
+    }
+
+    /// SQLite's outcome insert: binds made as `SQLiteData` and handed to the connection itself, one statement per
+    /// 500 rows. SQLKit's binds are `Encodable` values that its encoder casts one by one; at 4,500 binds per
+    /// statement that was most of the cost of storing an outcome.
+    private func insertOutcomesSQLite(_ outcomes: [PredictionOutcome]) async throws {
+        var statements: [(sql: String, binds: [SQLiteData])] = []
+        var columns = OutcomeColumns()
+        for start in stride(from: 0, to: outcomes.count, by: 500) {
+            let rows = outcomes[start..<min(start + 500, outcomes.count)]
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(rows.count * 9)
+            for outcome in rows {
+                let row = try columns.row(outcome)
+                binds.append(.text(outcome.requestID))
+                binds.append(.text(row.modelID))
+                binds.append(.text(outcome.environment))
+                binds.append(.integer(outcome.version))
+                binds.append(.integer(Int(row.at)))
+                binds.append(.integer(outcome.status))
+                binds.append(.integer(Int(row.latency)))
+                binds.append(row.classes.map(SQLiteData.text) ?? .null)
+                binds.append(row.predictions.map(SQLiteData.text) ?? .null)
+            }
+            statements.append((Self.sqliteOutcomeInsert(rows: rows.count), binds))
+        }
+        let batches = statements
+        do {
+            _ = try await self.database.writeSQLite { connection in
+                for statement in batches { _ = try await connection.query(statement.sql, statement.binds) }
+            }
+        } catch {
+            throw DatabaseErrors.registryError(error, while: "storing prediction outcomes")
+        }
+    }
+
+    /// `INSERT … VALUES (?, …), …` for `rows` outcomes, nine parameters each (each size's text is made once).
+    static func sqliteOutcomeInsert(rows: Int) -> String {
+        if let made = Self.sqliteOutcomeInserts.withLock({ $0[rows] }) { return made }
+        let made = Self.makeSQLiteOutcomeInsert(rows: rows)
+        Self.sqliteOutcomeInserts.withLock { $0[rows] = made }
+        return made
+    }
+
+    private static let sqliteOutcomeInserts = Mutex<[Int: String]>([:])
+
+    private static func makeSQLiteOutcomeInsert(rows: Int) -> String {
+        var sql = """
+            INSERT INTO prediction_outcomes (
+                request_id, model_id, environment, version, at, status, latency_us, classes, predictions
+            ) VALUES
+            """
+        for index in 0..<rows { sql += index == 0 ? " (?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" }
+        return sql + " ON CONFLICT (model_id, request_id) DO NOTHING"
     }
 
     static func decodeOutcome(_ row: any SQLRow) throws -> PredictionOutcome {
@@ -516,5 +563,41 @@ extension SQLRegistryRepository: FeedbackRepository {
             _ = try await database.insertEvent(event)
             return true
         }
+    }
+}
+
+/// The stored columns of outcomes that are not stored as they are, for consecutive outcomes: they mostly come from
+/// one deployment, so its model id's text and its classes' JSON are made once, not per row.
+struct OutcomeColumns {
+    private var lastClasses: [String]?
+    private var lastClassesJSON: String?
+    private var lastModel: (id: UUID, text: String)?
+
+    /// One outcome's model id text, time and latency in microseconds, classes and predictions JSON.
+    mutating func row(
+        _ outcome: PredictionOutcome
+    ) throws -> (modelID: String, at: Int64, latency: Int64, classes: String?, predictions: String?) {
+        var classesJSON: String?
+        if let classes = outcome.classes {
+            if classes != self.lastClasses {
+                self.lastClasses = classes
+                self.lastClassesJSON = OutcomeJSON.classes(classes)
+            }
+            classesJSON = self.lastClassesJSON
+        }
+        let model: String
+        if let last = self.lastModel, last.id == outcome.modelID {
+            model = last.text
+        } else {
+            model = SQLValues.text(outcome.modelID)
+            self.lastModel = (outcome.modelID, model)
+        }
+        return (
+            model,
+            SQLValues.microseconds(outcome.at),
+            Int64((outcome.latency * 1_000_000).rounded()),
+            classesJSON,
+            try outcome.predictions.map(OutcomeJSON.predictions)
+        )
     }
 }

@@ -53,6 +53,10 @@ struct PostgresRepositoryTests {
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.storesOutcomesAndFeedback)
     }
+
+    @Test func storesOutcomeBatchesAcrossStatements() async throws {
+        try await Backend.postgres.withRepository(RepositoryContract.storesOutcomeBatchesAcrossStatements)
+    }
     @Test func storesTrafficPoliciesAtomically() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.storesTrafficPoliciesAtomically)
     }

@@ -70,6 +70,38 @@ extension RepositoryContract {
         #expect(try await repository.feedback(modelID: model.id, requestID: "r1", row: 0) == nil)
     }
 
+    /// One call with more rows than one statement takes (500), alternating between two models, with and without
+    /// classes and predictions: every row is stored as given, and a duplicate inside the call is skipped.
+    static func storesOutcomeBatchesAcrossStatements(_ repository: SQLRegistryRepository) async throws {
+        let (first, _) = try await Fixtures.model(repository)
+        let (second, _) = try await Fixtures.model(repository, name: "upsell")
+        var outcomes: [PredictionOutcome] = []
+        for index in 0..<1_203 {
+            var outcome = Self.outcome("b\(index)", index % 3 == 0 ? second : first, at: Double(index))
+            if index % 5 == 0 { outcome.classes = nil }
+            if index % 7 == 0 {
+                outcome.predictions = [OutcomePrediction(value: Double(index) / 8), OutcomePrediction(value: -1.5)]
+            }
+            outcomes.append(outcome)
+        }
+        try await repository.insertOutcomes(outcomes + [Self.outcome("b1", first, at: 5_000)])
+        for index in [0, 1, 499, 500, 501, 999, 1_000, 1_202] {
+            let expected = outcomes[index]
+            #expect(try await repository.outcome(requestID: expected.requestID, modelID: expected.modelID) == expected)
+        }
+        let firstWindow = try await repository.requestWindow(
+            modelID: first.id,
+            environment: "production",
+            since: Fixtures.at(-1)
+        )
+        let secondWindow = try await repository.requestWindow(
+            modelID: second.id,
+            environment: "production",
+            since: Fixtures.at(-1)
+        )
+        #expect(firstWindow.requests == 802 && secondWindow.requests == 401)
+    }
+
     static func boundsThePredictionLog(_ repository: SQLRegistryRepository) async throws {
         let (model, _) = try await Fixtures.model(repository)
         let settings = PredictionLogSettings(

@@ -51,6 +51,10 @@ import Testing
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.storesOutcomesAndFeedback)
     }
+
+    @Test func storesOutcomeBatchesAcrossStatements() async throws {
+        try await Backend.sqlite.withRepository(RepositoryContract.storesOutcomeBatchesAcrossStatements)
+    }
     @Test func storesTrafficPoliciesAtomically() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.storesTrafficPoliciesAtomically)
     }
