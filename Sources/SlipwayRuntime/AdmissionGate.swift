@@ -136,10 +136,15 @@ final class AdmissionGate: Sendable {
     private let measuredCalls = Atomic<UInt64>(0)
 
     /// Records one call's compute time.
+    ///
+    /// A call counts for at most four times the average so far: the time is measured on the clock, and a call whose
+    /// thread was preempted midway looks many times slower than it was. Uncapped, one such call lifted a 5 µs model's
+    /// average above the inline threshold, and the next dozen requests went the slow way (about 100 a second at full
+    /// load). A model that really got slower still raises its average by over a third per call.
     func record(rows: Int, nanoseconds: UInt64) {
         let perRow = nanoseconds / UInt64(max(1, rows))
         let previous = self.nanosecondsPerRow.load(ordering: .relaxed)
-        let next = previous == 0 ? perRow : (previous * 7 + perRow) / 8
+        let next = previous == 0 ? perRow : (previous * 7 + min(perRow, previous * 4)) / 8
         self.nanosecondsPerRow.store(next, ordering: .relaxed)
         if self.measuredCalls.load(ordering: .relaxed) < 1_000 {
             self.measuredCalls.wrappingAdd(1, ordering: .relaxed)

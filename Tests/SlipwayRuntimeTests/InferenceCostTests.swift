@@ -29,4 +29,19 @@ import Testing
         #expect(!cheap.isCheap(rows: 1, threshold: 0))
         #expect(!costly.isCheap(rows: 1, threshold: 50_000))
     }
+
+    @Test func onePreemptedCallDoesNotMakeACheapModelCostly() {
+        let gate = AdmissionGate(limit: 1, queueLimit: 1)
+        for _ in 0..<20 { gate.record(rows: 1, nanoseconds: 5_000) }
+        // A 5 µs call whose thread lost its core for 2 ms.
+        gate.record(rows: 1, nanoseconds: 2_000_000)
+        #expect(gate.isCheap(rows: 1, threshold: 50_000))
+    }
+
+    @Test func aModelThatGotSlowerIsSoonCostly() {
+        let gate = AdmissionGate(limit: 1, queueLimit: 1)
+        for _ in 0..<20 { gate.record(rows: 1, nanoseconds: 5_000) }
+        for _ in 0..<12 { gate.record(rows: 1, nanoseconds: 2_000_000) }
+        #expect(!gate.isCheap(rows: 1, threshold: 50_000))
+    }
 }
