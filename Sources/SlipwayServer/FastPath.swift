@@ -10,8 +10,8 @@ import SlipwayMetrics
 import Synchronization
 
 /// The requests Slipway answers on the network thread that read them, before the router: `GET /healthz`, and
-/// TeachableHub predictions (`POST /v1/{owner}/{name}/predict/`) and Open Inference Protocol JSON inferences
-/// (`POST /v2/models/{model}[/versions/{version}]/infer`) whose deployment is warm, whose credential's decision is
+/// TeachableHub predictions (`POST /v1/{owner}/{name}/predict/`) and Open Inference Protocol inferences (JSON or
+/// binary, `POST /v2/models/{model}[/versions/{version}]/infer`) whose deployment is warm, whose credential's decision is
 /// cached and whose model's calls are measured cheap (50 µs by default) with a slot free.
 ///
 /// Such a request costs a fraction of the router's path, which hands every request from the network thread to a

@@ -434,8 +434,8 @@ public struct InferenceProtocolAPI: Sendable {
 
     /// Serves `POST /v2/models/{model}[/versions/{version}]/infer` on the calling thread when everything it needs is
     /// at hand, as ``PredictionAPI/answerNow(owner:name:uri:headers:body:requestID:logger:)`` does for TeachableHub
-    /// predictions: the deployment warm and ready, the credential's decision cached and allowing, the body JSON (the
-    /// binary extension goes through the router) and valid, the model's calls measured cheap with a slot free. Else
+    /// predictions: the deployment warm and ready, the credential's decision cached and allowing, the body valid (JSON,
+    /// or JSON and tensor bytes with the binary extension), the model's calls measured cheap with a slot free. Else
     /// `nil`, before anything was recorded or a rate-limit token taken: the caller hands the request to the router,
     /// which gives the same answer or refusal.
     package func inferNow(
@@ -450,9 +450,15 @@ public struct InferenceProtocolAPI: Sendable {
         let started = ContinuousClock.now
         guard body.readableBytes <= self.configuration.maximumBodyBytes,
             requestHeaders[.contentEncoding].map({ $0.lowercased() == "identity" }) ?? true,
-            requestHeaders[Self.headerContentLength] == nil,
             let name = InferenceModelName(text)
         else { return nil }
+        // The binary tensor extension: JSON up to the declared length, tensor bytes after it. A malformed length is
+        // the router's to refuse.
+        var headerLength: Int?
+        if let declared = requestHeaders[Self.headerContentLength] {
+            guard let value = Int(declared.trimmingCharacters(in: .whitespaces)), value >= 0 else { return nil }
+            headerLength = value
+        }
         var version: Int?
         if let versionText {
             guard let number = Int(versionText), number > 0 else { return nil }
@@ -471,7 +477,10 @@ public struct InferenceProtocolAPI: Sendable {
                 environment: resolved.environment
             ),
             decision.refusal == nil,
-            let decoded = try? InferenceProtocolRequest.decode(Array(body.readableBytesView), headerLength: nil)
+            let decoded = try? InferenceProtocolRequest.decode(
+                Array(body.readableBytesView),
+                headerLength: headerLength
+            )
         else { return nil }
         let inputs = decoded.inputDictionary
         // As on the route: unpinned requests follow the traffic split. A slot is reserved on every arm before the
