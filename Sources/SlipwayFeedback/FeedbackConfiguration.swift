@@ -12,7 +12,7 @@ public struct FeedbackConfiguration: Sendable {
     /// How often old outcomes and log entries are pruned.
     public var pruneInterval: Duration
     /// The most records waiting for a flush; beyond it records are dropped (and counted) rather than slowing
-    /// predictions.
+    /// predictions. A buffer half full is flushed at once, before the flush interval is up.
     public var maximumBufferedRecords: Int
     /// The most webhook deliveries waiting; beyond it the oldest are dropped.
     public var webhookQueueSize: Int
@@ -28,7 +28,7 @@ public struct FeedbackConfiguration: Sendable {
         alertInterval: Duration = .seconds(30),
         settingsInterval: Duration = .seconds(5),
         pruneInterval: Duration = .seconds(600),
-        maximumBufferedRecords: Int = 20_000,
+        maximumBufferedRecords: Int = 50_000,
         webhookQueueSize: Int = 1_000,
         webhookAttempts: Int = 5,
         webhookBackoff: Duration = .milliseconds(500)

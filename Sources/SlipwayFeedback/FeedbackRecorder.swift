@@ -36,7 +36,7 @@ public final class FeedbackRecorder: PredictionRecorder {
     ///
     /// - Parameter draw: a number in [0, 1) per request of a logged environment (random; fixed in tests).
     public init(
-        maximumBuffered: Int = 20_000,
+        maximumBuffered: Int = 50_000,
         draw: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.maximumBuffered = maximumBuffered
@@ -58,6 +58,11 @@ public final class FeedbackRecorder: PredictionRecorder {
             return true
         }
         if !kept { self.dropped.withLock { $0 += 1 } }
+    }
+
+    /// How many outcomes wait for the next flush.
+    var bufferedCount: Int {
+        self.pending.withLock { $0.outcomes.count }
     }
 
     /// Whether the prediction log of the outcome's environment samples this request.

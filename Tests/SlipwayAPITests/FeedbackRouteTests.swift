@@ -273,6 +273,22 @@ struct FeedbackRouteTests {
         }
     }
 
+    @Test func aHalfFullBufferIsWrittenBeforeTheFlushInterval() async throws {
+        // The timer would write nothing during the test: only the buffer's filling can.
+        try await withServer(feedback: FeedbackConfiguration(flushInterval: .seconds(3_600), maximumBufferedRecords: 8))
+        {
+            api in
+            try await api.makeModel("admin/iris")
+            try await api.shipIrisExample("admin/iris")
+            let created = try await api.createKey("serving", in: "admin/iris", environments: ["production"], name: "fb")
+            let key = Credential.servingKey(created.secret)
+            var ids: [String] = []
+            for _ in 0..<4 { ids.append(try await api.predictIris("[5.1, 3.5, 1.4, 0.2]", key: key)) }
+            let reply = try await api.postFeedback(#"{"request_id": "\#(ids[0])", "label": "setosa"}"#, key: key)
+            #expect(reply.status.kind == .successful, "\(reply)")
+        }
+    }
+
     @Test func gracefulShutdownWritesWhatIsBuffered() async throws {
         let requestID = NIOLockedValueBox<String>("")
         let checkStoredOutcome: @Sendable (URL) async throws -> Void = { folder in
