@@ -107,7 +107,8 @@ public struct FeedbackService: Service {
     /// together, a second of traffic at 22,000 predictions/s took about 55 ms of one core in one go: for that time the
     /// network threads, the writer and the load shared two cores they could not all fill, and the requests of that
     /// moment made up the slowest percent (p99 3–5 ms, against about 1.5 ms with no outcomes written). In chunks of
-    /// 100 rows, each followed by a pause, p99 went to 1.5–2.1 ms in alternating runs.
+    /// 100 rows, each followed by a pause, p99 went to 1.5–2.1 ms in alternating runs. The price is more work per row
+    /// (each commit writes the indexes' last pages to the write-ahead log again), paid when the cores have room.
     package static let rowsPerTransaction = 100
 
     /// Rows written per transaction once a flush writes on without pauses (it is behind): each transaction's
