@@ -46,17 +46,20 @@ public struct FeedbackService: Service {
             var busy = false
             var lastFlush = clock.now
             while true {
+                let filled: Bool
                 do {
                     // Only the wait is cancelled on shutdown, never a write in progress.
                     let since = lastFlush
-                    try await cancelWhenGracefulShutdown {
+                    filled = try await cancelWhenGracefulShutdown {
                         try await self.waitForFlush(since: since, clock: clock)
                     }
                 } catch {
                     break
                 }
                 lastFlush = clock.now
-                let written = await self.flush(paced: true)
+                // A buffer that filled up before its second was over is written at full speed: the server is busy,
+                // and pauses would only make the next flush come sooner.
+                let written = await self.flush(paced: !filled)
                 // Memory freed by busy flushes goes back to the system once the traffic calms down; trimming
                 // during the traffic would hand back pages the next second's records need again (page faults,
                 // and the arena locks held while requests allocate).
@@ -92,13 +95,15 @@ public struct FeedbackService: Service {
     static let bufferCheck = Duration.milliseconds(50)
 
     /// Returns when a flush is due: one flush interval after the last one began, or as soon as the buffer is half
-    /// full. A busy server (40,000 predictions a second fill a 20,000-record buffer in half a second) is written as
-    /// often as it needs, instead of dropping what a one-second timer could not take.
-    func waitForFlush(since lastFlush: ContinuousClock.Instant, clock: ContinuousClock) async throws {
+    /// full (then it returns `true`). A busy server (40,000 predictions a second fill a 20,000-record buffer in half a
+    /// second) is written as often as it needs, instead of dropping what a one-second timer could not take.
+    func waitForFlush(since lastFlush: ContinuousClock.Instant, clock: ContinuousClock) async throws -> Bool {
         let due = lastFlush + self.configuration.flushInterval
-        while clock.now < due, self.recorder.bufferedCount < self.recorder.maximumBuffered / 2 {
+        while clock.now < due {
+            if self.recorder.bufferedCount >= self.recorder.maximumBuffered / 2 { return true }
             try await Task.sleep(for: min(Self.bufferCheck, due - clock.now))
         }
+        return false
     }
 
     /// Rows written per transaction while the flush is paced.
