@@ -20,6 +20,9 @@ iris_random_forest (RandomForest, 100 trees) and breast_cancer_gradient_boosting
   the answers' service time as wrk measures it;
 - errors: wrk's socket errors and non-2xx/3xx answers (each payload is checked for a 200 and the expected
   probabilities first);
+- alternating rounds (--rounds, 3 by default): Slipway, FastAPI and MLServer up side by side, the peaks measured
+  in turn and Slipway's latency at half of each round's peak; the targets take the median of the rounds' ratios and
+  p99s, which do not move with the machine's speed between runs minutes apart;
 - resident memory after the load (RSS summed over the server's processes; PSS as well, which does not count
   pages shared between workers twice), and Slipway's RSS with ten small zoo models deployed and loaded.
 """
@@ -520,6 +523,13 @@ def run_slipway(arguments, work, results):
     results["memory"]["slipway ten models, restarted"] = server.memory_mb()
     server.stop()
 
+    def restart():
+        server = slipway.start()
+        wait_until(server, slipway.predicts(), 30)
+        return server, targets
+
+    return restart
+
 
 # --------------------------------------------------------------------------------------------------------------
 # FastAPI
@@ -569,6 +579,13 @@ def run_fastapi(arguments, work, results):
     results["pinned"].update(load_pinned(targets(port), work, arguments))
     results["memory"]["fastapi, 1 worker"] = server.memory_mb()
     server.stop()
+
+    def restart():
+        server, port = start(workers)
+        wait_until(server, probe(port), 120)
+        return server, targets(port)
+
+    return restart
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -625,8 +642,49 @@ def run_mlserver(arguments, work, results):
     results["memory"]["mlserver, 1 inference worker"] = server.memory_mb()
     server.stop()
 
+    def restart():
+        server, port = start(workers)
+        wait_until(server, probe(port), 180)
+        return server, targets(port)
+
+    return restart
+
 
 # --------------------------------------------------------------------------------------------------------------
+
+
+def run_alternating(arguments, work, results, start_slipway, start_others):
+    """Slipway and the reference servers up side by side and measured in turn, --rounds times: in each round the peak
+    of Slipway's `/healthz` and predictions and of each reference's predictions, then Slipway's predictions paced at
+    half of that round's peak. The machine's speed drifts by 10-20% between runs minutes apart; ratios of neighbouring
+    measurements, and their median over the rounds, do not depend on that drift."""
+    log(f"== Alternating rounds ({arguments.rounds}): every server side by side")
+    slipway_server, slipway_targets = start_slipway()
+    servers = [slipway_server]
+    others = []
+    try:
+        for start in start_others:
+            server, targets = start()
+            servers.append(server)
+            others += targets[1:]
+        rounds = []
+        for number in range(arguments.rounds):
+            log(f"round {number + 1}")
+            entry = {}
+            for target in slipway_targets + others:
+                result = peak(target, work, arguments)
+                entry[target.label] = {"rate": result["rate"], "errors": result["error_count"]}
+            if arguments.latency:
+                for target in slipway_targets[1:]:
+                    half = paced(target, work, arguments, entry[target.label]["rate"] / 2)
+                    entry[target.label]["half"] = {"goal": half["goal"], "rate": half["rate"],
+                                                   "p99_us": half["latency_us"]["p99"],
+                                                   "errors": half["error_count"]}
+            rounds.append(entry)
+    finally:
+        for server in servers:
+            server.stop()
+    results["alternating"] = rounds
 
 
 def main():
@@ -639,6 +697,8 @@ def main():
     parser.add_argument("--starts", type=int, default=5, help="Slipway starts timed")
     parser.add_argument("--python-starts", type=int, default=3, help="FastAPI and MLServer starts timed")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the paced runs")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of Slipway and FastAPI at the end (0: none)")
     parser.add_argument("--only", choices=["slipway", "fastapi", "mlserver"], action="append",
                         help="run these servers only (repeatable; the report needs all three)")
     arguments = parser.parse_args()
@@ -653,18 +713,22 @@ def main():
     work = tempfile.mkdtemp(prefix="slipway-serving-")
     runs = arguments.only or ["slipway", "fastapi", "mlserver"]
     try:
+        restart_slipway = restart_fastapi = restart_mlserver = None
         if "slipway" in runs:
             results["load_average"]["slipway"] = os.getloadavg()[0]
             log("== Slipway")
-            run_slipway(arguments, work, results)
+            restart_slipway = run_slipway(arguments, work, results)
         if "fastapi" in runs:
             results["load_average"]["fastapi"] = os.getloadavg()[0]
             log("== FastAPI + ONNX Runtime")
-            run_fastapi(arguments, work, results)
+            restart_fastapi = run_fastapi(arguments, work, results)
         if "mlserver" in runs:
             results["load_average"]["mlserver"] = os.getloadavg()[0]
             log("== MLServer")
-            run_mlserver(arguments, work, results)
+            restart_mlserver = run_mlserver(arguments, work, results)
+        if arguments.rounds > 0 and restart_slipway and restart_fastapi and restart_mlserver:
+            results["load_average"]["alternating"] = os.getloadavg()[0]
+            run_alternating(arguments, work, results, restart_slipway, [restart_fastapi, restart_mlserver])
     except Exception:
         log(f"logs kept in {work}")
         raise
