@@ -50,6 +50,13 @@ public struct InferenceProtocolAPI: Sendable {
     public static let extensions = ["binary_tensor_data"]
 
     static let headerContentLength = HTTPField.Name("Inference-Header-Content-Length")!
+
+    /// The JSON part's length declared in `Inference-Header-Content-Length`, or `nil` when the value is not a
+    /// non-negative integer.
+    static func headerLength(_ text: String) -> Int? {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else { return nil }
+        return value
+    }
     static let retryAfter = HTTPField.Name("Retry-After")!
 
     /// The registry (credentials, model lists, version lists).
@@ -336,7 +343,7 @@ public struct InferenceProtocolAPI: Sendable {
         }
         var headerLength: Int?
         if let text = request.headers[Self.headerContentLength] {
-            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            guard let value = Self.headerLength(text) else {
                 throw InferenceProtocolError.badRequest(
                     "Inference-Header-Content-Length must be a non-negative integer, got '\(text)'"
                 )
@@ -456,7 +463,7 @@ public struct InferenceProtocolAPI: Sendable {
         // the router's to refuse.
         var headerLength: Int?
         if let declared = requestHeaders[Self.headerContentLength] {
-            guard let value = Int(declared.trimmingCharacters(in: .whitespaces)), value >= 0 else { return nil }
+            guard let value = Self.headerLength(declared) else { return nil }
             headerLength = value
         }
         var version: Int?
