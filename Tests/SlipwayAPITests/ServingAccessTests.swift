@@ -14,7 +14,11 @@ struct ServingAccessTests {
         var now: UInt64 { self.nanoseconds.withLock { $0 } }
     }
 
-    @Test func refreshesADecisionInUseBeforeItExpires() async throws {
+    /// Runs `body` on a server with `admin/iris`, a serving key for production, and an access cache on a clock moved
+    /// by hand.
+    static func withAccess(
+        _ body: @Sendable (TestAPI, (id: String, secret: String), Model, Clock, ServingAccess) async throws -> Void
+    ) async throws {
         try await withServer { api in
             try await api.makeModel("admin/iris")
             let key = try await api.createKey("serving", in: "admin/iris", environments: ["production"])
@@ -25,6 +29,12 @@ struct ServingAccessTests {
             )
             let clock = Clock()
             let access = ServingAccess(registry: api.registry, now: { clock.now })
+            try await body(api, key, model, clock, access)
+        }
+    }
+
+    @Test func refreshesADecisionInUseBeforeItExpires() async throws {
+        try await Self.withAccess { api, key, model, clock, access in
             let allowed = try await access.decide(secret: key.secret, model: model, environment: "production")
             #expect(allowed.refusal == nil && allowed.key?.id == key.id)
             #expect(
@@ -56,16 +66,7 @@ struct ServingAccessTests {
     }
 
     @Test func anUnusedDecisionExpiresAfterOneSecond() async throws {
-        try await withServer { api in
-            try await api.makeModel("admin/iris")
-            let key = try await api.createKey("serving", in: "admin/iris", environments: ["production"])
-            let model = try await api.registry.model(
-                owner: "admin",
-                name: "iris",
-                by: try await api.registry.authenticate(secret: api.server.adminToken)
-            )
-            let clock = Clock()
-            let access = ServingAccess(registry: api.registry, now: { clock.now })
+        try await Self.withAccess { _, key, model, clock, access in
             _ = try await access.decide(secret: key.secret, model: model, environment: "production")
             clock.set(milliseconds: 1_000)
             #expect(access.cachedDecision(secret: key.secret, model: model, environment: "production") == nil)

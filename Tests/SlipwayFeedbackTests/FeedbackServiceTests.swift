@@ -3,13 +3,18 @@ import Testing
 
 @Suite("Feedback service: paced writes")
 struct FeedbackServiceTests {
-    /// The pause after a transaction with an empty buffer.
-    static func pause(_ transaction: Duration, elapsed: Duration, interval: Duration = .seconds(1)) -> Duration? {
+    /// The pause after a transaction, with `buffered` of 50,000 records waiting for the next flush.
+    static func pause(
+        _ transaction: Duration,
+        elapsed: Duration,
+        interval: Duration = .seconds(1),
+        buffered: Int = 0
+    ) -> Duration? {
         FeedbackService.pause(
             transaction: transaction,
             flushElapsed: elapsed,
             interval: interval,
-            buffered: 0,
+            buffered: buffered,
             capacity: 50_000
         )
     }
@@ -24,35 +29,12 @@ struct FeedbackServiceTests {
 
     @Test func writesAtMostAFifthOfTheTime() {
         // A transaction of 1 ms is followed by 4 ms of pause: the writer is busy a fifth of the time.
-        let pause = FeedbackService.pause(
-            transaction: .milliseconds(1),
-            flushElapsed: .zero,
-            interval: .seconds(1),
-            buffered: 0,
-            capacity: 50_000
-        )
+        let pause = Self.pause(.milliseconds(1), elapsed: .zero)
         #expect(pause.map { Duration.milliseconds(1) / (Duration.milliseconds(1) + $0) } == 0.2)
     }
 
     @Test func writesOnWithoutPausesOnceTheBufferIsAQuarterFullAgain() {
-        let second = Duration.seconds(1)
-        #expect(
-            FeedbackService.pause(
-                transaction: .milliseconds(1),
-                flushElapsed: .milliseconds(10),
-                interval: second,
-                buffered: 12_499,
-                capacity: 50_000
-            ) == .milliseconds(4)
-        )
-        #expect(
-            FeedbackService.pause(
-                transaction: .milliseconds(1),
-                flushElapsed: .milliseconds(10),
-                interval: second,
-                buffered: 12_500,
-                capacity: 50_000
-            ) == nil
-        )
+        #expect(Self.pause(.milliseconds(1), elapsed: .milliseconds(10), buffered: 12_499) == .milliseconds(4))
+        #expect(Self.pause(.milliseconds(1), elapsed: .milliseconds(10), buffered: 12_500) == nil)
     }
 }
