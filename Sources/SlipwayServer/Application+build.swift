@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import SlipwayAPI
@@ -234,9 +235,11 @@ public func buildApplication(
         ) : nil
     let application = Application(
         responder: PathNormalizingResponder(router.buildResponder()),
-        server: .http1(
-            configuration: .init(additionalChannelHandlers: fastRoutes.map { [FastPathHandler(routes: $0)] } ?? [])
-        ),
+        server: HTTPServerBuilder { responder in
+            let http1 = HTTP1Channel(responder: responder)
+            guard let fastRoutes else { return http1 }
+            return FastHTTP1Channel(inner: http1, routes: fastRoutes)
+        },
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: serverName

@@ -4,7 +4,9 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import SlipwayAPI
 import SlipwayMetrics
 import Synchronization
@@ -56,17 +58,19 @@ final class FastRoutes: Sendable {
     private static let expect = HTTPField.Name("Expect")!
 
     /// The route of a request head the fast path may take; `nil` sends the request to the router.
-    func route(for head: HTTPRequest) -> Route? {
-        guard let path = head.path, head.headerFields[Self.expect] == nil,
-            head.headerFields[.connection].map({ $0.lowercased().contains("close") }) != true
-        else { return nil }
-        if head.method == .get {
+    ///
+    /// Only HTTP/1.1 requests that keep the connection open are taken: the router's path handles the rest (closing
+    /// the connection after the answer, HTTP/1.0).
+    func route(for head: HTTPRequestHead) -> Route? {
+        guard head.version == .http1_1, head.isKeepAlive, head.headers.value(Self.expect) == nil else { return nil }
+        let path = head.uri
+        if head.method == .GET {
             return path == "/healthz" ? .healthz : nil
         }
-        guard head.method == .post,
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) }),
+        guard head.method == .POST,
+            let length = head.headers.value(.contentLength).flatMap({ Int($0) }),
             length <= self.predictions.immediateBodyLimit,
-            head.headerFields[.transferEncoding] == nil
+            head.headers.value(.transferEncoding) == nil
         else { return nil }
         // The router's path after normalization (doubled slashes collapsed, a trailing slash dropped) is
         // `/v1/{owner}/{name}/predict` exactly when the non-empty segments before the query are these four; the same
@@ -88,16 +92,16 @@ final class FastRoutes: Sendable {
 
     /// A complete answer: head and body, ready to write.
     struct Answer {
-        var head: HTTPResponse
+        var head: HTTPResponseHead
         var body: ByteBuffer
     }
 
     /// Answers a request whose head ``route(for:)`` took and whose body has arrived, or `nil` for the router.
-    func answer(_ route: Route, head: HTTPRequest, body: ByteBuffer) -> Answer? {
+    func answer(_ route: Route, head: HTTPRequestHead, body: ByteBuffer) -> Answer? {
         let started = ContinuousClock.now
         let requestID: String
         var logger = self.logger
-        if let supplied = head.headerFields[SlipwayHeaders.requestID], ErrorMiddleware.isWellFormed(supplied) {
+        if let supplied = head.headers.value(SlipwayHeaders.requestID), ErrorMiddleware.isWellFormed(supplied) {
             requestID = supplied
             logger[metadataKey: "request.id"] = .string(supplied)
         } else {
@@ -115,24 +119,24 @@ final class FastRoutes: Sendable {
             routeLabel = "/healthz"
             path = "/healthz"
         case .predict(let owner, let name):
-            let uri = URI(head.path ?? "/")
+            let uri = URI(head.uri)
             path = uri.path
             answer = self.predictions.answerNow(
                 owner: owner,
                 name: name,
                 uri: uri,
-                headers: head.headerFields,
+                headers: head.headers,
                 body: body,
                 requestID: requestID,
                 logger: logger
             )
             routeLabel = Self.predictRoute
         case .infer(let model, let version):
-            path = String(decoding: (head.path ?? "/").utf8.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
+            path = String(decoding: head.uri.utf8.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
             answer = self.inferenceProtocol.inferNow(
                 model: model,
                 version: version,
-                headers: head.headerFields,
+                headers: head.headers,
                 body: body,
                 requestID: requestID,
                 logger: logger
@@ -141,16 +145,21 @@ final class FastRoutes: Sendable {
         }
         guard let answer else { return nil }
         let status = answer.status
-        var headers = answer.headers
         let bytes = answer.body
-        headers[.contentLength] = String(bytes.readableBytes)
-        headers[SlipwayHeaders.requestID] = requestID
-        headers[.date] = self.dates.now()
-        headers[.server] = self.serverName
+        // The head as the router's answer reaches the wire (through `HTTP1ToHTTPServerCodec`): the answer's fields in
+        // order, then these four.
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(answer.headers.count + 4)
+        for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
+        headers.add(name: HTTPField.Name.contentLength.rawName, value: String(bytes.readableBytes))
+        headers.add(name: SlipwayHeaders.requestID.rawName, value: requestID)
+        headers.add(name: HTTPField.Name.date.rawName, value: self.dates.now())
+        headers.add(name: HTTPField.Name.server.rawName, value: self.serverName)
         let elapsed = ContinuousClock.now - started
+        let method: HTTPRequest.Method = head.method == .GET ? .get : .post
         self.metrics.recordFastPath()
         self.metrics.record(
-            method: head.method.rawValue,
+            method: method.rawValue,
             route: routeLabel,
             status: Int(status.code),
             elapsed: elapsed
@@ -161,14 +170,36 @@ final class FastRoutes: Sendable {
             AccessLogMiddleware.log(
                 logger,
                 level: .info,
-                method: head.method,
+                method: method,
                 path: path,
                 status: Int(status.code),
                 elapsed: elapsed,
-                headers: headers
+                headers: answer.headers
             )
         }
-        return Answer(head: HTTPResponse(status: status, headerFields: headers), body: bytes)
+        let responseStatus = HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase)
+        return Answer(head: HTTPResponseHead(version: .http1_1, status: responseStatus, headers: headers), body: bytes)
+    }
+}
+
+extension HTTPHeaders: RequestHeaders {
+    /// The values of the fields named `name` (compared without regard to ASCII case), joined with ", ".
+    package func value(_ name: HTTPField.Name) -> String? {
+        let wanted = name.canonicalName.utf8
+        var found: String?
+        for (field, value) in self where Self.equalIgnoringASCIICase(field.utf8, lowercased: wanted) {
+            found = found.map { $0 + ", " + value } ?? value
+        }
+        return found
+    }
+
+    private static func equalIgnoringASCIICase(_ text: String.UTF8View, lowercased wanted: String.UTF8View) -> Bool {
+        guard text.count == wanted.count else { return false }
+        for (byte, other) in zip(text, wanted) {
+            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if lowered != other { return false }
+        }
+        return true
     }
 }
 
@@ -202,22 +233,23 @@ final class DateHeader: Sendable {
     }
 }
 
-/// One connection's fast path, between the HTTP codec and the router's channel: takes the requests
-/// ``FastRoutes`` can answer, passes every other part on.
+/// One connection's fast path, between NIO's HTTP/1 parser and encoder and the conversion to HTTP types
+/// (`HTTP1ToHTTPServerCodec`) that leads to the router's channel: takes the requests ``FastRoutes`` can answer, passes
+/// every other part on. Placed before the conversion, a request it answers is never converted, nor its answer.
 ///
 /// Answers leave in request order: while a request handed to the router is unanswered (its answer's end has not
 /// been written), later requests on the connection go to the router too. So do requests that arrive while the
 /// channel is not writable.
 final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
         /// Reading the body of a request the fast path took.
-        case taking(HTTPRequest, FastRoutes.Route, ByteBuffer?)
+        case taking(HTTPRequestHead, FastRoutes.Route, ByteBuffer?)
         /// Passing a request's parts to the router.
         case passing
     }
@@ -254,7 +286,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.state = .idle
             if trailers == nil, let answer = self.routes.answer(route, head: head, body: body ?? ByteBuffer()) {
                 context.write(self.wrapOutboundOut(.head(answer.head)), promise: nil)
-                context.write(self.wrapOutboundOut(.body(answer.body)), promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
                 return
             }
@@ -275,5 +307,29 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.routerPending -= 1
         }
         context.write(data, promise: promise)
+    }
+}
+
+/// Hummingbird's HTTP/1 child channel with the fast path placed before `HTTP1ToHTTPServerCodec`, where
+/// `HTTP1Channel`'s additional handlers (which come after it) cannot be.
+struct FastHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    let inner: HTTP1Channel
+    let routes: FastRoutes
+
+    var responder: HTTPChannelHandler.Responder { self.inner.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        self.inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(FastPathHandler(routes: self.routes), position: .before(codec))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await self.inner.handle(value: value, logger: logger)
     }
 }

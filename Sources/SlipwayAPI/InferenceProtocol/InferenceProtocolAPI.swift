@@ -448,7 +448,7 @@ public struct InferenceProtocolAPI: Sendable {
     package func inferNow(
         model text: String,
         version versionText: String?,
-        headers requestHeaders: HTTPFields,
+        headers requestHeaders: some RequestHeaders,
         body: ByteBuffer,
         requestID: String,
         logger: Logger
@@ -456,13 +456,13 @@ public struct InferenceProtocolAPI: Sendable {
         let receivedAt = Date()
         let started = ContinuousClock.now
         guard body.readableBytes <= self.configuration.maximumBodyBytes,
-            requestHeaders[.contentEncoding].map({ $0.lowercased() == "identity" }) ?? true,
+            requestHeaders.value(.contentEncoding).map({ $0.lowercased() == "identity" }) ?? true,
             let name = InferenceModelName(text)
         else { return nil }
         // The binary tensor extension: JSON up to the declared length, tensor bytes after it. A malformed length is
         // the router's to refuse.
         var headerLength: Int?
-        if let declared = requestHeaders[Self.headerContentLength] {
+        if let declared = requestHeaders.value(Self.headerContentLength) {
             guard let value = Self.headerLength(declared) else { return nil }
             headerLength = value
         }
@@ -501,7 +501,7 @@ public struct InferenceProtocolAPI: Sendable {
             guard let slot = self.predictor.inlineSlot(candidate, rows: rows) else { return nil }
             slots[candidate.deployment.id] = slot
         }
-        let prepared = isPinned ? resolved : resolved.routed(key: requestHeaders[SlipwayHeaders.routeKey])
+        let prepared = isPinned ? resolved : resolved.routed(key: requestHeaders.value(SlipwayHeaders.routeKey))
         var trace = Trace(prepared: prepared, keyName: decision.key?.name, inputs: inputs)
         do {
             let rateHeaders = try self.admit(decision.key)

@@ -243,7 +243,13 @@ public struct PredictionAPI: Sendable {
         if let refusal = decision.refusal { throw refusal }
         var headers = try self.admit(decision, trace: &trace)
         let rows = try await self.rows(from: &request)
-        let served = try self.route(resolved, query: query, rows: rows, headers: request.headers, trace: &trace)
+        let served = try self.route(
+            resolved,
+            query: query,
+            rows: rows,
+            routeKey: request.headers[SlipwayHeaders.routeKey],
+            trace: &trace
+        )
         let outputs = try await self.predictor.infer(served.prepared, inputs: served.inputs, outputs: nil)
         let bytes = self.finish(served, outputs: outputs, query: query, requestID: context.requestID, trace: &trace)
         self.describe(served.prepared, in: &headers)
@@ -277,7 +283,7 @@ public struct PredictionAPI: Sendable {
         owner: String,
         name: String,
         uri: URI,
-        headers: HTTPFields,
+        headers: some RequestHeaders,
         body: ByteBuffer,
         requestID: String,
         logger: Logger
@@ -311,7 +317,7 @@ public struct PredictionAPI: Sendable {
         _ owner: String,
         _ name: String,
         _ uri: URI,
-        _ requestHeaders: HTTPFields,
+        _ requestHeaders: some RequestHeaders,
         _ body: ByteBuffer,
         _ requestID: String,
         _ trace: inout Trace
@@ -337,7 +343,7 @@ public struct PredictionAPI: Sendable {
         // whether the request can be answered here. A slot is reserved on every deployment that may answer before
         // the traffic split draws one, so that handing a request to the router never depends on the draw (the
         // router draws again: declining only the draws of a busy or costly arm would skew the split's shares).
-        let rows = Result { try self.rows(from: body, contentType: requestHeaders[.contentType]) }
+        let rows = Result { try self.rows(from: body, contentType: requestHeaders.value(.contentType)) }
         var slots: [UUID: InlineInference] = [:]
         if case .success(let parsed) = rows {
             let candidates =
@@ -349,7 +355,13 @@ public struct PredictionAPI: Sendable {
             }
         }
         let served = Result {
-            try self.route(resolved, query: query, rows: rows.get(), headers: requestHeaders, trace: &trace)
+            try self.route(
+                resolved,
+                query: query,
+                rows: rows.get(),
+                routeKey: requestHeaders.value(SlipwayHeaders.routeKey),
+                trace: &trace
+            )
         }
         var headers = try self.admit(decision, trace: &trace)
         let ready = try served.get()
@@ -397,7 +409,7 @@ public struct PredictionAPI: Sendable {
         _ resolved: PreparedModel,
         query: Query,
         rows: PredictionRows,
-        headers: HTTPFields,
+        routeKey: String?,
         trace: inout Trace
     ) throws -> Served {
         trace.rows = rows
@@ -412,7 +424,7 @@ public struct PredictionAPI: Sendable {
         var shadows: [PreparedModel] = []
         if query.version == nil, let traffic = resolved.traffic {
             if traffic.isSplit {
-                prepared = resolved.routed(key: resolved.routeKey(header: headers[SlipwayHeaders.routeKey], rows: rows))
+                prepared = resolved.routed(key: resolved.routeKey(header: routeKey, rows: rows))
                 trace.prepared = prepared
             }
             shadows = traffic.shadowsForRequest()

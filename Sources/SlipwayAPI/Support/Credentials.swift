@@ -3,6 +3,17 @@ import HTTPTypes
 import Hummingbird
 import SlipwayRegistry
 
+/// A request's header fields, read by name as `HTTPFields` reads them: the values of a field sent several times are
+/// joined with ", ". The router's requests carry `HTTPFields`; the HTTP fast path reads NIO's headers as parsed.
+package protocol RequestHeaders {
+    /// The field's value, or `nil` when the request does not carry it.
+    func value(_ name: HTTPField.Name) -> String?
+}
+
+extension HTTPFields: RequestHeaders {
+    package func value(_ name: HTTPField.Name) -> String? { self[name] }
+}
+
 /// Finding the credential in a request's headers.
 package enum Credentials {
     static let servingKeyHeader = HTTPField.Name("X-Serving-Key")!
@@ -13,8 +24,8 @@ package enum Credentials {
     }
 
     /// The secret in `headers` (`Authorization`, else `X-Serving-Key`), if any.
-    package static func secret(in headers: HTTPFields) throws -> String? {
-        if let authorization = headers[.authorization] {
+    package static func secret(in headers: some RequestHeaders) throws -> String? {
+        if let authorization = headers.value(.authorization) {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2 else {
                 throw APIError(
@@ -34,7 +45,7 @@ package enum Credentials {
                 )
             }
         }
-        if let key = headers[self.servingKeyHeader] {
+        if let key = headers.value(self.servingKeyHeader) {
             return Self.trimmed(key[...])
         }
         return nil
