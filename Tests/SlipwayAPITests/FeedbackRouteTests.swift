@@ -22,11 +22,12 @@ extension TestAPI {
         return try #require(reply.json["request_id"]?.string)
     }
 
-    /// Posts feedback, retrying while the prediction's outcome is not written yet (the flush runs every 50 ms).
+    /// Posts feedback, retrying while the prediction's outcome is not written yet (the flush runs every 50 ms; on a
+    /// machine busy with other suites it may wait seconds for a thread, hence 20 s).
     func postFeedback(_ json: String, key: Credential, environment: String = "production") async throws -> Reply {
         var reply = try await self.post("/v1/admin/iris/feedback?environment=\(environment)", as: key, json: json)
         var tries = 0
-        while reply.status == .notFound && reply.text.contains("unknown") && tries < 100 {
+        while reply.status == .notFound && reply.text.contains("unknown") && tries < 400 {
             try await Task.sleep(for: .milliseconds(50))
             reply = try await self.post("/v1/admin/iris/feedback?environment=\(environment)", as: key, json: json)
             tries += 1
