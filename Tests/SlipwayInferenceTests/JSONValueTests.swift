@@ -10,6 +10,22 @@ struct JSONValueTests {
         #expect(value.serialized() == #""a\"b\\c\nd\re\tf\u0001g\u001fh é 🙂 </script>""#)
     }
 
+    @Test("strings parse with and without escapes, anywhere in the string")
+    func parsesStrings() throws {
+        let cases: [(String, String)] = [
+            (#""plain""#, "plain"), (#""""#, ""), (#""é 🙂 ü""#, "é 🙂 ü"), (#""\"start""#, "\"start"),
+            (#""mid\ndle""#, "mid\ndle"), (#""end\\""#, "end\\"), (#""\u00e9\ud83d\ude42x""#, "é🙂x"),
+            (#""a\tb\/c\"d""#, "a\tb/c\"d"),
+        ]
+        for (text, expected) in cases {
+            #expect(try JSONValue.parse(Array(text.utf8)) == .string(expected), "\(text)")
+        }
+        // Invalid UTF-8 is repaired (U+FFFD), with or without an escape before it.
+        #expect(try JSONValue.parse([0x22, 0x61, 0xFF, 0x22]) == .string("a\u{FFFD}"))
+        #expect(try JSONValue.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == .string("\n\u{FFFD}"))
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array(#""unterminated"#.utf8)) }
+    }
+
     @Test("numbers keep their exact form: integers, floats in shortest form, non-finite literals")
     func writesNumbers() {
         let value = JSONValue.array([

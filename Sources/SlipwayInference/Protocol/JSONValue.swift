@@ -303,6 +303,12 @@ private struct JSONParser {
             guard self.position < self.bytes.count else { throw self.fail("unterminated string") }
             let b = self.bytes[self.position]
             if b == UInt8(ascii: "\"") {
+                // Most strings have no escape: made from their bytes at once.
+                if scalars.isEmpty {
+                    let text = String(decoding: self.bytes[start..<self.position], as: UTF8.self)
+                    self.position += 1
+                    return text
+                }
                 raw.append(contentsOf: self.bytes[start..<self.position])
                 self.position += 1
                 break
