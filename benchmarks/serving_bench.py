@@ -20,7 +20,7 @@ iris_random_forest (RandomForest, 100 trees) and breast_cancer_gradient_boosting
   the answers' service time as wrk measures it;
 - errors: wrk's socket errors and non-2xx/3xx answers (each payload is checked for a 200 and the expected
   probabilities first);
-- alternating rounds (--rounds, 3 by default): Slipway, FastAPI and MLServer up side by side, the peaks measured
+- alternating rounds (--rounds, 5 by default): Slipway, FastAPI and MLServer up side by side, the peaks measured
   in turn and Slipway's latency at half of each round's peak; the targets take the median of the rounds' ratios and
   p99s, which do not move with the machine's speed between runs minutes apart;
 - resident memory after the load (RSS summed over the server's processes; PSS as well, which does not count
@@ -697,7 +697,7 @@ def main():
     parser.add_argument("--starts", type=int, default=5, help="Slipway starts timed")
     parser.add_argument("--python-starts", type=int, default=3, help="FastAPI and MLServer starts timed")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the paced runs")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="alternating rounds of Slipway and FastAPI at the end (0: none)")
     parser.add_argument("--only", choices=["slipway", "fastapi", "mlserver"], action="append",
                         help="run these servers only (repeatable; the report needs all three)")
