@@ -20,8 +20,8 @@ import Synchronization
 /// task and its answer back. Nothing else changes: the same checks in the same order, the same answer and headers
 /// (`X-Request-ID`, `RateLimit-*`, `X-Slipway-*`, `Date`, `Server`), the same record for monitoring, the same HTTP
 /// metrics and access line. Any request the fast path cannot finish without waiting (a cold model, an unknown
-/// credential, a busy or costly model, a large or chunked body, `Connection: close`, `Expect`) goes to the router
-/// untouched, before anything was recorded or a rate-limit token taken.
+/// credential, a busy or costly model, a large or chunked body, `Connection: close`, `Expect`, HTTP/1.0) goes to the
+/// router untouched, before anything was recorded or a rate-limit token taken.
 final class FastRoutes: Sendable {
     /// A request the fast path may take, known from its head.
     enum Route {
