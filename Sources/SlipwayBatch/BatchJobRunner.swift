@@ -9,10 +9,11 @@ import Synchronization
 /// Runs queued batch jobs, one chunk at a time per server, as a lifecycle service.
 ///
 /// Each chunk (512 rows by default) is validated like an online prediction (``InputBuilder``), scored through the
-/// deployment's admission gate (``Predictor/infer(_:inputs:outputs:)``, so online calls keep their share of the
-/// inference threads), and appended to the result file; rows that fail go to the error report and the job goes
-/// on. After each chunk the runner pauses for as long as the chunk took, so a job uses at most half of one
-/// inference thread. Progress is saved at most twice a second.
+/// deployment's admission gate (``Predictor/inferInBackground(_:inputs:outputs:)``, so online calls keep their share
+/// of its slots), and appended to the result file; rows that fail go to the error report and the job goes
+/// on. A job runs on a thread of its own at a lower scheduling priority (``BackgroundExecutor``), which online
+/// requests preempt, and after each chunk the runner pauses for as long as the chunk took (reading, scoring and
+/// writing it), so a job uses at most half of one core. Progress is saved at most twice a second.
 ///
 /// On start, jobs left `running` by a previous process are marked `failed` with a reason (they are not resumed);
 /// `queued` jobs run. Finished jobs older than the retention are deleted with their files.
@@ -176,9 +177,16 @@ public final class BatchJobRunner: Service, Sendable {
             job.startedAt = Date()
             try await self.jobs.updateBatchJob(job)
             self.logger.info("batch job started", metadata: ["batch.job.id": "\(job.id)"])
-            let outcome = try await self.score(&job)
-            job.state = outcome.state
-            job.reason = outcome.reason
+            // On the background thread: online requests preempt the job whenever they are ready to run.
+            let scored = job
+            let outcome = try await withTaskExecutorPreference(BackgroundExecutor.shared) {
+                var running = scored
+                let outcome = try await self.score(&running)
+                return (running, outcome)
+            }
+            job = outcome.0
+            job.state = outcome.1.state
+            job.reason = outcome.1.reason
         } catch is CancellationError {
             job.state = .failed
             job.reason = "the server shut down while the job was running; submit it again"
@@ -253,6 +261,9 @@ public final class BatchJobRunner: Service, Sendable {
                 return (.cancelled, "cancelled after \(job.rowsDone) rows")
             }
             try Task.checkCancellation()
+            // The chunk's time counts its reading and decoding and the writing of its results, not only the scoring:
+            // all of it takes a core from online traffic.
+            let started = ContinuousClock.now
             var chunk: [(Int, BatchRow)] = []
             chunk.reserveCapacity(self.configuration.chunkRows)
             while chunk.count < self.configuration.chunkRows, let record = try reader.next() {
@@ -260,7 +271,6 @@ public final class BatchJobRunner: Service, Sendable {
                 index += 1
             }
             if chunk.isEmpty { break }
-            let started = ContinuousClock.now
             let scored = try await BatchScorer.score(chunk, model: prepared, predictor: self.predictor)
             try results.write(contentsOf: Data(writer.lines(scored.rows).utf8))
             if !scored.errors.isEmpty {

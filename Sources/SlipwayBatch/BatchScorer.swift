@@ -107,7 +107,7 @@ enum BatchScorer {
         }
         while true {
             do {
-                let outputs = try await predictor.infer(model, inputs: inputs, outputs: nil)
+                let outputs = try await predictor.inferInBackground(model, inputs: inputs, outputs: nil)
                 return .success(OutputReader.rows(outputs, count: rows.count, classCount: model.classes?.count))
             } catch let error as RuntimeError where error.code == .overloaded {
                 // Online traffic filled the deployment's queue: back off and retry.

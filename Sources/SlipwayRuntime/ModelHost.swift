@@ -291,6 +291,21 @@ public final class ModelHost: Predictor, Service {
         }
     }
 
+    /// Runs the model on the calling task's thread, with one thread, through the deployment's gate (a background
+    /// caller such as a batch job runs on a low-priority thread of its own, which online requests preempt; the
+    /// inference pool's threads are left to them). Its calls do not count in the model's measured cost.
+    public func inferInBackground(
+        _ model: PreparedModel,
+        inputs: [String: Tensor],
+        outputs: [String]?
+    ) async throws -> [(String, Value)] {
+        let session = model.session
+        guard let gate = model.admission else { return try session.run(inputs, outputNames: outputs, threads: 1) }
+        try await gate.acquire(describing: Self.label(model.model, model.deployment))
+        defer { gate.release() }
+        return try session.run(inputs, outputNames: outputs, threads: 1)
+    }
+
     /// ``Configuration/inlineThreshold`` in nanoseconds.
     var inlineThreshold: UInt64 {
         let components = self.configuration.inlineThreshold.components

@@ -25,6 +25,15 @@ public protocol Predictor: Sendable {
     ///   the engine's `InferenceError` for inputs the model refuses.
     func infer(_ model: PreparedModel, inputs: [String: Tensor], outputs: [String]?) async throws -> [(String, Value)]
 
+    /// Runs the model through the deployment's gate as ``infer(_:inputs:outputs:)`` does, but on the calling task's
+    /// thread and with one engine thread: for background work (batch jobs) running on a low-priority thread, whose
+    /// large calls would otherwise spread over every core, or over the inference threads online requests need.
+    func inferInBackground(
+        _ model: PreparedModel,
+        inputs: [String: Tensor],
+        outputs: [String]?
+    ) async throws -> [(String, Value)]
+
     /// The warm deployment when it is ready now (no route fetch, no load, no waiting), else `nil`: the caller then
     /// takes ``prepare(owner:name:environment:version:)``. Never throws: errors come from `prepare`.
     func preparedIfReady(owner: String, name: String, environment: String, version: Int?) -> PreparedModel?
@@ -36,6 +45,15 @@ public protocol Predictor: Sendable {
 }
 
 extension Predictor {
+    /// No background threads of its own: background calls are ordinary calls.
+    public func inferInBackground(
+        _ model: PreparedModel,
+        inputs: [String: Tensor],
+        outputs: [String]?
+    ) async throws -> [(String, Value)] {
+        try await self.infer(model, inputs: inputs, outputs: outputs)
+    }
+
     /// No ready models without waiting: every caller takes `prepare`.
     public func preparedIfReady(owner: String, name: String, environment: String, version: Int?) -> PreparedModel? {
         nil

@@ -52,6 +52,16 @@ public struct InferenceSession: Sendable {
     /// Runs the model and returns the outputs as ordered `(name, value)` pairs, in model order unless
     /// `outputNames` lists them.
     public func run(_ inputs: [String: Tensor], outputNames requested: [String]?) throws -> [(String, Value)] {
+        try self.run(inputs, outputNames: requested, threads: self.options.threads)
+    }
+
+    /// Runs the model as ``run(_:outputNames:)`` does, with at most `threads` threads instead of the session's
+    /// (background work such as a batch job runs on one, leaving the other cores to online requests).
+    public func run(
+        _ inputs: [String: Tensor],
+        outputNames requested: [String]?,
+        threads: Int
+    ) throws -> [(String, Value)] {
         let model = self.model
         var args = [Value?](repeating: nil, count: model.graph.inputSlots.count)
         let position = self.inputPosition
@@ -79,7 +89,7 @@ public struct InferenceSession: Sendable {
         } else {
             selected = Array(model.outputs.indices)
         }
-        let results = try model.graph.run(inputs: args, context: ExecutionContext(threads: self.options.threads))
+        let results = try model.graph.run(inputs: args, context: ExecutionContext(threads: threads))
         return selected.map { (model.outputs[$0].name, results[$0]) }
     }
 
