@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A task executor with one thread of its own at a lower scheduling priority (nice +10 on Linux), for batch jobs.
+/// A task executor with one thread of its own at the lowest scheduling priority (Linux's `SCHED_IDLE`), for batch
+/// jobs.
 ///
 /// A job's reading, decoding, scoring and writing run on this thread (``BatchJobRunner`` prefers it for the job's
 /// task), so the scheduler lets online requests on the network and inference threads preempt it whenever they are
@@ -12,7 +13,7 @@ import Glibc
 /// One thread serves the whole process; jobs run one at a time per server anyway.
 final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     /// The process's background thread, started on first use.
-    static let shared = BackgroundExecutor(name: "slipway-batch")
+    static let shared = BackgroundExecutor()
 
     /// How much lower than the other threads the background thread runs (a nice value; raising it needs no
     /// privilege).
@@ -22,10 +23,8 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    private init(name: String) {
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.name = name
-        thread.start()
+    private init() {
+        Thread { [unowned self] in self.loop() }.start()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
@@ -37,6 +36,11 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     private func loop() {
+        #if os(Linux)
+        // Named for `top -H` and `perf` (Foundation's `Thread.name` leaves the thread its creator's name on Linux, and
+        // the Glibc module does not export `pthread_setname_np`).
+        try? "slipway-batch".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #endif
         Self.lowerPriority()
         let executor = self.asUnownedTaskExecutor()
         while true {
