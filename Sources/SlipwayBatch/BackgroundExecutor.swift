@@ -53,8 +53,10 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Lowers the calling thread's priority: Linux's `SCHED_IDLE` policy (a thread ready to run under the normal
-    /// policy preempts it at once), and nice +10 where that policy is refused. Both apply to the calling thread only.
+    /// Lowers the calling thread's priority: Linux's `SCHED_IDLE` policy (the kernel runs it only when no thread of
+    /// the normal policy is ready), and nice +10 where that policy is refused. Both apply to the calling thread only.
+    /// On the benchmark VM a thread under `SCHED_IDLE` still delayed some online answers by milliseconds; whether
+    /// nice +10 alone does better is not settled.
     static func lowerPriority() {
         #if os(Linux)
         var parameters = sched_param(sched_priority: 0)
