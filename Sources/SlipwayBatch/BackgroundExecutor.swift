@@ -8,8 +8,8 @@ import Glibc
 /// jobs.
 ///
 /// A job's reading, decoding, scoring and writing run on this thread (``BatchJobRunner`` prefers it for the job's
-/// task), so the scheduler lets online requests on the network and inference threads preempt it whenever they are
-/// ready to run: on the cooperative pool, decoding a chunk had held a core that an online request was waiting for.
+/// task), so the scheduler favours online requests on the network and inference threads over it: on the cooperative
+/// pool, decoding a chunk had held a core that an online request was waiting for.
 /// One thread serves the whole process; jobs run one at a time per server anyway.
 final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     /// The process's background thread, started on first use.
