@@ -177,16 +177,22 @@ public final class BatchJobRunner: Service, Sendable {
             job.startedAt = Date()
             try await self.jobs.updateBatchJob(job)
             self.logger.info("batch job started", metadata: ["batch.job.id": "\(job.id)"])
-            // On the background thread: online requests preempt the job whenever they are ready to run.
-            let scored = job
-            let outcome = try await withTaskExecutorPreference(BackgroundExecutor.shared) {
-                var running = scored
-                let outcome = try await self.score(&running)
-                return (running, outcome)
+            // On the background thread, which the scheduler ranks below online requests. The job comes back with
+            // its progress whether scoring ends or throws, as it did when `score` changed it in place.
+            let starting = job
+            let (scored, result) = await withTaskExecutorPreference(BackgroundExecutor.shared) {
+                var running = starting
+                do {
+                    let outcome = try await self.score(&running)
+                    return (running, Result<_, any Error>.success(outcome))
+                } catch {
+                    return (running, .failure(error))
+                }
             }
-            job = outcome.0
-            job.state = outcome.1.state
-            job.reason = outcome.1.reason
+            job = scored
+            let outcome = try result.get()
+            job.state = outcome.state
+            job.reason = outcome.reason
         } catch is CancellationError {
             job.state = .failed
             job.reason = "the server shut down while the job was running; submit it again"
