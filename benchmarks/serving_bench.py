@@ -698,7 +698,7 @@ def main():
     parser.add_argument("--python-starts", type=int, default=3, help="FastAPI and MLServer starts timed")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the paced runs")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="alternating rounds of Slipway and FastAPI at the end (0: none)")
+                        help="alternating rounds of Slipway, FastAPI and MLServer at the end (0: none)")
     parser.add_argument("--only", choices=["slipway", "fastapi", "mlserver"], action="append",
                         help="run these servers only (repeatable; the report needs all three)")
     arguments = parser.parse_args()
