@@ -4,8 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A task executor with one thread of its own at the lowest scheduling priority (Linux's `SCHED_IDLE`), for batch
-/// jobs.
+/// A task executor with one thread of its own at a lower scheduling priority (nice +10), for batch jobs.
 ///
 /// A job's reading, decoding, scoring and writing run on this thread (``BatchJobRunner`` prefers it for the job's
 /// task), so the scheduler favours online requests on the network and inference threads over it: on the cooperative
@@ -53,27 +52,25 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Lowers the calling thread's priority: Linux's `SCHED_IDLE` policy (the kernel runs it only when no thread of
-    /// the normal policy is ready), and nice +10 where that policy is refused. Both apply to the calling thread only.
-    /// On the benchmark VM a thread under `SCHED_IDLE` still delayed some online answers by milliseconds; whether
-    /// nice +10 alone does better is not settled.
+    /// Lowers the calling thread's priority to nice +10 (Linux: the nice value is the thread's own): when it competes
+    /// with threads at nice 0 it gets about a tenth of a core's time.
+    ///
+    /// Not Linux's `SCHED_IDLE`, which an earlier version used: a thread under it runs only when a core has nothing
+    /// else to do, and it takes locks that the network threads also take (the admission gate's, the recorders'), so
+    /// on a saturated machine a network thread waiting for such a lock would wait until a core fell idle. At nice +10
+    /// the holder still gets its share within milliseconds.
     static func lowerPriority() {
         #if os(Linux)
-        var parameters = sched_param(sched_priority: 0)
-        if sched_setscheduler(0, Self.idlePolicy, &parameters) != 0 {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
-        }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
         #endif
     }
 
-    /// Linux's `SCHED_IDLE` (`<sched.h>` defines it only under `_GNU_SOURCE`, which Swift's Glibc module does not
-    /// set).
-    static let idlePolicy: Int32 = 5
-
-    /// The calling thread's scheduling policy (Linux), for tests.
-    static func currentPolicy() -> Int32? {
+    /// The calling thread's nice value (Linux), for tests.
+    static func currentNiceness() -> Int32? {
         #if os(Linux)
-        return sched_getscheduler(0)
+        errno = 0
+        let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return errno == 0 ? value : nil
         #else
         return nil
         #endif
