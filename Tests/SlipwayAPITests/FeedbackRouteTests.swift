@@ -233,7 +233,15 @@ struct FeedbackRouteTests {
             _ = try await api.postFeedback(#"{"request_id": "\#(namedID)", "outcome": 0}"#, key: key)
 
             let listPath = "/api/v1/models/admin/iris/environments/production/predictions"
-            let page = try await api.get(listPath + "?limit=2", as: api.admin)
+            // The flush writes outcomes (which the accepted feedback needed) before log entries: wait for those.
+            var page = try await api.get(listPath + "?limit=2", as: api.admin)
+            let waited = ContinuousClock.now
+            while page.json["items"]?.array?.first?["request_id"]?.string != namedID,
+                ContinuousClock.now - waited < .seconds(20)
+            {
+                try await Task.sleep(for: .milliseconds(50))
+                page = try await api.get(listPath + "?limit=2", as: api.admin)
+            }
             #expect(page.status == .ok, "\(page)")
             let items = page.json["items"]?.array ?? []
             #expect(items.count == 2)
