@@ -56,9 +56,9 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     /// with threads at nice 0 it gets about a tenth of a core's time.
     ///
     /// Not Linux's `SCHED_IDLE`, which an earlier version used: a thread under it runs only when a core has nothing
-    /// else to do, and it takes locks that the network threads also take (the admission gate's, the recorders'), so
-    /// on a saturated machine a network thread waiting for such a lock would wait until a core fell idle. At nice +10
-    /// the holder still gets its share within milliseconds.
+    /// else to do, and it takes locks that the network threads also take (the deployment's admission gate, the model
+    /// host's routes), so on a saturated machine a network thread waiting for such a lock would wait until a core fell
+    /// idle. At nice +10 the holder still gets its share within milliseconds.
     static func lowerPriority() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
