@@ -11,9 +11,9 @@ import Synchronization
 /// Each chunk (512 rows by default) is validated like an online prediction (``InputBuilder``), scored through the
 /// deployment's admission gate (``Predictor/inferInBackground(_:inputs:outputs:)``, so online calls keep their share
 /// of its slots), and appended to the result file; rows that fail go to the error report and the job goes
-/// on. A job runs on a thread of its own at a lower scheduling priority (``BackgroundExecutor``), which online
-/// requests preempt, and after each chunk the runner pauses for as long as the chunk took (reading, scoring and
-/// writing it), so a job uses at most half of one core. Progress is saved at most twice a second.
+/// on. A job runs on a thread of its own at a lower scheduling priority (``BackgroundExecutor``), which the
+/// scheduler ranks below online requests, and after each chunk the runner pauses for as long as the chunk took
+/// (reading, scoring and writing it), so a job uses at most half of one core. Progress is saved at most twice a second.
 ///
 /// On start, jobs left `running` by a previous process are marked `failed` with a reason (they are not resumed);
 /// `queued` jobs run. Finished jobs older than the retention are deleted with their files.

@@ -292,8 +292,8 @@ public final class ModelHost: Predictor, Service {
     }
 
     /// Runs the model on the calling task's thread, with one thread, through the deployment's gate (a background
-    /// caller such as a batch job runs on a low-priority thread of its own, which online requests preempt; the
-    /// inference pool's threads are left to them). Its calls do not count in the model's measured cost.
+    /// caller such as a batch job runs on a low-priority thread of its own, which the scheduler ranks below online
+    /// requests; the inference pool's threads are left to them). Its calls do not count in the model's measured cost.
     public func inferInBackground(
         _ model: PreparedModel,
         inputs: [String: Tensor],
