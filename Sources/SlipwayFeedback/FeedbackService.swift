@@ -113,7 +113,9 @@ public struct FeedbackService: Service {
     /// network threads, the writer and the load shared two cores they could not all fill, and the requests of that
     /// moment made up the slowest percent (p99 3–5 ms, against about 1.5 ms with no outcomes written). In chunks of
     /// 100 rows, each followed by a pause, p99 went to 1.5–2.1 ms in alternating runs. The price is more work per row
-    /// (each commit writes the indexes' last pages to the write-ahead log again), paid when the cores have room.
+    /// (each commit writes the indexes' last pages to the write-ahead log again), paid when the cores have room. These
+    /// transactions are ``WritePriority/background`` writes: with SQLite their statements run at lower priority, so a
+    /// network thread that wakes up does not wait for one.
     package static let rowsPerTransaction = 100
 
     /// Rows written per transaction once a flush writes on without pauses (it is behind): each transaction's
@@ -149,7 +151,7 @@ public struct FeedbackService: Service {
         var lastError: (any Error)?
         /// Writes `records` in transactions (sized by whether the flush still paces), pausing after each while it
         /// does; a failed transaction is counted and the next one tried.
-        func write<Record>(_ records: [Record], _ insert: ([Record]) async throws -> Void) async {
+        func write<Record>(_ records: [Record], _ insert: ([Record], WritePriority) async throws -> Void) async {
             var index = 0
             while index < records.count {
                 let end = min(
@@ -158,7 +160,8 @@ public struct FeedbackService: Service {
                 )
                 let written = clock.now
                 do {
-                    try await insert(Array(records[index..<end]))
+                    // Paced transactions leave the cores to the requests; a flush that is behind catches up.
+                    try await insert(Array(records[index..<end]), pacing ? .background : .normal)
                 } catch {
                     failed += end - index
                     lastError = error
@@ -167,10 +170,10 @@ public struct FeedbackService: Service {
                 if pacing { pacing = await self.pause(after: written, flushStarted: started, clock: clock) }
             }
         }
-        await write(outcomes) { try await self.repository.insertOutcomes($0) }
-        await write(logged) { records in
+        await write(outcomes) { try await self.repository.insertOutcomes($0, priority: $1) }
+        await write(logged) { records, priority in
             let entries = records.compactMap(RecordConversion.logEntry)
-            if !entries.isEmpty { try await self.repository.insertLogEntries(entries) }
+            if !entries.isEmpty { try await self.repository.insertLogEntries(entries, priority: priority) }
         }
         if let lastError {
             self.logger.warning(

@@ -338,13 +338,23 @@ public struct RequestWindow: Hashable, Sendable {
     }
 }
 
+/// How urgently a write of per-request records should get the cores.
+public enum WritePriority: Sendable {
+    /// As any other work of the server.
+    case normal
+    /// Behind the requests: an embedded SQLite database runs the write's statements on a thread of lower priority
+    /// (``ThreadPriority``), which a network thread that wakes up preempts at once. For records written while the
+    /// server has cores to spare; a writer that has fallen behind writes at ``normal`` priority to catch up.
+    case background
+}
+
 /// Storage of the prediction log, per-request outcomes, feedback, alert rules and webhooks.
 public protocol FeedbackRepository: Sendable {
     /// Records an activity event on its own (settings changes and alert transitions).
     func recordEvent(_ event: ActivityEvent) async throws
 
-    /// Inserts outcome records (a request id already stored is left as it is).
-    func insertOutcomes(_ outcomes: [PredictionOutcome]) async throws
+    /// Inserts outcome records (a request id already stored is left as it is), at `priority`.
+    func insertOutcomes(_ outcomes: [PredictionOutcome], priority: WritePriority) async throws
     /// The outcome of a request of a model, if still kept.
     func outcome(requestID: String, modelID: UUID) async throws -> PredictionOutcome?
     /// Deletes outcomes and their feedback older than `date`; returns how many outcomes went.
@@ -379,8 +389,8 @@ public protocol FeedbackRepository: Sendable {
     func allPredictionLogSettings() async throws -> [PredictionLogSettings]
     /// Stores an environment's log settings and records `event`.
     func savePredictionLogSettings(_ settings: PredictionLogSettings, event: ActivityEvent) async throws
-    /// Appends log entries.
-    func insertLogEntries(_ entries: [PredictionLogEntry]) async throws
+    /// Appends log entries, at `priority`.
+    func insertLogEntries(_ entries: [PredictionLogEntry], priority: WritePriority) async throws
     /// Reads log entries, newest first.
     func logEntries(
         modelID: UUID,
@@ -408,4 +418,16 @@ public protocol FeedbackRepository: Sendable {
     func createWebhook(_ webhook: Webhook, event: ActivityEvent) async throws
     /// Removes a webhook and records `event`; returns whether it existed.
     func deleteWebhook(modelID: UUID, id: UUID, event: ActivityEvent) async throws -> Bool
+}
+
+extension FeedbackRepository {
+    /// Inserts outcome records at normal priority.
+    public func insertOutcomes(_ outcomes: [PredictionOutcome]) async throws {
+        try await self.insertOutcomes(outcomes, priority: .normal)
+    }
+
+    /// Appends log entries at normal priority.
+    public func insertLogEntries(_ entries: [PredictionLogEntry]) async throws {
+        try await self.insertLogEntries(entries, priority: .normal)
+    }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import SQLKit
 import SQLiteKit
+import SlipwayRegistry
 
 /// Pooled connections to one database, with the transaction discipline every repository change uses.
 ///
@@ -17,6 +18,11 @@ where Source.Connection: Sendable {
     // `EventLoopGroupConnectionPool` predates `Sendable` annotations; it is thread-safe (a lock plus one pool per
     // event loop that hops onto its loop), which is what `@preconcurrency` relies on here.
     private let pool: EventLoopGroupConnectionPool<Source>
+    /// Connections whose statements run on a thread of lower priority, for ``WritePriority/background`` writes
+    /// (SQLite); `nil` where every write runs at normal priority.
+    private let backgroundPool: EventLoopGroupConnectionPool<Source>?
+    /// The background connections' thread (SQLite).
+    private let backgroundThreads: NIOThreadPool?
     private let makeDatabase: @Sendable (Source.Connection) -> any SQLDatabase
     private let writeLock: AsyncLock?
     private let threadPool: NIOThreadPool?
@@ -26,6 +32,9 @@ where Source.Connection: Sendable {
     private static var writeAttempts: Int { 3 }
 
     /// Creates a pool; connections open lazily.
+    ///
+    /// - Parameter background: where background writes' connections come from (one per event loop) and the thread
+    ///   their statements run on; `nil` runs them as other writes. Shut down with the pool.
     init(
         dialect: SQLDialect,
         source: Source,
@@ -33,6 +42,7 @@ where Source.Connection: Sendable {
         eventLoopGroup: any EventLoopGroup,
         serializeWrites: Bool,
         threadPool: NIOThreadPool?,
+        background: (source: Source, threads: NIOThreadPool)? = nil,
         logger: Logger,
         makeDatabase: @escaping @Sendable (Source.Connection) -> any SQLDatabase
     ) {
@@ -44,6 +54,16 @@ where Source.Connection: Sendable {
             logger: logger,
             on: eventLoopGroup
         )
+        self.backgroundPool = background.map { background in
+            EventLoopGroupConnectionPool(
+                source: background.source,
+                maxConnectionsPerEventLoop: 1,
+                requestTimeout: .seconds(30),
+                logger: logger,
+                on: eventLoopGroup
+            )
+        }
+        self.backgroundThreads = background?.threads
         self.makeDatabase = makeDatabase
         self.writeLock = serializeWrites ? AsyncLock() : nil
         self.threadPool = threadPool
@@ -59,16 +79,22 @@ where Source.Connection: Sendable {
         }.get()
     }
 
-    /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
-    func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await self.writeConnection { database, _ in try await body(database) }
+    /// Runs `body` in one write transaction at `priority`: committed if it returns, rolled back if it throws.
+    func write<R: Sendable>(
+        priority: WritePriority,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        try await self.writeConnection(priority: priority) { database, _ in try await body(database) }
     }
 
-    /// Runs `body` in one write transaction on the SQLite connection itself, for statements whose binds are made
-    /// without SQLKit; `nil` (and nothing run) on other backends.
-    func writeSQLite<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> R) async throws -> R? {
+    /// Runs `body` in one write transaction at `priority` on the SQLite connection itself, for statements whose binds
+    /// are made without SQLKit; `nil` (and nothing run) on other backends.
+    func writeSQLite<R: Sendable>(
+        priority: WritePriority,
+        _ body: @escaping @Sendable (SQLiteConnection) async throws -> R
+    ) async throws -> R? {
         guard Source.Connection.self == SQLiteConnection.self else { return nil }
-        return try await self.writeConnection { _, connection in
+        return try await self.writeConnection(priority: priority) { _, connection in
             // Always succeeds: the connection type was checked above.
             guard let connection = connection as? SQLiteConnection else { return nil }
             return try await body(connection)
@@ -77,15 +103,17 @@ where Source.Connection: Sendable {
 
     /// Runs `body` in one write transaction, with the connection both as an `SQLDatabase` and as itself.
     private func writeConnection<R: Sendable>(
+        priority: WritePriority,
         _ body: @escaping @Sendable (any SQLDatabase, Source.Connection) async throws -> R
     ) async throws -> R {
+        let pool = priority == .background ? self.backgroundPool ?? self.pool : self.pool
         if let writeLock = self.writeLock {
-            return try await writeLock.withLock { try await self.transaction(body) }
+            return try await writeLock.withLock { try await self.transaction(on: pool, body) }
         }
         var attempt = 1
         while true {
             do {
-                return try await self.transaction(body)
+                return try await self.transaction(on: pool, body)
             } catch let error where attempt < Self.writeAttempts && DatabaseErrors.isTransient(error) {
                 self.logger.debug(
                     "retrying a transaction aborted by the database",
@@ -97,10 +125,11 @@ where Source.Connection: Sendable {
     }
 
     private func transaction<R: Sendable>(
+        on pool: EventLoopGroupConnectionPool<Source>,
         _ body: @escaping @Sendable (any SQLDatabase, Source.Connection) async throws -> R
     ) async throws -> R {
         let begin = self.dialect.beginWriteTransaction
-        return try await self.pool.withConnection(logger: self.logger) { connection in
+        return try await pool.withConnection(logger: self.logger) { connection in
             connection.eventLoop.makeFutureWithTask {
                 let database = self.makeDatabase(connection)
                 try await database.raw(begin).run()
@@ -121,10 +150,18 @@ where Source.Connection: Sendable {
         }.get()
     }
 
-    /// Closes every connection, then the thread pool the connections ran on (SQLite).
+    /// Closes every connection, then the thread pools the connections ran on (SQLite).
     func shutdown() async throws {
         try await self.pool.shutdownAsync()
+        try await self.backgroundPool?.shutdownAsync()
         try await self.threadPool?.shutdownGracefully()
+        try await self.backgroundThreads?.shutdownGracefully()
+    }
+
+    /// The nice value of the thread that background writes' statements run on (Linux), for tests; `nil` without one.
+    func backgroundNiceness() async throws -> Int32? {
+        guard let threads = self.backgroundThreads else { return nil }
+        return try await threads.runIfActive { ThreadPriority.currentNiceness() }
     }
 }
 
@@ -134,11 +171,19 @@ protocol SQLDatabaseAccess: Sendable {
     var dialect: SQLDialect { get }
     /// Runs `body` with a pooled connection, outside any explicit transaction.
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
-    /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
-    func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
-    /// Runs `body` in one write transaction on the SQLite connection itself; `nil` (and nothing run) on other
-    /// backends.
-    func writeSQLite<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> R) async throws -> R?
+    /// Runs `body` in one write transaction at `priority`: committed if it returns, rolled back if it throws.
+    func write<R: Sendable>(
+        priority: WritePriority,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R
+    /// Runs `body` in one write transaction at `priority` on the SQLite connection itself; `nil` (and nothing run) on
+    /// other backends.
+    func writeSQLite<R: Sendable>(
+        priority: WritePriority,
+        _ body: @escaping @Sendable (SQLiteConnection) async throws -> R
+    ) async throws -> R?
+    /// The nice value of the thread background writes run on, for tests; `nil` without one.
+    func backgroundNiceness() async throws -> Int32?
     /// Closes every connection.
     func shutdown() async throws
 }

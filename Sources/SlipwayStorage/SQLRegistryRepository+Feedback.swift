@@ -14,10 +14,10 @@ extension SQLRegistryRepository: FeedbackRepository {
 
     // MARK: Outcomes
 
-    public func insertOutcomes(_ outcomes: [PredictionOutcome]) async throws {
+    public func insertOutcomes(_ outcomes: [PredictionOutcome], priority: WritePriority) async throws {
         guard !outcomes.isEmpty else { return }
         if self.dialect.backend == .sqlite {
-            try await self.insertOutcomesSQLite(outcomes)
+            try await self.insertOutcomesSQLite(outcomes, priority: priority)
             return
         }
         // One multi-row statement per 500 rows (5 binds each), built by appending to one query: every request stores
@@ -51,7 +51,7 @@ extension SQLRegistryRepository: FeedbackRepository {
             statements.append(sql)
         }
         let batches = statements
-        try await self.write("storing prediction outcomes") { database in
+        try await self.write("storing prediction outcomes", priority: priority) { database in
             for statement in batches { try await database.raw(statement).run() }
         }
     }
@@ -59,7 +59,7 @@ extension SQLRegistryRepository: FeedbackRepository {
     /// SQLite's outcome insert: binds made as `SQLiteData` and handed to the connection itself, one statement per
     /// 500 rows. SQLKit's binds are `Encodable` values that its encoder casts one by one; at 4,500 binds per
     /// statement that was most of the cost of storing an outcome.
-    private func insertOutcomesSQLite(_ outcomes: [PredictionOutcome]) async throws {
+    private func insertOutcomesSQLite(_ outcomes: [PredictionOutcome], priority: WritePriority) async throws {
         var statements: [(sql: String, binds: [SQLiteData])] = []
         var columns = OutcomeColumns()
         for start in stride(from: 0, to: outcomes.count, by: 500) {
@@ -82,7 +82,7 @@ extension SQLRegistryRepository: FeedbackRepository {
         }
         let batches = statements
         do {
-            _ = try await self.database.writeSQLite { connection in
+            _ = try await self.database.writeSQLite(priority: priority) { connection in
                 for statement in batches { _ = try await connection.query(statement.sql, statement.binds) }
             }
         } catch {
@@ -346,7 +346,7 @@ extension SQLRegistryRepository: FeedbackRepository {
         }
     }
 
-    public func insertLogEntries(_ entries: [PredictionLogEntry]) async throws {
+    public func insertLogEntries(_ entries: [PredictionLogEntry], priority: WritePriority) async throws {
         guard !entries.isEmpty else { return }
         var statements: [SQLQueryString] = []
         for start in stride(from: 0, to: entries.count, by: 500) {
@@ -367,7 +367,7 @@ extension SQLRegistryRepository: FeedbackRepository {
             )
         }
         let batches = statements
-        try await self.write("storing prediction log entries") { database in
+        try await self.write("storing prediction log entries", priority: priority) { database in
             for statement in batches { try await database.raw(statement).run() }
         }
     }

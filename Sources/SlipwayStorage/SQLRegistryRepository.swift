@@ -58,6 +58,27 @@ public final class SQLRegistryRepository: RegistryRepository {
         // One thread per connection: a query never waits for a thread that another connection's query holds.
         let threadPool = NIOThreadPool(numberOfThreads: connectionsPerEventLoop * eventLoops)
         threadPool.start()
+        // Background writes (the per-request records, while the server has cores to spare) run their statements on a
+        // thread of their own at lower priority, which the network threads preempt (``WritePriority/background``).
+        let backgroundThreads = NIOThreadPool(numberOfThreads: 1)
+        backgroundThreads.start()
+        do {
+            try await backgroundThreads.runIfActive {
+                #if os(Linux)
+                // Named for `top -H` and `perf`.
+                try? "slipway-sql-bg".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+                #endif
+                ThreadPriority.lowerCurrentThread()
+            }
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            try? await backgroundThreads.shutdownGracefully()
+            throw RegistryError(
+                .storageFailure,
+                "cannot start the database's background thread: \(error)",
+                cause: error
+            )
+        }
         let pool = SQLConnectionPool(
             dialect: .sqlite,
             source: SQLiteFileSource(path: path, threadPool: threadPool),
@@ -65,6 +86,7 @@ public final class SQLRegistryRepository: RegistryRepository {
             eventLoopGroup: group,
             serializeWrites: true,
             threadPool: threadPool,
+            background: (SQLiteFileSource(path: path, threadPool: backgroundThreads), backgroundThreads),
             logger: logger
         ) { connection in
             connection.sql(queryLogLevel: .trace)
@@ -135,6 +157,11 @@ public final class SQLRegistryRepository: RegistryRepository {
         return logger
     }
 
+    /// The nice value of the thread that background writes run on (Linux), for tests; `nil` without one.
+    package func backgroundWriteNiceness() async throws -> Int32? {
+        try await self.database.backgroundNiceness()
+    }
+
     /// Closes the connections. The repository cannot be used afterwards.
     public func shutdown() async throws {
         try await self.database.shutdown()
@@ -154,13 +181,14 @@ public final class SQLRegistryRepository: RegistryRepository {
         }
     }
 
-    /// Runs `body` in one write transaction, mapping driver errors to ``RegistryError``s.
+    /// Runs `body` in one write transaction at `priority`, mapping driver errors to ``RegistryError``s.
     func write<R: Sendable>(
         _ doing: String,
+        priority: WritePriority = .normal,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         do {
-            return try await self.database.write(body)
+            return try await self.database.write(priority: priority, body)
         } catch {
             throw DatabaseErrors.registryError(error, while: doing)
         }

@@ -1,3 +1,4 @@
+import SlipwayStorage
 import Testing
 
 /// The repository contract against PostgreSQL (a fresh schema per test in `SLIPWAY_TEST_POSTGRES_URL`); skipped,
@@ -52,6 +53,13 @@ struct PostgresRepositoryTests {
     }
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.postgres.withRepository(RepositoryContract.storesOutcomesAndFeedback)
+    }
+    @Test("background writes run as other writes (the database server schedules its own work)")
+    func runsBackgroundWritesAsOthers() async throws {
+        try await Backend.postgres.withRepository { repository in
+            let niceness = try await repository.backgroundWriteNiceness()
+            #expect(niceness == nil)
+        }
     }
 
     @Test func storesOutcomeBatchesAcrossStatements() async throws {

@@ -23,11 +23,14 @@ extension RepositoryContract {
     static func storesOutcomesAndFeedback(_ repository: SQLRegistryRepository) async throws {
         let (model, _) = try await Fixtures.model(repository)
         let first = Self.outcome("r1", model, at: 0)
-        try await repository.insertOutcomes([
-            first, Self.outcome("r2", model, at: 10), Self.outcome("r3", model, at: 20, status: 503),
-        ])
-        // A request id already stored is left as it is.
+        try await repository.insertOutcomes([first, Self.outcome("r2", model, at: 10)])
+        // A background write (SQLite: on the lower-priority thread's connection) stores the same way.
+        let failed = Self.outcome("r3", model, at: 20, status: 503)
+        try await repository.insertOutcomes([failed], priority: .background)
+        #expect(try await repository.outcome(requestID: "r3", modelID: model.id) == failed)
+        // A request id already stored is left as it is, whichever connection writes it.
         try await repository.insertOutcomes([Self.outcome("r1", model, at: 99)])
+        try await repository.insertOutcomes([Self.outcome("r1", model, at: 98)], priority: .background)
         #expect(try await repository.outcome(requestID: "r1", modelID: model.id) == first)
         #expect(try await repository.outcome(requestID: "r1", modelID: UUID()) == nil)
 
@@ -128,7 +131,8 @@ extension RepositoryContract {
                 status: 200
             )
         }
-        try await repository.insertLogEntries(entries)
+        try await repository.insertLogEntries(Array(entries.prefix(3)))
+        try await repository.insertLogEntries(Array(entries.dropFirst(3)), priority: .background)
         let all = try await repository.logEntries(
             modelID: model.id,
             environment: "production",

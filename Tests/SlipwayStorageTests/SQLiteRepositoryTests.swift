@@ -1,3 +1,5 @@
+import SlipwayRegistry
+import SlipwayStorage
 import Testing
 
 /// The repository contract against SQLite (a fresh file in a temporary folder per test).
@@ -50,6 +52,15 @@ import Testing
     }
     @Test func storesOutcomesAndFeedback() async throws {
         try await Backend.sqlite.withRepository(RepositoryContract.storesOutcomesAndFeedback)
+    }
+    @Test("background writes run their statements on a thread at nice +10")
+    func runsBackgroundWritesAtLowerPriority() async throws {
+        #if os(Linux)
+        try await Backend.sqlite.withRepository { repository in
+            let niceness = try await repository.backgroundWriteNiceness()
+            #expect(niceness == ThreadPriority.backgroundNiceness)
+        }
+        #endif
     }
 
     @Test func storesOutcomeBatchesAcrossStatements() async throws {
