@@ -342,8 +342,8 @@ public struct RequestWindow: Hashable, Sendable {
 public enum WritePriority: Sendable {
     /// As any other work of the server.
     case normal
-    /// Behind the requests: an embedded SQLite database runs the write's statements on a thread of lower priority
-    /// (``ThreadPriority``), which a network thread that wakes up preempts at once. For records written while the
+    /// Behind the requests: an embedded SQLite database runs the write's statements on a thread at nice +10, which a
+    /// network thread that wakes up preempts at once; PostgreSQL runs it as any other. For records written while the
     /// server has cores to spare; a writer that has fallen behind writes at ``normal`` priority to catch up.
     case background
 }
