@@ -29,12 +29,7 @@ final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     private func loop() {
-        #if os(Linux)
-        // Named for `top -H` and `perf` (Foundation's `Thread.name` leaves the thread its creator's name on Linux, and
-        // the Glibc module does not export `pthread_setname_np`).
-        try? "slipway-batch".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-        #endif
-        ThreadPriority.lowerCurrentThread()
+        ThreadPriority.makeCurrentThreadBackground(named: "slipway-batch")
         let executor = self.asUnownedTaskExecutor()
         while true {
             self.condition.lock()

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,15 +11,19 @@ package enum ThreadPriority {
     /// lowering it again does, so a thread lowered once stays lowered).
     package static let backgroundNiceness: Int32 = 10
 
-    /// Lowers the calling thread's priority to nice +10 (Linux: the nice value is the thread's own): when it competes
-    /// with threads at nice 0 it gets about a tenth of a core's time, and a network thread that wakes up takes the
-    /// core from it at once.
+    /// Names the calling thread and lowers its priority to nice +10 (Linux: the nice value is the thread's own): when
+    /// it competes with threads at nice 0 it gets about a tenth of a core's time, and a network thread that wakes up
+    /// takes the core from it at once.
     ///
     /// Not Linux's `SCHED_IDLE`: a thread under it runs only when a core has nothing else to do, and background
     /// threads take locks that the network threads also take, so on a saturated machine a network thread waiting for
     /// such a lock would wait until a core fell idle. At nice +10 the holder still gets its share within milliseconds.
-    package static func lowerCurrentThread() {
+    ///
+    /// - Parameter name: the thread's name in `top -H` and `perf` (Linux keeps 15 bytes; Foundation's `Thread.name`
+    ///   leaves the thread its creator's name on Linux, and the Glibc module does not export `pthread_setname_np`).
+    package static func makeCurrentThreadBackground(named name: String) {
         #if os(Linux)
+        try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.backgroundNiceness)
         #endif
     }

@@ -64,11 +64,7 @@ public final class SQLRegistryRepository: RegistryRepository {
         backgroundThreads.start()
         do {
             try await backgroundThreads.runIfActive {
-                #if os(Linux)
-                // Named for `top -H` and `perf`.
-                try? "slipway-sql-bg".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-                #endif
-                ThreadPriority.lowerCurrentThread()
+                ThreadPriority.makeCurrentThreadBackground(named: "slipway-sql-bg")
             }
         } catch {
             try? await threadPool.shutdownGracefully()
