@@ -67,14 +67,21 @@ def thread_times(pid):
     return totals
 
 
-def perf_stages(pid, seconds, frequency, work):
-    """Network-thread samples by stage over `seconds`, or None when perf cannot sample the server."""
-    data = os.path.join(work, "perf.data")
-    record = subprocess.run(["perf", "record", "-F", str(frequency), "-g", "-p", str(pid), "-o", data, "--",
-                             "sleep", str(seconds)], capture_output=True, text=True)
-    if record.returncode != 0:
-        sb.log(f"  perf record failed: {record.stderr.strip()[:200]}")
+def perf_record(pid, seconds, frequency, data):
+    """Samples the server's call graphs for `seconds` into `data`; returns the CPU seconds perf itself used (to
+    leave out of wrk's), or None when perf cannot sample the server."""
+    process = subprocess.Popen(["perf", "record", "-q", "-F", str(frequency), "-g", "-p", str(pid), "-o", data,
+                                "--", "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sb.log(f"  perf record failed (exit {process.returncode}): thread groups only")
         return None
+    return usage.ru_utime + usage.ru_stime
+
+
+def perf_stages(data):
+    """Network-thread samples in `data` by stage."""
     script = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym"], capture_output=True, text=True)
     counts = collections.Counter()
     stack, comm = [], None
@@ -109,35 +116,36 @@ def measure(server, target, work, arguments, *, delay_ms=None, connections=32):
     before = thread_times(server.process.pid)
     client_before = os.times()
     started = time.monotonic()
-    stages = {}
+    data = os.path.join(work, "perf.data")
+    sampled = {}
     if arguments.perf:
         import threading
 
         def sample():
             time.sleep(1)
-            stages["counts"] = perf_stages(server.process.pid, arguments.duration - 2, arguments.frequency, work)
+            sampled["perf_cpu"] = perf_record(server.process.pid, arguments.duration - 2, arguments.frequency, data)
         sampler = threading.Thread(target=sample)
         sampler.start()
     result = sb.wrk(target, work, connections=connections, threads=1, duration=arguments.duration, cpus="1",
                     delay_ms=delay_ms)
     if arguments.perf:
-        sampler.join()
+        sampler.join()  # perf stops a second before wrk does
     elapsed = time.monotonic() - started
     client_after = os.times()
     after = thread_times(server.process.pid)
     requests = result["requests"]
+    # wrk has ended, so the children's times hold its CPU (and perf record's, taken out again).
+    client = (client_after.children_user + client_after.children_system
+              - client_before.children_user - client_before.children_system - (sampled.get("perf_cpu") or 0))
     entry = {
         "rate": result["rate"],
         "errors": result["error_count"],
         "groups": {g: (after[g] - before[g]) / requests * 1e6 for g in set(after) | set(before)},
-        "elapsed": elapsed,
-        # wrk's own CPU (it has ended: the children's times include it), as a share of its one core.
-        "client_busy": (client_after.children_user + client_after.children_system
-                        - client_before.children_user - client_before.children_system) / elapsed,
+        "client_busy": client / elapsed,
     }
     entry["server_busy"] = sum(entry["groups"].values()) * requests / 1e6 / elapsed
-    counts = stages.get("counts")
-    if counts:
+    if sampled.get("perf_cpu") is not None:
+        counts = perf_stages(data)
         # Samples are taken `frequency` times a second of CPU time, over `duration - 2` seconds of the run.
         sampled_requests = result["rate"] * (arguments.duration - 2)
         entry["stages"] = {s: n / arguments.frequency / sampled_requests * 1e6 for s, n in counts.items()}
