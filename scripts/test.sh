@@ -40,12 +40,15 @@ if [ -z "${SLIPWAY_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/pg_ct
     echo "test: private PostgreSQL on port $pgport"
 fi
 
+echo "test: building (at ${SECONDS} s)"
 swift build --build-tests -Xswiftc -warnings-as-errors
+echo "test: Swift tests (at ${SECONDS} s)"
 # Swift Testing starts every test case at once by default; hundreds of test servers (each with its SQLite thread
 # pool, model host and listener) then compete for the 2 cores until connection pools time out and tests hang past
 # their limits. Six at a time (SLIPWAY_TEST_PARALLEL) finishes sooner, about 3.5 minutes here.
 swift test --skip-build --experimental-maximum-parallelization-width "${SLIPWAY_TEST_PARALLEL:-6}" "$@"
 # The real tritonclient package and the Python SDK against a live `slipway serve` (the debug binary built above).
+echo "test: live-server Python tests (at ${SECONDS} s)"
 python3 -m pytest -q tests/python
 # The real TeachableHub SDK, unchanged, against a live `slipway serve` (its own venv with the pinned old packages).
 teachablehub_python=$(bash tests/teachablehub/setup-venv.sh)
