@@ -14,9 +14,11 @@ import argparse
 import collections
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +29,7 @@ GROUPS = [
     ("network threads (NIO event loops)", ("NIO-",)),
     ("SQLite pool (NIO thread pool)", ("TP-",)),
     ("SQLite background writer", ("slipway-sql-bg",)),
-    ("Swift concurrency pool", ("oot.default-qos", "-qos.overcommit", "default-qos")),
+    ("Swift concurrency pool", ("oot.default-qos", "-qos.overcommit")),
 ]
 # Network-thread stages, by the first frame (from the thread's root) whose name contains one of the keys.
 STAGES = [
@@ -119,8 +121,6 @@ def measure(server, target, work, arguments, *, delay_ms=None, connections=32):
     data = os.path.join(work, "perf.data")
     sampled = {}
     if arguments.perf:
-        import threading
-
         def sample():
             time.sleep(1)
             sampled["perf_cpu"] = perf_record(server.process.pid, arguments.duration - 2, arguments.frequency, data)
@@ -154,22 +154,16 @@ def measure(server, target, work, arguments, *, delay_ms=None, connections=32):
     return entry
 
 
-def median(values):
-    values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
-
-
 def summarize(runs):
     """Medians over rounds of every figure."""
-    out = {"rate": median([r["rate"] for r in runs]), "errors": sum(r["errors"] for r in runs),
-           "server_busy": median([r["server_busy"] for r in runs]),
-           "client_busy": median([r["client_busy"] for r in runs])}
+    out = {"rate": statistics.median([r["rate"] for r in runs]), "errors": sum(r["errors"] for r in runs),
+           "server_busy": statistics.median([r["server_busy"] for r in runs]),
+           "client_busy": statistics.median([r["client_busy"] for r in runs])}
     groups = {g for r in runs for g in r["groups"]}
-    out["groups"] = {g: median([r["groups"].get(g, 0.0) for r in runs]) for g in groups}
+    out["groups"] = {g: statistics.median([r["groups"].get(g, 0.0) for r in runs]) for g in groups}
     if all("stages" in r for r in runs):
         stages = {s for r in runs for s in r["stages"]}
-        out["stages"] = {s: median([r["stages"].get(s, 0.0) for r in runs]) for s in stages}
+        out["stages"] = {s: statistics.median([r["stages"].get(s, 0.0) for r in runs]) for s in stages}
     return out
 
 
